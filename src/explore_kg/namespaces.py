@@ -1,0 +1,77 @@
+"""The IRIs the project mints, in one place, so that no module spells a namespace twice.
+
+Ontology terms, instance IRIs, SKOS schemes, source documents and named graphs each live under
+their own path of https://w3id.org/explore-kg/ .
+"""
+
+from pathlib import Path
+
+from rdflib import Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, SOSA, TIME, VOID, XSD
+
+BASE = "https://w3id.org/explore-kg/"
+EKG = Namespace(BASE + "ontology#")  # classes and properties
+ONTOLOGY_IRI = BASE + "ontology"
+ID = Namespace(BASE + "id/")  # instances: id/<kind>/<slug>
+VOCAB = Namespace(BASE + "vocab/")  # SKOS schemes: vocab/<scheme>/<concept>
+SOURCE = Namespace(BASE + "source/")  # source documents; each is also the name of the graph of its facts
+GRAPH = Namespace(BASE + "graph/")  # graphs that are not a source: ontology, shapes, inferred
+SHAPES = Namespace(BASE + "shapes#")
+WD = Namespace("http://www.wikidata.org/entity/")
+WDT = Namespace("http://www.wikidata.org/prop/direct/")
+
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+INFERRED_GRAPH = GRAPH["inferred"]
+
+# Prefixes bound on every graph the project writes, so exports and query results read the same way.
+PREFIXES = {
+    "ekg": EKG,
+    "vocab": VOCAB,
+    "src": SOURCE,
+    "agency": ID["agency/"],
+    "organisation": ID["organisation/"],
+    "person": ID["person/"],
+    "mission": ID["mission/"],
+    "programme": ID["programme/"],
+    "spacecraft": ID["spacecraft/"],
+    "instrument": ID["instrument/"],
+    "vehicle": ID["launch-vehicle/"],
+    "body": ID["body/"],
+    "place": ID["place/"],
+    "country": ID["country/"],
+    "agreement": ID["agreement/"],
+    "event": ID["event/"],
+    "contribution": ID["contribution/"],
+    "position": ID["position/"],
+    "technology": ID["technology/"],
+    "objective": ID["objective/"],
+    # SKOS concept schemes, one prefix each
+    "agreementtype": VOCAB["agreement-type/"],
+    "status": VOCAB["mission-status/"],
+    "contribrole": VOCAB["contribution-role/"],
+    "area": VOCAB["cooperation-area/"],
+    "role": VOCAB["role/"],
+    "commitment": VOCAB["commitment/"],
+    "datequal": VOCAB["date-qualifier/"],
+    "sourcekind": VOCAB["source-kind/"],
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+    "org": ORG,
+    "schema": SDO,
+    "sosa": SOSA,
+    "time": TIME,
+    "foaf": FOAF,
+    "void": VOID,
+    "dcat": DCAT,
+    "sh": SH,
+    "wd": WD,
+    "wdt": WDT,
+}
+
+# Where the shipped files live: the project root holds ontology/, data/ and queries/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
