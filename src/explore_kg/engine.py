@@ -1,0 +1,784 @@
+"""Running SPARQL queries: in-process for the CLI and Python API, in isolated worker processes for the server.
+
+Why worker processes: pyoxigraph 0.5 offers no way to cancel a running query (no timeout, no
+cancellation token in the Python API), and a query deep enough can overflow the native stack and
+kill the whole process. So the server's :class:`QueryEngine` keeps a pool of query worker processes,
+each holding the store loaded once. The parent sends query text, the worker sends back the result
+already serialized by pyoxigraph (only bytes cross the pipe). A worker that passes the deadline is
+killed and replaced, and the client gets 503, never a partial answer; the other workers keep serving.
+
+Both paths share the same checks (:mod:`explore_kg.safety`), the same content negotiation and the
+same dataset rules: the default graph is the union of the named graphs unless the query (FROM) or
+the protocol (``default-graph-uri``) says otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from .safety import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_QUERY_BYTES,
+    NotAcceptable,
+    QueryError,
+    QueryFailed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    check_query,
+)
+
+__all__ = [
+    "QueryResult",
+    "QueryError",
+    "QuerySyntaxError",
+    "QueryRefused",
+    "QueryTimeout",
+    "QueryTooLarge",
+    "NotAcceptable",
+    "QueryFailed",
+    "run_query",
+    "QueryEngine",
+    "negotiate",
+    "RESULT_FORMATS",
+    "GRAPH_FORMATS",
+    "FORMAT_ALIASES",
+]
+
+log = logging.getLogger("explore_kg.engine")
+
+DEFAULT_TIMEOUT = 5.0
+DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# Queries run on a thread with a big stack: a 64 KB query cannot nest deep enough to overflow it
+# (an 8 MB stack overflows at ~3,000 nested groups or a ~20,000-term expression).
+WORKER_STACK_BYTES = 512 * 1024 * 1024
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class QueryResult:
+    """A serialized answer: ``kind`` is "bindings" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT/DESCRIBE)."""
+
+    body: bytes
+    media_type: str  # the Content-Type to send, charset included where the format has one
+    kind: str
+    elapsed_ms: float
+    cached: bool = False
+
+
+# --- content negotiation ------------------------------------------------------------------------
+
+# media type -> (pyoxigraph format, Content-Type header); the first entry of each table is the default.
+RESULT_FORMATS: dict[str, tuple[ox.QueryResultsFormat, str]] = {
+    "application/sparql-results+json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
+    "application/sparql-results+xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml; charset=utf-8"),
+    "text/csv": (ox.QueryResultsFormat.CSV, "text/csv; charset=utf-8"),
+    "text/tab-separated-values": (ox.QueryResultsFormat.TSV, "text/tab-separated-values; charset=utf-8"),
+    # common synonyms clients send
+    "application/json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
+    "application/xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml; charset=utf-8"),
+    "text/xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml; charset=utf-8"),
+}
+GRAPH_FORMATS: dict[str, tuple[ox.RdfFormat, str]] = {
+    "text/turtle": (ox.RdfFormat.TURTLE, "text/turtle; charset=utf-8"),
+    "application/n-triples": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    "application/ld+json": (ox.RdfFormat.JSON_LD, "application/ld+json"),
+    "application/rdf+xml": (ox.RdfFormat.RDF_XML, "application/rdf+xml; charset=utf-8"),
+    "application/trig": (ox.RdfFormat.TRIG, "application/trig; charset=utf-8"),
+    "application/n-quads": (ox.RdfFormat.N_QUADS, "application/n-quads"),
+    # synonyms
+    "application/x-turtle": (ox.RdfFormat.TURTLE, "text/turtle; charset=utf-8"),
+    "text/plain": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    "application/json": (ox.RdfFormat.JSON_LD, "application/ld+json"),
+    "application/xml": (ox.RdfFormat.RDF_XML, "application/rdf+xml; charset=utf-8"),
+    "text/xml": (ox.RdfFormat.RDF_XML, "application/rdf+xml; charset=utf-8"),
+}
+KIND_FORMATS = {"bindings": RESULT_FORMATS, "boolean": RESULT_FORMATS, "graph": GRAPH_FORMATS}
+
+# Short names for the ``format`` request parameter, as an Accept value covering both kinds of result.
+FORMAT_ALIASES = {
+    "json": "application/sparql-results+json, application/ld+json",
+    "srj": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml, application/rdf+xml",
+    "srx": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ttl": "text/turtle",
+    "ntriples": "application/n-triples",
+    "n-triples": "application/n-triples",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "json-ld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "rdf": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "trig": "application/trig",
+    "nquads": "application/n-quads",
+    "n-quads": "application/n-quads",
+    "nq": "application/n-quads",
+}
+
+
+def format_to_accept(name: str) -> str:
+    """The Accept value a ``format=`` parameter stands for (a short name or a media type)."""
+    key = name.strip().lower()
+    if key in FORMAT_ALIASES:
+        return FORMAT_ALIASES[key]
+    if "/" in key:
+        return key
+    raise NotAcceptable(f"unknown format {name!r}; known: {', '.join(sorted(FORMAT_ALIASES))} or a media type")
+
+
+def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
+    ranges = []
+    for order, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        media = fields[0].lower()
+        if not media:
+            continue
+        if media == "*":
+            media = "*/*"
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q, order))
+    return ranges
+
+
+def negotiate(accept: str | None, kind: str) -> tuple[object, str]:
+    """Pick the result format for ``kind`` that the Accept value ranks highest.
+
+    Returns ``(pyoxigraph format, Content-Type)``. q-values, ``type/*`` and ``*/*`` are honoured; the most
+    specific matching range decides a format's q; ties go to the client's order, then to ours (the
+    first format of the table is the default). Raises NotAcceptable when nothing matches.
+    """
+    table = KIND_FORMATS[kind]
+    if not accept or not accept.strip():
+        return next(iter(table.values()))
+    ranges = _parse_accept(accept)
+    best = None
+    for rank, (media, entry) in enumerate(table.items()):
+        main = media.split("/")[0]
+        match = None
+        for rng, q, order in ranges:
+            specificity = 3 if rng == media else 2 if rng == main + "/*" else 1 if rng == "*/*" else 0
+            if specificity and (match is None or specificity > match[0]):
+                match = (specificity, q, order)
+        if match is None or match[1] <= 0:
+            continue
+        key = (match[1], -match[2], -rank)
+        if best is None or key > best[0]:
+            best = (key, entry)
+    if best is None:
+        offered = ", ".join(m for m in table if m.startswith(("application/sparql", "text/", "application/n", "application/ld", "application/rdf", "application/trig")))
+        what = {"bindings": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT/DESCRIBE"}[kind]
+        raise NotAcceptable(f"no format of a {what} result matches Accept: {accept}; available: {offered}")
+    return best[1]
+
+
+# --- evaluation (shared by the in-process path and the workers) --------------------------------
+
+def _term_tuple(term) -> tuple:
+    """A picklable, library-neutral form of an rdflib or pyoxigraph term."""
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("bnode", term.value)
+    if isinstance(term, ox.Literal):
+        return ("literal", term.value, term.language, term.datatype.value)
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return ("iri", str(term))
+    if isinstance(term, BNode):
+        return ("bnode", str(term))
+    if isinstance(term, Literal):
+        return ("literal", str(term), term.language, str(term.datatype) if term.datatype else None)
+    if isinstance(term, str):  # a plain string binds as an xsd:string literal
+        return ("literal", term, None, None)
+    raise TypeError(f"cannot bind {term!r}: use an rdflib or pyoxigraph term")
+
+
+def _oxigraph_term(t: tuple):
+    if t[0] == "iri":
+        return ox.NamedNode(t[1])
+    if t[0] == "bnode":
+        return ox.BlankNode(t[1])
+    _, value, lang, datatype = t
+    if lang:
+        return ox.Literal(value, language=lang)
+    return ox.Literal(value, datatype=ox.NamedNode(datatype)) if datatype else ox.Literal(value)
+
+
+def _substitution_tuples(substitutions: Mapping | None) -> tuple:
+    if not substitutions:
+        return ()
+    return tuple(sorted((str(name).lstrip("?$"), _term_tuple(term)) for name, term in substitutions.items()))
+
+
+class _LimitedBuffer:
+    """A write target that refuses to grow past ``limit`` bytes, so a huge result fails early."""
+
+    def __init__(self, limit: int | None):
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.limit = limit
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise _ResultTooLarge()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class _ResultTooLarge(Exception):
+    pass
+
+
+def _syntax_message(e: SyntaxError) -> str:
+    return f"malformed query: {e.msg if getattr(e, 'msg', None) else e}"
+
+
+@dataclass(frozen=True)
+class _Request:
+    """Everything a worker needs to answer one query (picklable, no rdflib terms)."""
+
+    sparql: str
+    accept: str | None
+    substitutions: tuple = ()
+    default_graph_uris: tuple = ()
+    named_graph_uris: tuple = ()
+    union: bool = True
+    max_result_bytes: int | None = None
+    base_iri: str | None = None
+
+
+def _evaluate(store: ox.Store, req: _Request) -> QueryResult:
+    """Run one query on ``store`` and serialize its answer; raise QueryError subclasses."""
+    started = time.perf_counter()
+    kwargs: dict = {}
+    if req.default_graph_uris or req.named_graph_uris:
+        # A protocol dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4).
+        kwargs["default_graph"] = [ox.NamedNode(u) for u in req.default_graph_uris]
+        kwargs["named_graphs"] = [ox.NamedNode(u) for u in req.named_graph_uris]
+    elif req.union:
+        kwargs["use_default_graph_as_union"] = True
+    if req.substitutions:
+        kwargs["substitutions"] = {ox.Variable(name): _oxigraph_term(t) for name, t in req.substitutions}
+    if req.base_iri:
+        kwargs["base_iri"] = req.base_iri
+    try:
+        answer = store.query(req.sparql, **kwargs)
+    except SyntaxError as e:
+        raise QuerySyntaxError(_syntax_message(e)) from None
+    except (ValueError, TypeError) as e:
+        raise QueryFailed(f"query could not be evaluated: {e}") from None
+    if isinstance(answer, ox.QuerySolutions):
+        kind = "bindings"
+    elif isinstance(answer, ox.QueryBoolean):
+        kind = "boolean"
+    else:
+        kind = "graph"
+    fmt, content_type = negotiate(req.accept, kind)
+    out = _LimitedBuffer(req.max_result_bytes)
+    try:
+        answer.serialize(out, format=fmt)
+    except _ResultTooLarge:
+        raise QueryTooLarge(
+            f"the result is larger than {req.max_result_bytes} bytes; narrow the query or add LIMIT"
+        ) from None
+    except OSError as e:
+        if isinstance(e.__context__, _ResultTooLarge) or "_ResultTooLarge" in str(e):
+            raise QueryTooLarge(
+                f"the result is larger than {req.max_result_bytes} bytes; narrow the query or add LIMIT"
+            ) from None
+        raise QueryFailed(f"query evaluation failed: {e}") from None
+    except SyntaxError as e:  # some errors only surface while iterating
+        raise QuerySyntaxError(_syntax_message(e)) from None
+    except (ValueError, TypeError) as e:
+        raise QueryFailed(f"query evaluation failed: {e}") from None
+    return QueryResult(out.getvalue(), content_type, kind, (time.perf_counter() - started) * 1000)
+
+
+def _run_on_big_stack(fn, *args):
+    """Call ``fn`` on a thread whose stack a deeply nested query cannot overflow."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = e
+
+    previous = threading.stack_size(WORKER_STACK_BYTES)
+    try:
+        thread = threading.Thread(target=target, name="explore-kg-query")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _named_graphs(store: ox.Store) -> frozenset[str]:
+    return frozenset(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+def _prepare(
+    sparql: str,
+    *,
+    accept: str | None,
+    substitutions,
+    default_graph_uris,
+    named_graph_uris,
+    known_graphs,
+    allow_remote: bool,
+    max_query_bytes: int | None,
+    max_result_bytes: int | None,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> _Request:
+    """Check a query and build the request a worker (or this process) evaluates."""
+    if not isinstance(sparql, str):
+        raise QuerySyntaxError("the query must be text")
+    info = check_query(
+        sparql,
+        known_graphs=known_graphs,
+        allow_remote=allow_remote,
+        max_bytes=max_query_bytes,
+        max_depth=max_depth,
+        dataset_uris=[*default_graph_uris, *named_graph_uris],
+    )
+    if info.kind is not None:
+        negotiate(accept, info.kind)  # fail fast with 406, before any work
+    return _Request(
+        sparql=sparql,
+        accept=accept,
+        substitutions=_substitution_tuples(substitutions),
+        default_graph_uris=tuple(default_graph_uris),
+        named_graph_uris=tuple(named_graph_uris),
+        union=not info.has_dataset_clause,
+        max_result_bytes=max_result_bytes,
+    )
+
+
+def run_query(
+    store: ox.Store,
+    sparql: str,
+    *,
+    media_type: str | None = None,
+    substitutions: Mapping | None = None,
+    default_graph_uris: Sequence[str] = (),
+    named_graph_uris: Sequence[str] = (),
+    allow_remote: bool = False,
+    max_result_bytes: int | None = None,
+) -> QueryResult:
+    """Run a query in this process and return its serialized answer (for the CLI and the Python API).
+
+    ``media_type`` is a media type or an Accept value ("text/csv", "text/turtle, */*;q=0.1"); None picks
+    the default (SPARQL JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE). ``substitutions`` binds
+    variables to rdflib or pyoxigraph terms (never spliced into the text). The same refusals as the
+    server apply (update, SERVICE, FROM a graph not in the store); there is no time limit here.
+    """
+    req = _prepare(
+        sparql,
+        accept=media_type,
+        substitutions=substitutions,
+        default_graph_uris=default_graph_uris,
+        named_graph_uris=named_graph_uris,
+        known_graphs=_named_graphs(store),
+        allow_remote=allow_remote,
+        max_query_bytes=None,
+        max_result_bytes=max_result_bytes,
+    )
+    return _run_on_big_stack(_evaluate, store, req)
+
+
+# --- the worker process -------------------------------------------------------------------------
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the server process dies (so no runaway query outlives it)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_entry() -> None:
+    """Entry point of a query worker process (``python -c ...``, argv: pipe fd, N-Quads path)."""
+    from multiprocessing.connection import Connection
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
+    conn = Connection(int(sys.argv[1]))
+    threading.stack_size(WORKER_STACK_BYTES)
+    thread = threading.Thread(target=_worker_loop, args=(conn, sys.argv[2]), name="explore-kg-worker")
+    thread.start()
+    thread.join()
+
+
+def _worker_loop(conn, nquads_path: str) -> None:
+    started = time.perf_counter()
+    store = ox.Store()
+    store.load(path=nquads_path, format=ox.RdfFormat.N_QUADS)
+    try:
+        conn.send(("ready", os.getpid(), (time.perf_counter() - started) * 1000))
+    except (OSError, ValueError):
+        return  # the server went away while this worker was starting
+    while True:
+        try:
+            req = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            r = _evaluate(store, req)
+            reply = ("ok", r.body, r.media_type, r.kind, r.elapsed_ms)
+        except QueryError as e:
+            reply = ("error", type(e).__name__, e.message, e.status)
+        except Exception as e:  # noqa: BLE001 - any failure becomes an answer, the worker lives on
+            reply = ("error", "QueryFailed", f"query evaluation failed: {e}", 500)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+_ERRORS = {
+    cls.__name__: cls
+    for cls in (QuerySyntaxError, QueryRefused, QueryTimeout, QueryTooLarge, NotAcceptable, QueryFailed, QueryError)
+}
+
+
+class _Worker:
+    """One query worker process and its end of the pipe."""
+
+    def __init__(self, process, conn):
+        self.process = process
+        self.conn = conn
+        self.pending: asyncio.Future | None = None
+        self.ready: asyncio.Future | None = None
+        self.dead = False
+        self.load_ms = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+class QueryEngine:
+    """The server's executor: a pool of query worker processes with a deadline on every query.
+
+    ``await engine.start()`` before the first query and ``await engine.close()`` at the end (the
+    server's lifespan does both). Answers are cached (LRU, by query, dataset, bindings and Accept)
+    since the data does not change while the server runs.
+    """
+
+    def __init__(
+        self,
+        store: ox.Store,
+        *,
+        workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
+        max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
+        allow_remote: bool = False,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ):
+        self.store = store
+        self.workers_wanted = workers or max(2, os.cpu_count() or 2)
+        self.timeout = timeout
+        self.max_query_bytes = max_query_bytes
+        self.max_result_bytes = max_result_bytes
+        self.allow_remote = allow_remote
+        self.known_graphs = _named_graphs(store)
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = 0
+        self._tmpdir = tempfile.mkdtemp(prefix="explore-kg-")
+        self._nquads = os.path.join(self._tmpdir, "store.nq")
+        data = store.dump(format=ox.RdfFormat.N_QUADS)
+        with open(self._nquads, "wb") as f:
+            f.write(data)
+        self.data_version = hashlib.sha256(data).hexdigest()[:16]
+        self.triples = len(store)
+        self._workers: set[_Worker] = set()
+        self._idle: collections.deque[_Worker] | None = None
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._tasks: set[asyncio.Task] = set()
+        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
+        self.respawn_ms: list[float] = []
+
+    # -- lifecycle --
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._idle = collections.deque()
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
+        await asyncio.gather(*(w.ready for w in workers))
+        log.info(
+            "query workers ready: %d (store loaded in %s ms each)",
+            len(workers),
+            ", ".join(f"{w.load_ms:.0f}" for w in workers),
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for w in list(self._workers):
+            self._retire(w)
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    async def __aenter__(self) -> QueryEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def _spawn(self) -> _Worker:
+        # A fresh interpreter (not multiprocessing): nothing of the caller's __main__ is re-imported,
+        # so scripts and notebooks can use the engine without a ``__main__`` guard.
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        try:
+            process = await asyncio.to_thread(
+                subprocess.Popen,
+                [sys.executable, "-c", "from explore_kg.engine import _worker_entry; _worker_entry()",
+                 str(theirs.fileno()), self._nquads],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            theirs.close()
+        worker = _Worker(process, Connection(ours.detach()))
+        parent_conn = worker.conn
+        worker.ready = self._loop.create_future()
+        self._workers.add(worker)
+        self._loop.add_reader(parent_conn.fileno(), self._on_readable, worker)
+        return worker
+
+    def _respawn_later(self) -> None:
+        """Start a replacement worker in the background (the pool keeps its size)."""
+        if self._closed:
+            return
+        started = time.perf_counter()
+
+        async def respawn():
+            worker = await self._spawn()
+            await worker.ready
+            self.respawn_ms.append((time.perf_counter() - started) * 1000)
+            self.stats["respawns"] += 1
+
+        def done(task: asyncio.Task) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None and not self._closed:
+                log.error("replacing a query worker failed: %s", task.exception())
+
+        task = self._loop.create_task(respawn())
+        self._tasks.add(task)
+        task.add_done_callback(done)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker (stuck, dead or closing) and forget it; reaping happens off the event loop."""
+        if worker.dead:
+            return
+        worker.dead = True
+        self._workers.discard(worker)
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(worker.conn.fileno())
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+        with contextlib.suppress(Exception):
+            worker.conn.close()
+        threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
+
+    def _on_readable(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            message = None
+        if message is None:  # the worker died
+            was_ready = worker.ready.done()
+            self._retire(worker)
+            if worker.pending is not None and not worker.pending.done():
+                worker.pending.set_exception(
+                    QueryFailed("the query worker crashed while evaluating this query; it was replaced")
+                )
+            elif not was_ready:
+                worker.ready.set_exception(QueryFailed("a query worker failed to start"))
+            if was_ready:
+                self.stats["crashes"] += 1
+                self._respawn_later()
+            return
+        if message[0] == "ready":
+            worker.load_ms = message[2]
+            worker.ready.set_result(worker)
+            self._release(worker)
+            return
+        pending, worker.pending = worker.pending, None
+        if pending is not None and not pending.done():
+            pending.set_result(message)
+        if not worker.dead:
+            self._release(worker)  # also when the asker gave up (cancelled): the worker is free
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand a free worker to the longest-waiting query, or put it back in the idle pool."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
+
+    async def _acquire(self, timeout: float) -> _Worker:
+        while self._idle:
+            worker = self._idle.popleft()
+            if not worker.dead:
+                return worker
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            worker = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            raise
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            raise
+        if worker.dead:
+            return await self._acquire(max(0.001, timeout))
+        return worker
+
+    # -- queries --
+
+    def cache_key(self, req: _Request) -> tuple:
+        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris)
+
+    async def query(
+        self,
+        sparql: str,
+        *,
+        media_type: str | None = None,
+        substitutions: Mapping | None = None,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Answer one query within ``timeout`` seconds (default: the engine's), in a worker process.
+
+        ``media_type`` is a media type or a whole Accept value; see :func:`negotiate`.
+        """
+        if self._idle is None:
+            raise RuntimeError("QueryEngine.start() was not awaited")
+        req = _prepare(
+            sparql,
+            accept=media_type,
+            substitutions=substitutions,
+            default_graph_uris=default_graph_uris,
+            named_graph_uris=named_graph_uris,
+            known_graphs=self.known_graphs,
+            allow_remote=self.allow_remote,
+            max_query_bytes=self.max_query_bytes,
+            max_result_bytes=self.max_result_bytes,
+        )
+        self.stats["queries"] += 1
+        key = self.cache_key(req)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            self.stats["cache_hits"] += 1
+            return QueryResult(hit.body, hit.media_type, hit.kind, 0.0, cached=True)
+        result = await self._dispatch(req, self.timeout if timeout is None else timeout)
+        self._remember(key, result)
+        return result
+
+    async def _dispatch(self, req: _Request, timeout: float) -> QueryResult:
+        loop = self._loop
+        deadline = loop.time() + timeout
+        try:
+            worker = await self._acquire(timeout)
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            raise QueryTimeout(
+                f"no query worker became free within {timeout:g} s (the server is busy); try again"
+            ) from None
+        future = loop.create_future()
+        worker.pending = future
+        try:
+            worker.conn.send(req)
+        except (OSError, ValueError):
+            self._retire(worker)
+            self._respawn_later()
+            raise QueryFailed("the query worker could not be reached; it was replaced") from None
+        try:
+            message = await asyncio.wait_for(future, max(0.001, deadline - loop.time()))
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            self._retire(worker)
+            self._respawn_later()
+            raise QueryTimeout(
+                f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
+            ) from None
+        if message[0] == "ok":
+            _, body, media_type, kind, elapsed = message
+            return QueryResult(body, media_type, kind, elapsed)
+        _, name, text, status = message
+        err = _ERRORS.get(name, QueryError)(text)
+        err.status = status
+        raise err
+
+    def _remember(self, key: tuple, result: QueryResult) -> None:
+        size = len(result.body) + len(key[0])
+        if size > self.cache_bytes // 8:
+            return
+        self._cache[key] = result
+        self._cache_size += size
+        while self._cache_size > self.cache_bytes and self._cache:
+            old_key, old = self._cache.popitem(last=False)
+            self._cache_size -= len(old.body) + len(old_key[0])
+
+    def worker_pids(self) -> list[int]:
+        return [w.pid for w in self._workers if w.pid and not w.dead]

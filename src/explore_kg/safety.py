@@ -1,0 +1,218 @@
+"""What a query may ask of the endpoint, decided before it reaches the store.
+
+pyoxigraph 0.5 does not expose its parsed query algebra, and its evaluator *does* make HTTP requests
+for ``SERVICE``. So this module scans the query text with a small SPARQL tokenizer (comments, strings
+and IRIs are skipped as whole tokens, so ``# SERVICE`` or ``"SERVICE"`` are not mistaken for the
+keyword) and refuses, with a plain message:
+
+* update operations (``INSERT``, ``DELETE``, ``LOAD``, ``CLEAR``...): the endpoint is read-only;
+* ``SERVICE`` (federation would make the server fetch a URL a stranger chose), unless the operator
+  allowed remote access;
+* ``FROM`` / ``FROM NAMED`` naming a graph that is not in the store (the server never fetches graphs);
+* query text over the size limit, and nesting deeper than any real query needs (deep nesting
+  overflows the native parser's stack).
+
+The error classes live here so the engine, the server and this scanner share one vocabulary; the
+engine re-exports them (``explore_kg.engine.QueryError`` ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+DEFAULT_MAX_QUERY_BYTES = 64 * 1024
+DEFAULT_MAX_DEPTH = 256
+
+
+class QueryError(Exception):
+    """A query the engine will not or could not answer; ``.message`` is plain text for a person."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse; the message carries the parser's line and column."""
+
+    status = 400
+
+
+class QueryRefused(QueryError):
+    """A well-formed query this endpoint will not run (update, SERVICE, a graph it would have to fetch)."""
+
+    status = 400
+
+
+class QueryTimeout(QueryError):
+    """The query did not finish within the time limit (no partial answer is ever sent)."""
+
+    status = 503
+
+
+class QueryTooLarge(QueryError):
+    """The query text, its nesting, or its result is larger than the configured bound."""
+
+    status = 413
+
+
+class NotAcceptable(QueryError):
+    """No result format for this kind of query satisfies the client's Accept header."""
+
+    status = 406
+
+
+class QueryFailed(QueryError):
+    """The engine failed while evaluating a well-formed query (for example a crashed worker)."""
+
+    status = 500
+
+
+# One alternation, tried left to right at each position: the first group that matches wins.
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
+  | (?P<pname>(?:[A-Za-z\u00c0-\uffff][\w.\-\u00b7\u00c0-\uffff]*)?:(?:[\w\-:%\u00b7\u00c0-\uffff]|\\.|\.(?=[\w\-:%\u00c0-\uffff]))*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<open>[{(\[])
+  | (?P<close>[})\]])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+QUERY_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
+
+
+@dataclass
+class QueryInfo:
+    """What the scan learned: the query form and the dataset clauses it names."""
+
+    form: str | None = None  # SELECT / ASK / CONSTRUCT / DESCRIBE, or None if the text does not say
+    kind: str | None = None  # bindings / boolean / graph
+    from_graphs: list[str] = field(default_factory=list)
+    from_named_graphs: list[str] = field(default_factory=list)
+    depth: int = 0
+
+    @property
+    def has_dataset_clause(self) -> bool:
+        return bool(self.from_graphs or self.from_named_graphs)
+
+
+def tokens(text: str):
+    """(kind, text) pairs of the query, without whitespace and comments."""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            yield kind, m.group()
+
+
+def _expand(kind: str, value: str, prefixes: dict[str, str], base: str | None) -> str | None:
+    if kind == "iri":
+        iri = value[1:-1]
+        return urljoin(base, iri) if base and not re.match(r"^[A-Za-z][\w+.-]*:", iri) else iri
+    if kind == "pname":
+        prefix, _, local = value.partition(":")
+        if prefix in prefixes:
+            return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    return None
+
+
+def scan(text: str) -> tuple[QueryInfo, list[str], list[str]]:
+    """Tokenize once: the query info, the update keywords found, the SERVICE/LOAD mentions."""
+    info = QueryInfo()
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    updates: list[str] = []
+    remote: list[str] = []
+    toks = list(tokens(text))
+    depth = 0
+    i = 0
+    while i < len(toks):
+        kind, value = toks[i]
+        if kind == "open":
+            depth += 1
+            info.depth = max(info.depth, depth)
+        elif kind == "close":
+            depth -= 1
+        elif kind == "word":
+            word = value.upper()
+            if word == "PREFIX" and i + 2 < len(toks) and toks[i + 1][0] == "pname" and toks[i + 2][0] == "iri":
+                prefixes[toks[i + 1][1].rstrip(":").partition(":")[0]] = _expand("iri", toks[i + 2][1], {}, base) or ""
+                i += 3
+                continue
+            if word == "BASE" and i + 1 < len(toks) and toks[i + 1][0] == "iri":
+                base = _expand("iri", toks[i + 1][1], {}, base)
+                i += 2
+                continue
+            if info.form is None and word in QUERY_FORMS and not updates:
+                info.form, info.kind = word, QUERY_FORMS[word]
+            elif info.form is None and word in UPDATE_KEYWORDS and depth == 0:
+                updates.append(word)
+            if word in ("SERVICE", "LOAD"):
+                remote.append(word)
+            if word == "FROM" and i + 1 < len(toks):
+                named = toks[i + 1][0] == "word" and toks[i + 1][1].upper() == "NAMED"
+                j = i + 2 if named else i + 1
+                if j < len(toks):
+                    iri = _expand(*toks[j], prefixes, base)
+                    if iri is not None:
+                        (info.from_named_graphs if named else info.from_graphs).append(iri)
+        i += 1
+    return info, updates, remote
+
+
+def check_query(
+    text: str,
+    *,
+    known_graphs: Collection[str] | None = None,
+    allow_remote: bool = False,
+    max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    dataset_uris: Collection[str] = (),
+) -> QueryInfo:
+    """Refuse what the endpoint must not run; return what the scan learned about the query.
+
+    ``known_graphs`` are the named graphs of the store: FROM / FROM NAMED and the protocol's
+    ``default-graph-uri`` / ``named-graph-uri`` (``dataset_uris``) may only name those
+    (None: do not check). ``allow_remote`` lets SERVICE through (an operator's explicit choice).
+    """
+    size = len(text.encode("utf-8"))
+    if max_bytes is not None and size > max_bytes:
+        raise QueryTooLarge(f"query text is {size} bytes; this endpoint accepts at most {max_bytes} bytes")
+    info, updates, remote = scan(text)
+    if info.depth > max_depth:
+        err = QueryTooLarge(
+            f"query is nested {info.depth} levels deep; this endpoint accepts at most {max_depth} levels"
+        )
+        err.status = 400
+        raise err
+    if updates:
+        raise QueryRefused(
+            f"SPARQL Update ({updates[0]}) is not accepted: this endpoint is read-only and answers queries only"
+        )
+    if "LOAD" in remote:
+        raise QueryRefused("LOAD is an update operation: this endpoint is read-only")
+    if "SERVICE" in remote and not allow_remote:
+        raise QueryRefused(
+            "SERVICE is refused: this endpoint never fetches data from other endpoints "
+            "(an operator can allow it with --allow-remote)"
+        )
+    if known_graphs is not None and not allow_remote:
+        for iri in [*info.from_graphs, *info.from_named_graphs, *dataset_uris]:
+            if iri not in known_graphs:
+                raise QueryRefused(
+                    f"graph <{iri}> is not in this dataset, and this endpoint never fetches graphs "
+                    "named by a query; use FROM / FROM NAMED / GRAPH with a graph listed in the service description"
+                )
+    return info

@@ -1,0 +1,508 @@
+"""The SPARQL 1.1 Protocol endpoint (query operation only) and the app other modules plug into.
+
+``create_app(config)`` loads the data once, starts a :class:`~explore_kg.engine.QueryEngine` (time
+limited worker processes) and serves:
+
+* ``/sparql``: GET ``?query=``, POST form-encoded, POST ``application/sparql-query``; without a query,
+  GET answers with the SPARQL 1.1 Service Description. Content negotiation by Accept or ``format=``.
+  ETag / If-None-Match (304), Cache-Control, CORS.
+* ``/health``: liveness and what is loaded.
+* FastAPI's ``/docs`` and ``/openapi.json``.
+* The routers of optional modules (``queries_http``, ``web``, ``dumps``): each that exists exposes
+  ``build_router(app) -> APIRouter`` and is included, so the endpoint does not depend on them.
+
+Read-only and safe by default: see :mod:`explore_kg.safety` for what is refused and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.middleware.cors import CORSMiddleware
+
+from . import __version__
+from .engine import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_TIMEOUT,
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    NotAcceptable,
+    QueryEngine,
+    QueryError,
+    QueryRefused,
+    QueryTooLarge,
+    format_to_accept,
+    negotiate,
+)
+from .loading import LoadedData, load, to_oxigraph
+from .namespaces import INFERRED_GRAPH
+from .safety import DEFAULT_MAX_QUERY_BYTES
+
+log = logging.getLogger("explore_kg.server")
+access_log = logging.getLogger("explore_kg.access")
+
+OPTIONAL_ROUTERS = ("queries_http", "web", "dumps")
+
+
+@dataclass
+class ServerConfig:
+    """How to serve: which files, where to listen, and the limits every query runs under."""
+
+    paths: Sequence[Path | str] = ()  # empty: the shipped graph
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timeout: float = DEFAULT_TIMEOUT
+    workers: int | None = None  # query worker processes; None: max(2, CPU count)
+    inferred: bool = False  # add OWL RL inferences as graph .../graph/inferred
+    max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    allow_remote: bool = False
+    cache_bytes: int = DEFAULT_CACHE_BYTES
+    cache_max_age: int = 60
+    extra: dict = field(default_factory=dict)
+
+
+def load_for_serving(config: ServerConfig) -> LoadedData:
+    """The quads to serve: the shipped graph or the given files, plus inferences if asked."""
+    loaded = load(config.paths, shipped=not config.paths)
+    if config.inferred:
+        from rdflib import Graph
+
+        from .loading import to_rdflib
+        from .reasoning import reason
+
+        asserted = Graph()
+        for q in loaded.quads:
+            asserted.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+        result = reason(asserted)
+        graph = ox.NamedNode(str(INFERRED_GRAPH))
+        for s, p, o in result.inferred:
+            loaded.quads.append(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph))
+        loaded.graph_files.setdefault(str(INFERRED_GRAPH), "(OWL 2 RL reasoning)")
+        for problem in result.inconsistencies:
+            log.warning("inconsistency found by reasoning: %s", problem.message)
+    return loaded
+
+
+def graph_sizes(store: ox.Store) -> dict[str, int]:
+    """Triples per graph ("" is the store's own default graph)."""
+    sizes: dict[str, int] = {}
+    for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+        sizes[row["g"].value] = int(row["n"].value)
+    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    if default:
+        sizes[""] = default
+    return sizes
+
+
+class ProtocolError(QueryError):
+    """A request that breaks the SPARQL 1.1 Protocol (before any query is looked at)."""
+
+    status = 400
+
+
+def _error_response(err: QueryError) -> Response:
+    return Response(err.message + "\n", status_code=err.status, media_type="text/plain; charset=utf-8")
+
+
+def _etag(*parts: object) -> str:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f'W/"{digest}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) past ``limit`` bytes without reading the rest."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise QueryTooLarge(f"request body is {length} bytes; this endpoint accepts at most {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise QueryTooLarge(f"request body is larger than {limit} bytes, the most this endpoint accepts")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(f"{what} is not valid UTF-8 (byte {e.start})") from None
+
+
+async def protocol_request(request: Request, max_query_bytes: int) -> tuple[str | None, dict[str, list[str]]]:
+    """The query text and the other parameters of a SPARQL protocol request, by the Protocol's rules."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    query: list[str] = list(params.pop("query", []))
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            body = _decode(await _read_body(request, 3 * max_query_bytes + 4096), "the form body")
+            for key, value in parse_qsl(body, keep_blank_values=True):
+                if key == "query":
+                    query.append(value)
+                else:
+                    params.setdefault(key, []).append(value)
+        elif ctype == "application/sparql-query":
+            query.append(_decode(await _read_body(request, max_query_bytes), "the query"))
+        elif ctype == "application/sparql-update":
+            raise QueryRefused("SPARQL Update is not accepted: this endpoint is read-only and answers queries only")
+        elif not ctype:
+            raise ProtocolError(
+                "a POST needs a Content-Type: application/x-www-form-urlencoded or application/sparql-query"
+            )
+        else:
+            raise ProtocolError(
+                f"unsupported Content-Type {ctype!r} for a SPARQL query: "
+                "use application/x-www-form-urlencoded or application/sparql-query"
+            )
+    if params.get("update"):
+        raise QueryRefused("SPARQL Update is not accepted: this endpoint is read-only and answers queries only")
+    if len(query) > 1:
+        raise ProtocolError(f"the request carries {len(query)} queries; send exactly one 'query' parameter")
+    return (query[0] if query else None), params
+
+
+def _accept(request: Request, params: dict[str, list[str]]) -> str | None:
+    for name in ("format", "output"):
+        if params.get(name):
+            return format_to_accept(params[name][-1])
+    return request.headers.get("accept")
+
+
+# --- service description -------------------------------------------------------------------------
+
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+_FORMATS_NS = "http://www.w3.org/ns/formats/"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_VOID_TRIPLES = ox.NamedNode("http://rdfs.org/ns/void#triples")
+_RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                       "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "TriG", "N-Quads"]
+
+
+def service_description(endpoint: str, sizes: dict[str, int], allow_remote: bool) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, as triples."""
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(_SD + name)
+
+    def integer(n: int) -> ox.Literal:
+        return ox.Literal(str(n), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+
+    service = ox.NamedNode(endpoint)
+    dataset, default = ox.BlankNode("dataset"), ox.BlankNode("defaultGraph")
+    triples = [
+        ox.Triple(service, _RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("endpoint"), service),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, _RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default),
+        ox.Triple(default, _RDF_TYPE, sd("Graph")),
+        ox.Triple(default, _VOID_TRIPLES, integer(sum(sizes.values()))),
+    ]
+    if allow_remote:
+        triples.append(ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    for name in _RESULT_FORMAT_IRIS:
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(_FORMATS_NS + name)))
+    for i, (graph_iri, count) in enumerate(sorted(sizes.items())):
+        if not graph_iri:
+            continue
+        named, graph = ox.BlankNode(f"namedGraph{i}"), ox.BlankNode(f"graph{i}")
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, _RDF_TYPE, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(graph_iri)),
+            ox.Triple(named, sd("graph"), graph),
+            ox.Triple(graph, _RDF_TYPE, sd("Graph")),
+            ox.Triple(graph, _VOID_TRIPLES, integer(count)),
+        ]
+    return triples
+
+
+# --- access log ---------------------------------------------------------------------------------
+
+class AccessLogMiddleware:
+    """One JSON line per request: method, path, status, bytes, total and query milliseconds."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        info = {"status": 500, "bytes": 0}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                info["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                info["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                state = scope.get("state") or {}
+                client = scope.get("client")
+                record = {
+                    "ts": round(time.time(), 3),
+                    "client": client[0] if client else None,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": info["status"],
+                    "bytes": info["bytes"],
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+                if "query_ms" in state:
+                    record["query_ms"] = round(state["query_ms"], 2)
+                    record["cached"] = state.get("cached", False)
+                if "error" in state:
+                    record["error"] = state["error"][:200]
+                access_log.info(json.dumps(record, ensure_ascii=False))
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+SPARQL_OPENAPI = {
+    "parameters": [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it, GET returns the "
+                        "SPARQL Service Description."},
+        {"name": "default-graph-uri", "in": "query", "required": False,
+         "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True,
+         "description": "Graphs whose merge is the default graph (instead of the union of all graphs)."},
+        {"name": "named-graph-uri", "in": "query", "required": False,
+         "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True,
+         "description": "Graphs available to GRAPH."},
+        {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "Overrides Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, nquads."},
+    ],
+    "responses": {
+        "200": {"description": "Query results",
+                "content": {m: {} for m in ["application/sparql-results+json", "application/sparql-results+xml",
+                                            "text/csv", "text/tab-separated-values", "text/turtle",
+                                            "application/n-triples", "application/ld+json",
+                                            "application/rdf+xml", "application/trig", "application/n-quads"]}},
+        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+        "400": {"description": "Malformed query, protocol error, or refused operation (update, SERVICE, "
+                               "a graph not in the dataset)"},
+        "406": {"description": "No result format matches Accept"},
+        "413": {"description": "Query text larger than the limit"},
+        "503": {"description": "The query exceeded the time limit (no partial results are sent)"},
+    },
+}
+SPARQL_POST_OPENAPI = {
+    **SPARQL_OPENAPI,
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": {
+                    "query": {"type": "string"},
+                    "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                    "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                }, "required": ["query"]}},
+            "application/sparql-query": {"schema": {"type": "string"}},
+        }
+    },
+}
+
+
+def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None) -> FastAPI:
+    """The endpoint app: data loaded now, query workers started with the app's lifespan."""
+    config = config or ServerConfig()
+    started = time.perf_counter()
+    loaded = loaded if loaded is not None else load_for_serving(config)
+    store = loaded.to_store()
+    sizes = graph_sizes(store)
+    log.info(
+        "loaded %d triples in %d graphs from %d files in %.0f ms",
+        len(store), len(sizes), len(loaded.files), (time.perf_counter() - started) * 1000,
+    )
+    for graph_iri, count in sorted(sizes.items()):
+        log.info("  %7d triples  %s", count, graph_iri or "(default graph)")
+    engine = QueryEngine(
+        store,
+        workers=config.workers,
+        timeout=config.timeout,
+        max_query_bytes=config.max_query_bytes,
+        max_result_bytes=config.max_result_bytes,
+        allow_remote=config.allow_remote,
+        cache_bytes=config.cache_bytes,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await engine.start()
+        try:
+            yield
+        finally:
+            await engine.close()
+
+    app = FastAPI(
+        title="explore-kg SPARQL endpoint",
+        version=__version__,
+        description="A read-only SPARQL 1.1 endpoint over the explore-kg knowledge graph of international "
+        "space exploration. Every query runs under a time limit in an isolated worker; SERVICE, updates and "
+        "graphs outside the dataset are refused.",
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.loaded = loaded
+    app.state.engine = engine
+    app.state.store = store
+    app.state.graph_sizes = sizes
+    app.state.router_errors = {}
+    cache_control = f"public, max-age={config.cache_max_age}"
+
+    @lru_cache(maxsize=64)
+    def description(endpoint: str, accept: str | None) -> tuple[bytes, str]:
+        fmt, content_type = negotiate(accept, "graph")
+        body = ox.serialize(
+            service_description(endpoint, sizes, config.allow_remote),
+            format=fmt,
+            prefixes={"sd": _SD, "void": "http://rdfs.org/ns/void#", "formats": _FORMATS_NS},
+        )
+        return body, content_type
+
+    async def sparql(request: Request) -> Response:
+        state = request.state
+        try:
+            query, params = await protocol_request(request, config.max_query_bytes)
+            accept = _accept(request, params)
+            if query is None:
+                if request.method == "POST":
+                    raise ProtocolError("missing 'query': POST a form with a 'query' field or an application/sparql-query body")
+                endpoint = str(request.url.replace(query=""))
+                body, content_type = description(endpoint.rstrip("?"), accept)
+                return Response(body, media_type=content_type, headers={"Cache-Control": cache_control, "Vary": "Accept"})
+            default_graphs = params.get("default-graph-uri", [])
+            named_graphs = params.get("named-graph-uri", [])
+            etag = _etag(engine.data_version, query, accept, default_graphs, named_graphs)
+            headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept"}
+            if _matches(request.headers.get("if-none-match"), etag):
+                return Response(status_code=304, headers=headers)
+            result = await engine.query(
+                query, media_type=accept, default_graph_uris=default_graphs, named_graph_uris=named_graphs
+            )
+        except QueryError as err:
+            state.error = err.message
+            return _error_response(err)
+        state.query_ms = result.elapsed_ms
+        state.cached = result.cached
+        headers["Server-Timing"] = f"query;dur={result.elapsed_ms:.2f}"
+        return Response(result.body, media_type=result.media_type, headers=headers)
+
+    summary = "SPARQL 1.1 Protocol query operation"
+    app.add_api_route("/sparql", sparql, methods=["GET"], summary=summary, openapi_extra=SPARQL_OPENAPI,
+                      response_class=Response, tags=["sparql"])
+    app.add_api_route("/sparql", sparql, methods=["POST"], summary=summary, openapi_extra=SPARQL_POST_OPENAPI,
+                      response_class=Response, tags=["sparql"], operation_id="sparql_post")
+
+    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded")
+    async def health() -> JSONResponse:
+        return JSONResponse({
+            "status": "ok",
+            "version": __version__,
+            "triples": len(store),
+            "graphs": len(sizes),
+            "data_version": engine.data_version,
+            "workers": len(engine.worker_pids()),
+            "timeout_s": config.timeout,
+            "stats": engine.stats,
+            "router_errors": app.state.router_errors,
+        })
+
+    include_optional_routers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Content-Type", "Content-Length", "Server-Timing", "Cache-Control"],
+        max_age=3600,
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def include_optional_routers(app: FastAPI) -> None:
+    """Include ``build_router(app)`` of each optional module that exists; a broken one is logged, not fatal."""
+    for name in OPTIONAL_ROUTERS:
+        module_name = f"{__package__}.{name}"
+        try:
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+            build = getattr(module, "build_router", None)
+            if build is None:
+                continue
+            app.include_router(build(app))
+        except Exception as e:  # noqa: BLE001 - one broken part must not take the endpoint down
+            log.exception("optional router %s could not be included", module_name)
+            app.state.router_errors[name] = f"{type(e).__name__}: {e}"
+
+
+__all__ = [
+    "ServerConfig",
+    "create_app",
+    "load_for_serving",
+    "service_description",
+    "NotAcceptable",
+    "GRAPH_FORMATS",
+    "RESULT_FORMATS",
+]
+
+
+def run(config: ServerConfig, *, log_level: str = "info") -> int:
+    """Load, then serve with uvicorn until interrupted; returns the exit status (the ``serve`` command)."""
+    import sys
+
+    import uvicorn
+
+    from .loading import LoadError
+
+    logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
+    try:
+        app = create_app(config)
+    except LoadError as e:
+        log.error("cannot serve: %s", e)
+        return 2
+    log.info(
+        "serving SPARQL at http://%s:%d/sparql (timeout %g s, %s query workers, %s)",
+        config.host, config.port, config.timeout, app.state.engine.workers_wanted,
+        "remote access ALLOWED" if config.allow_remote else "no remote access",
+    )
+    uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=log_level.lower(),
+                server_header=False)
+    return 0
