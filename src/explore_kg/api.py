@@ -1,0 +1,585 @@
+"""The Python API for notebooks and scripts: open the graph (or connect to a server) and ask it things.
+
+>>> import explore_kg
+>>> kg = explore_kg.open()                       # the shipped graph, in this process
+>>> kg.query("partners-of-mission", mission="LUPEX").rows[:1]   # doctest: +SKIP
+>>> df = kg.df("planned-launches")               # a pandas DataFrame with Python types
+>>> kg.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").value()   # doctest: +SKIP
+
+``explore_kg.connect("http://127.0.0.1:8000")`` gives the same API against a running server
+(``explore-kg serve``). A name of a saved query (see ``kg.queries()``) runs that query with its
+parameters bound as RDF terms; any other text is run as SPARQL. Results keep RDF terms
+(:attr:`Result.rows`); :meth:`Result.to_dataframe` turns them into Python values: numbers as numbers,
+day-precision dates as datetimes, years as integers, months as periods, and says the precision of
+every date in ``{column}_precision`` columns and ``df.attrs["precision"]``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from . import saved_queries
+from .namespaces import EKG, PREFIXES
+from .saved_queries import NAME_PATTERN, ParameterError, SavedQuery, UnknownQuery, compact
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+__all__ = [
+    "KnowledgeGraph",
+    "RemoteKnowledgeGraph",
+    "Result",
+    "open",
+    "load_graph",
+    "connect",
+    "ParameterError",
+    "UnknownQuery",
+]
+
+# Accept value that gets SPARQL JSON for SELECT/ASK and N-Triples for CONSTRUCT/DESCRIBE.
+_PARSEABLE = "application/sparql-results+json, application/n-triples"
+
+JFY = str(EKG.japaneseFiscalYear)
+DATE_PRECISION = {
+    str(XSD.date): "day",
+    str(XSD.dateTime): "day",
+    str(XSD.gYearMonth): "month",
+    str(XSD.gYear): "year",
+    JFY: "Japanese fiscal year",
+}
+_INTEGERS = {str(XSD[t]) for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                   "positiveInteger", "negativeInteger", "nonPositiveInteger",
+                                   "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
+_FLOATS = {str(XSD.decimal), str(XSD.double), str(XSD.float)}
+
+_LABELS_QUERY = """\
+PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+SELECT DISTINCT ?iri ?rank ?name WHERE {
+  VALUES ?iri { @IRIS@ }
+  { ?iri ekg:acronym ?name BIND(1 AS ?rank) }
+  UNION { ?iri rdfs:label ?name BIND(2 AS ?rank) }
+  UNION { ?iri skos:prefLabel ?name BIND(3 AS ?rank) }
+  UNION { ?iri foaf:name ?name BIND(4 AS ?rank) }
+  UNION { ?iri dcterms:title ?name BIND(5 AS ?rank) }
+}
+"""
+
+
+# --- turning RDF terms into Python values ----------------------------------------------------------
+
+def date_precision(term: Node | None) -> str | None:
+    """"day", "month", "year" or "Japanese fiscal year" for a date literal, else None."""
+    if isinstance(term, Literal) and term.datatype is not None:
+        return DATE_PRECISION.get(str(term.datatype))
+    return None
+
+
+def python_value(term: Node | None) -> Any:
+    """A plain Python value for one term: int, float, bool, datetime.date, str (IRIs as their text).
+
+    Years (xsd:gYear and Japanese fiscal years) become int; a month (xsd:gYearMonth) becomes the
+    text ``YYYY-MM``; the precision is for :func:`date_precision` to say.
+    """
+    if term is None:
+        return None
+    if not isinstance(term, Literal):
+        return str(term)
+    datatype = str(term.datatype) if term.datatype else None
+    text = str(term)
+    try:
+        if datatype in _INTEGERS:
+            return int(text)
+        if datatype in _FLOATS:
+            return float(text)
+        if datatype == str(XSD.boolean):
+            return text in ("true", "1")
+        if datatype == str(XSD.date):
+            return datetime.date.fromisoformat(text[:10])
+        if datatype == str(XSD.dateTime):
+            return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if datatype in (str(XSD.gYear), JFY):
+            return int(text[:4] if not text.startswith("-") else text[:5])
+    except ValueError:
+        return text  # an ill-typed literal stays as written
+    return text
+
+
+def display(term: Node | None, labels: Mapping[str, str] | None = None, iris: bool = False) -> str:
+    """How a term reads in a table: a label (or prefixed name) for an IRI, "JFY 2025" for a fiscal year."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        if not iris and labels and str(term) in labels:
+            return labels[str(term)]
+        return compact(str(term))
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) == JFY:
+        return f"JFY {term}"
+    return str(term)
+
+
+def _period(term: Literal):
+    import pandas as pd
+
+    precision = date_precision(term)
+    text = str(term)
+    try:
+        if precision == "day":
+            return pd.Period(text[:10], freq="D")
+        if precision == "month":
+            return pd.Period(text[:7], freq="M")
+        if precision == "year":
+            return pd.Period(text[:4], freq="Y")
+        if precision == "Japanese fiscal year":  # JFY N runs 1 April N to 31 March N+1
+            return pd.Period(str(int(text[:4]) + 1), freq="Y-MAR")
+    except ValueError:
+        return text
+    return text
+
+
+def _parse_sparql_json(body: bytes) -> tuple[list[str], list[tuple], bool | None]:
+    data = json.loads(body)
+    if "boolean" in data:
+        return [], [], bool(data["boolean"])
+    columns = list(data.get("head", {}).get("vars", []))
+    rows = []
+    for binding in data.get("results", {}).get("bindings", []):
+        rows.append(tuple(_json_term(binding.get(c)) for c in columns))
+    return columns, rows, None
+
+
+def _json_term(value: Mapping | None) -> Node | None:
+    if value is None:
+        return None
+    kind = value["type"]
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if "xml:lang" in value:
+        return Literal(value["value"], lang=value["xml:lang"])
+    datatype = value.get("datatype")
+    if datatype and datatype != str(XSD.string):
+        return Literal(value["value"], datatype=URIRef(datatype))
+    return Literal(value["value"])
+
+
+# --- results -------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    """The answer to one query, as RDF terms.
+
+    ``kind`` is "bindings" (SELECT: ``columns`` and ``rows``), "boolean" (ASK: ``boolean``) or
+    "graph" (CONSTRUCT/DESCRIBE: ``graph``, an rdflib Graph).
+    """
+
+    kind: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+    elapsed_ms: float = 0.0
+    query: str | None = None  # the saved query's name, or None for ad-hoc SPARQL
+    parameters: dict[str, Node] = field(default_factory=dict)
+    source: Any = field(default=None, repr=False)  # the KnowledgeGraph that answered (for labels)
+
+    def __iter__(self) -> Iterator:
+        if self.kind == "graph":
+            return iter(self.graph)
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        if self.kind == "graph":
+            return len(self.graph)
+        return len(self.rows) if self.kind == "bindings" else 1
+
+    def __bool__(self) -> bool:
+        return bool(self.boolean) if self.kind == "boolean" else len(self) > 0
+
+    def records(self) -> list[dict[str, Node]]:
+        """Rows as dicts of column -> term (unbound columns left out)."""
+        return [{c: v for c, v in zip(self.columns, row, strict=True) if v is not None} for row in self.rows]
+
+    def column(self, name: str) -> list:
+        """One column's values as Python values (see :func:`python_value`)."""
+        i = self.columns.index(name)
+        return [python_value(row[i]) for row in self.rows]
+
+    def value(self) -> Any:
+        """The single value of a one-row, one-column answer (or the ASK answer), as a Python value."""
+        if self.kind == "boolean":
+            return self.boolean
+        if len(self.rows) != 1 or len(self.columns) != 1:
+            raise ValueError(f"value() needs one row and one column; this result has {len(self.rows)} rows "
+                             f"and {len(self.columns)} columns")
+        return python_value(self.rows[0][0])
+
+    def iris(self) -> list[str]:
+        """Every IRI in the rows, once each."""
+        seen: dict[str, None] = {}
+        for row in self.rows:
+            for v in row:
+                if isinstance(v, URIRef):
+                    seen.setdefault(str(v))
+        return list(seen)
+
+    def labels(self) -> dict[str, str]:
+        """A readable name for every IRI of the rows (acronym, else label, else title)."""
+        if self.source is None:
+            return {}
+        return self.source.labels(self.iris())
+
+    def to_dataframe(self, labels: bool = True) -> pandas.DataFrame:
+        """A pandas DataFrame with Python types.
+
+        * IRIs become their readable names when ``labels`` (the default), else stay IRI strings;
+        * integers, decimals and booleans become numbers and bools;
+        * a column whose dates are all days becomes ``datetime64``; all years (calendar or Japanese
+          fiscal) become integers; a column of mixed precision holds ``pandas.Period`` values (day,
+          month, year, or a fiscal year ``Y-MAR`` that starts in April);
+        * each date column that is not all days gets a ``{column}_precision`` column after it, and
+          ``df.attrs["precision"]`` maps every date column to its precisions.
+
+        >>> df = explore_kg.open().df("planned-launches")          # doctest: +SKIP
+        >>> df[["mission", "plannedLaunch", "plannedLaunch_precision"]]  # doctest: +SKIP
+        """
+        import pandas as pd
+
+        if self.kind == "boolean":
+            return pd.DataFrame({"boolean": [self.boolean]})
+        if self.kind == "graph":
+            return pd.DataFrame(
+                [(str(s), str(p), python_value(o)) for s, p, o in sorted(self.graph)],
+                columns=["subject", "predicate", "object"],
+            )
+        names = self.labels() if labels else {}
+        data: dict[str, Any] = {}
+        precision_attr: dict[str, list[str]] = {}
+        for i, col in enumerate(self.columns):
+            terms = [row[i] for row in self.rows]
+            precisions = [date_precision(t) for t in terms]
+            present = {p for p in precisions if p}
+            if present and all(p or t is None for p, t in zip(precisions, terms, strict=True)):
+                precision_attr[col] = sorted(present)
+                if present == {"day"}:
+                    data[col] = pd.to_datetime([python_value(t) for t in terms])
+                elif present <= {"year"} or present <= {"Japanese fiscal year"}:
+                    data[col] = pd.array([python_value(t) for t in terms], dtype="Int64")
+                else:
+                    data[col] = pd.Series([_period(t) if t is not None else None for t in terms], dtype=object)
+                if present != {"day"}:
+                    data[f"{col}_precision"] = precisions
+                continue
+            values = [names.get(str(t), compact(str(t))) if labels and isinstance(t, URIRef) else python_value(t)
+                      for t in terms]
+            datatypes = {str(t.datatype) for t in terms if isinstance(t, Literal) and t.datatype is not None}
+            if datatypes and datatypes <= _INTEGERS and None in values:
+                data[col] = pd.array(values, dtype="Int64")
+            else:
+                data[col] = values
+        df = pd.DataFrame(data)
+        df.attrs["precision"] = precision_attr
+        if self.query:
+            df.attrs["query"] = self.query
+            df.attrs["parameters"] = {k: str(v) for k, v in self.parameters.items()}
+        return df
+
+    def to_table(self, iris: bool = False, title: str | None = None):
+        """A rich Table for a terminal: labels instead of IRIs unless ``iris``."""
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False, header_style="bold")
+        if self.kind == "boolean":
+            table.add_column("answer")
+            table.add_row("yes" if self.boolean else "no")
+            return table
+        if self.kind == "graph":
+            for col in ("subject", "predicate", "object"):
+                table.add_column(col)
+            names = {} if iris or self.source is None else self.source.labels(
+                {str(t) for triple in self.graph for t in triple if isinstance(t, URIRef)})
+            for triple in sorted(self.graph):
+                table.add_row(*(display(t, names, iris) for t in triple))
+            return table
+        names = {} if iris else self.labels()
+        for col in self.columns:
+            table.add_column(col, overflow="fold")
+        for row in self.rows:
+            table.add_row(*(display(v, names, iris) for v in row))
+        return table
+
+    def _repr_html_(self) -> str:  # notebooks show results as a table with readable names
+        import html
+
+        if self.kind != "bindings":
+            return f"<pre>{html.escape(repr(self.boolean if self.kind == 'boolean' else len(self.graph)))}</pre>"
+        names = self.labels()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(display(v, names))}</td>" for v in row) + "</tr>"
+            for row in self.rows[:200]
+        )
+        more = f"<p>{len(self.rows) - 200} more rows</p>" if len(self.rows) > 200 else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def result_from(answer, *, query: str | None = None, parameters: Mapping[str, Node] | None = None,
+                source=None) -> Result:
+    """A Result from an engine answer (body, media_type, kind, elapsed_ms) in SPARQL JSON or N-Triples."""
+    kind = answer.kind
+    if kind == "graph":
+        graph = Graph()
+        for prefix, ns in PREFIXES.items():
+            graph.bind(prefix, ns, override=True, replace=True)
+        fmt = "nt" if "n-triples" in answer.media_type else "turtle"
+        graph.parse(data=answer.body.decode("utf-8"), format=fmt)
+        return Result("graph", graph=graph, elapsed_ms=answer.elapsed_ms, query=query,
+                      parameters=dict(parameters or {}), source=source)
+    columns, rows, boolean = _parse_sparql_json(answer.body)
+    return Result("boolean" if boolean is not None else "bindings", columns=columns, rows=rows, boolean=boolean,
+                  elapsed_ms=answer.elapsed_ms, query=query, parameters=dict(parameters or {}), source=source)
+
+
+# --- the two ways in: in-process and remote --------------------------------------------------------
+
+class _Base:
+    """What both kinds of graph share: saved-query lookup, labels, DataFrames."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}
+
+    # subclasses implement: run(name_or_sparql, *, media_type, **params) -> engine-like answer
+
+    def queries(self) -> list[SavedQuery]:
+        """The saved queries, in name order (each has ``name``, ``title``, ``description``, ``parameters``)."""
+        return saved_queries.load_saved_queries()
+
+    @staticmethod
+    def _saved(name_or_sparql: str) -> SavedQuery | None:
+        if NAME_PATTERN.match(name_or_sparql.strip()):
+            return saved_queries.get(name_or_sparql.strip())
+        return None
+
+    def query(self, name_or_sparql: str, **params: Any) -> Result:
+        """Run a saved query by name (parameters as keyword arguments) or a SPARQL query text.
+
+        Parameter values may be labels ("MMX"), IRIs or prefixed names ("mission:mmx"), Python values
+        (2025, datetime.date) or rdflib terms. Raises ParameterError (naming the parameter) or
+        UnknownQuery.
+
+        >>> kg.query("agreements-of-agency", agency="ESA")      # doctest: +SKIP
+        """
+        answer, bound = self._run(name_or_sparql, _PARSEABLE, params)
+        saved = self._saved(name_or_sparql)
+        return result_from(answer, query=saved.name if saved else None, parameters=bound, source=self)
+
+    def df(self, name_or_sparql: str, *, labels: bool = True, **params: Any) -> pandas.DataFrame:
+        """``query(...).to_dataframe(labels=labels)``: a pandas DataFrame with Python types.
+
+        >>> kg.df("agency-cooperation-network")                # doctest: +SKIP
+        """
+        return self.query(name_or_sparql, **params).to_dataframe(labels=labels)
+
+    def run(self, name_or_sparql: str, *, media_type: str | None = None, **params: Any):
+        """The serialized answer (``.body`` bytes, ``.media_type``) in a format of your choice, e.g. text/csv."""
+        return self._run(name_or_sparql, media_type, params)[0]
+
+    def labels(self, iris: Iterable[str]) -> dict[str, str]:
+        """Readable names for IRIs (acronym, else English label, else any label or title); cached."""
+        wanted = sorted({str(i) for i in iris} - set(self._labels))
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            values = " ".join(str(ox.NamedNode(iri)) for iri in chunk if _valid_iri(iri))
+            if not values:
+                continue
+            answer, _ = self._run(_LABELS_QUERY.replace("@IRIS@", values), _PARSEABLE, {})
+            _, rows, _ = _parse_sparql_json(answer.body)
+            best: dict[str, tuple] = {}
+            for iri, rank, name in rows:
+                key = (int(rank), 0 if getattr(name, "language", None) in (None, "en") else 1, str(name))
+                if str(iri) not in best or key < best[str(iri)]:
+                    best[str(iri)] = key
+            self._labels.update({iri: key[2] for iri, key in best.items()})
+        return {str(i): self._labels[str(i)] for i in iris if str(i) in self._labels}
+
+
+class KnowledgeGraph(_Base):
+    """The graph loaded in this process, queried with the same engine (and checks) as the server.
+
+    >>> kg = KnowledgeGraph.load()                              # doctest: +SKIP
+    >>> kg.query("source-catalogue").to_dataframe()             # doctest: +SKIP
+    """
+
+    def __init__(self, store, loaded=None, *, inferred: bool = False):
+        super().__init__()
+        self.store = store
+        self.loaded = loaded
+        self.inferred = inferred
+
+    @classmethod
+    def load(cls, paths: Iterable = (), *, inferred: bool = False) -> KnowledgeGraph:
+        """Load the shipped graph (or the given files); with ``inferred`` also OWL 2 RL inferences,
+        in the graph ``https://w3id.org/explore-kg/graph/inferred``."""
+        from .server import ServerConfig, load_for_serving
+
+        paths = list(paths)
+        loaded = load_for_serving(ServerConfig(paths=paths, inferred=inferred))
+        return cls(loaded.to_store(), loaded, inferred=inferred)
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeGraph: {len(self.store)} quads{' with inferences' if self.inferred else ''}>"
+
+    def dataset(self):
+        """The data as an rdflib Dataset (default graph = union of the source graphs)."""
+        return self.loaded.to_dataset()
+
+    def _select(self, sparql: str, substitutions: Mapping[str, Node]) -> list[dict[str, Node]]:
+        from .engine import run_query
+
+        answer = run_query(self.store, sparql, media_type=_PARSEABLE, substitutions=substitutions)
+        columns, rows, _ = _parse_sparql_json(answer.body)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _run(self, name_or_sparql: str, media_type: str | None, params: Mapping[str, Any]):
+        from .engine import run_query
+
+        saved = self._saved(name_or_sparql)
+        if saved is not None:
+            bound = saved.bind(params, self._select)
+            return run_query(self.store, saved.sparql, media_type=media_type, substitutions=bound), bound
+        bound = {k: _term(v) for k, v in params.items()}
+        return run_query(self.store, name_or_sparql, media_type=media_type, substitutions=bound), bound
+
+
+def _valid_iri(text: str) -> bool:
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _term(value: Any) -> Node:
+    """An rdflib term for an ad-hoc query's binding: terms pass, Python values become typed literals."""
+    if isinstance(value, Node):
+        return value
+    return Literal(value)
+
+
+@dataclass
+class _Answer:
+    body: bytes
+    media_type: str
+    kind: str
+    elapsed_ms: float
+
+
+class RemoteKnowledgeGraph(_Base):
+    """The same API against a running explore-kg server (``explore-kg serve``), over HTTP.
+
+    Saved queries run on the server (``GET /queries/{name}``), SPARQL goes to ``/sparql``.
+
+    >>> kg = explore_kg.connect("http://127.0.0.1:8000")       # doctest: +SKIP
+    >>> kg.df("partners-of-mission", mission="MMX")             # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, *, timeout: float = 60.0, client=None):
+        import httpx
+
+        super().__init__()
+        self.url = url.rstrip("/")
+        self.client = client or httpx.Client(timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"<RemoteKnowledgeGraph {self.url}>"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> RemoteKnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _run(self, name_or_sparql: str, media_type: str | None, params: Mapping[str, Any]):
+        from .engine import QueryError
+
+        headers = {"Accept": media_type or _PARSEABLE}
+        saved = self._saved(name_or_sparql)
+        if saved is not None:
+            query = {k: _wire(v) for k, v in params.items() if v is not None}
+            response = self.client.get(f"{self.url}/queries/{saved.name}", params=query, headers=headers)
+        else:
+            if params:
+                raise ParameterError(next(iter(params)), "parameters of an ad-hoc SPARQL query can only be bound "
+                                     "in-process; use a saved query or VALUES in the query")
+            response = self.client.post(f"{self.url}/sparql", data={"query": name_or_sparql}, headers=headers)
+        if response.status_code == 404 and saved is not None:
+            raise UnknownQuery(saved.name, [q.name for q in self.queries()])
+        if response.status_code >= 400:
+            message = response.text.strip()
+            parameter = response.headers.get("x-parameter")
+            if parameter:
+                raise ParameterError(parameter, message)
+            err = QueryError(message or f"HTTP {response.status_code}")
+            err.status = response.status_code
+            raise err
+        content_type = response.headers.get("content-type", "")
+        kind = "graph" if not content_type.startswith("application/sparql-results") else "bindings"
+        timing = response.headers.get("server-timing", "")
+        elapsed = float(timing.split("dur=")[1].split(";")[0]) if "dur=" in timing else 0.0
+        return _Answer(response.content, content_type, kind, elapsed), {}
+
+
+def _wire(value: Any) -> str:
+    """How a parameter value travels in a URL: IRIs as <iri>, others as their text."""
+    if isinstance(value, URIRef):
+        return f"<{value}>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+# --- entry points ------------------------------------------------------------------------------------
+
+def open(paths: Sequence = (), *, inferred: bool = False) -> KnowledgeGraph:  # noqa: A001 - explore_kg.open()
+    """Load the shipped graph (plus any extra files) in one call, ready to query.
+
+    >>> import explore_kg
+    >>> kg = explore_kg.open()                                   # doctest: +SKIP
+    >>> kg.df("missions-by-target", body="Moon")                # doctest: +SKIP
+    >>> explore_kg.open(inferred=True)  # with OWL 2 RL inferences  # doctest: +SKIP
+    """
+    return KnowledgeGraph.load(paths, inferred=inferred)
+
+
+def load_graph(paths: Sequence = (), *, inferred: bool = False) -> KnowledgeGraph:
+    """Same as :func:`open`."""
+    return KnowledgeGraph.load(paths, inferred=inferred)
+
+
+def connect(url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0) -> RemoteKnowledgeGraph:
+    """The same API against a running server.
+
+    >>> kg = explore_kg.connect("http://127.0.0.1:8000")       # doctest: +SKIP
+    >>> kg.query("source-catalogue").rows                       # doctest: +SKIP
+    """
+    return RemoteKnowledgeGraph(url, timeout=timeout)
