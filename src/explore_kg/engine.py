@@ -372,6 +372,7 @@ def _prepare(
     max_query_bytes: int | None,
     max_result_bytes: int | None,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    base_iri: str | None = None,
 ) -> _Request:
     """Check a query and build the request a worker (or this process) evaluates."""
     if not isinstance(sparql, str):
@@ -394,6 +395,7 @@ def _prepare(
         named_graph_uris=tuple(named_graph_uris),
         union=not info.has_dataset_clause,
         max_result_bytes=max_result_bytes,
+        base_iri=base_iri,
     )
 
 
@@ -407,6 +409,7 @@ def run_query(
     named_graph_uris: Sequence[str] = (),
     allow_remote: bool = False,
     max_result_bytes: int | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Run a query in this process and return its serialized answer (for the CLI and the Python API).
 
@@ -425,6 +428,7 @@ def run_query(
         allow_remote=allow_remote,
         max_query_bytes=None,
         max_result_bytes=max_result_bytes,
+        base_iri=base_iri,
     )
     return _run_on_big_stack(_evaluate, store, req)
 
@@ -695,7 +699,7 @@ class QueryEngine:
     # -- queries --
 
     def cache_key(self, req: _Request) -> tuple:
-        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris)
+        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri)
 
     async def query(
         self,
@@ -706,10 +710,12 @@ class QueryEngine:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Answer one query within ``timeout`` seconds (default: the engine's), in a worker process.
 
-        ``media_type`` is a media type or a whole Accept value; see :func:`negotiate`.
+        ``media_type`` is a media type or a whole Accept value; see :func:`negotiate`. ``base_iri``
+        resolves relative IRIs in the query (the server passes its endpoint URL).
         """
         if self._idle is None:
             raise RuntimeError("QueryEngine.start() was not awaited")
@@ -723,6 +729,7 @@ class QueryEngine:
             allow_remote=self.allow_remote,
             max_query_bytes=self.max_query_bytes,
             max_result_bytes=self.max_result_bytes,
+            base_iri=base_iri,
         )
         self.stats["queries"] += 1
         key = self.cache_key(req)

@@ -162,7 +162,12 @@ async def protocol_request(request: Request, max_query_bytes: int) -> tuple[str 
         params.setdefault(key, []).append(value)
     query: list[str] = list(params.pop("query", []))
     if request.method == "POST":
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        ctype, _, ctype_params = request.headers.get("content-type", "").partition(";")
+        ctype = ctype.strip().lower()
+        charset = next((v.strip().strip('"').lower() for k, _, v in
+                        (p.partition("=") for p in ctype_params.split(";")) if k.strip().lower() == "charset"), None)
+        if charset and charset not in ("utf-8", "utf8", "us-ascii"):
+            raise ProtocolError(f"unsupported charset {charset!r}: send the query as UTF-8")
         if ctype == "application/x-www-form-urlencoded":
             body = _decode(await _read_body(request, 3 * max_query_bytes + 4096), "the form body")
             for key, value in parse_qsl(body, keep_blank_values=True):
@@ -406,14 +411,16 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
                 endpoint = str(request.url.replace(query=""))
                 body, content_type = description(endpoint.rstrip("?"), accept)
                 return Response(body, media_type=content_type, headers={"Cache-Control": cache_control, "Vary": "Accept"})
+            endpoint = str(request.url.replace(query="")).rstrip("?")
             default_graphs = params.get("default-graph-uri", [])
             named_graphs = params.get("named-graph-uri", [])
-            etag = _etag(engine.data_version, query, accept, default_graphs, named_graphs)
+            etag = _etag(engine.data_version, query, accept, default_graphs, named_graphs, endpoint)
             headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept"}
             if _matches(request.headers.get("if-none-match"), etag):
                 return Response(status_code=304, headers=headers)
             result = await engine.query(
-                query, media_type=accept, default_graph_uris=default_graphs, named_graph_uris=named_graphs
+                query, media_type=accept, default_graph_uris=default_graphs, named_graph_uris=named_graphs,
+                base_iri=endpoint,
             )
         except QueryError as err:
             state.error = err.message
@@ -428,6 +435,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
                       response_class=Response, tags=["sparql"])
     app.add_api_route("/sparql", sparql, methods=["POST"], summary=summary, openapi_extra=SPARQL_POST_OPENAPI,
                       response_class=Response, tags=["sparql"], operation_id="sparql_post")
+    # The same endpoint with a trailing slash (as the W3C protocol tests write it), without a redirect.
+    app.add_api_route("/sparql/", sparql, methods=["GET", "POST"], include_in_schema=False)
 
     @app.get("/health", tags=["meta"], summary="Liveness and what is loaded")
     async def health() -> JSONResponse:
