@@ -583,3 +583,73 @@ def connect(url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0) -> Rem
     >>> kg.query("source-catalogue").rows                       # doctest: +SKIP
     """
     return RemoteKnowledgeGraph(url, timeout=timeout)
+
+
+# --- the command line's query, queries and sparql commands -------------------------------------------
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "table", iris: bool = False,
+            endpoint: str | None = None, inferred: bool = False) -> int:
+    """``explore-kg query`` / ``sparql``: run, print, and return the exit status (0 ok, 2 bad input)."""
+    import sys
+
+    from .engine import QueryError, format_to_accept
+    from .loading import LoadError
+
+    given: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"error: --param takes NAME=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        given[key.strip()] = value
+    try:
+        kg = connect(endpoint) if endpoint else open(inferred=inferred)
+        if fmt == "table":
+            result = kg.query(name_or_sparql, **given)
+            title = None
+            if result.query:
+                saved = saved_queries.get(result.query)
+                title = saved.title
+            _console().print(result.to_table(iris=iris, title=title))
+            if result.kind == "bindings":
+                print(f"{len(result.rows)} rows, {result.elapsed_ms:.1f} ms", file=sys.stderr)
+            return 0
+        answer = kg.run(name_or_sparql, media_type=format_to_accept(fmt), **given)
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+        return 0
+    except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
+        print(f"error: {getattr(e, 'message', e)}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a server that cannot be reached
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def list_cli(fmt: str = "table") -> int:
+    """``explore-kg queries``: the saved queries with their parameters."""
+    queries = saved_queries.load_saved_queries()
+    if fmt == "json":
+        print(json.dumps([q.to_json() for q in queries], indent=2, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    table = Table(title="Saved queries (run with: explore-kg query NAME --param name=value)", show_lines=True)
+    for col in ("name", "what it answers", "parameters"):
+        table.add_column(col, overflow="fold")
+    for q in queries:
+        params = "\n".join(
+            f"{p.name}: {p.type_label}"
+            + (" (required)" if p.required else f" (default {p.default})" if p.default else " (optional)")
+            + (f", e.g. {p.example}" if p.example else "")
+            for p in q.parameters
+        )
+        table.add_row(q.name, f"[bold]{q.title}[/bold]\n{q.description}", params or "-")
+    _console().print(table)
+    return 0

@@ -59,3 +59,105 @@ def serve(
         cache_bytes=cache_mb * 1024 * 1024,
     )
     raise typer.Exit(run(config, log_level=log_level))
+
+
+@app.command()
+def validate(
+    paths: list[str] = typer.Argument(None, help="New fact files to check together with the shipped graph "
+                                      "(none: validate the shipped graph itself)."),
+    format: str = typer.Option("text", "--format", "-f", help="Report format: text, json or github "
+                               "(GitHub Actions annotations).", case_sensitive=False),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too."),
+) -> None:
+    """Validate facts: syntax, OWL RL consistency, SHACL shapes, references, duplicates, sources.
+
+    Exit status: 0 conforms, 1 violations (or warnings with --strict), 2 could not run.
+    """
+    from .validation import run_cli
+
+    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict))
+
+
+@app.command()
+def export(
+    format: str = typer.Option("turtle", "--format", "-f", help="turtle, ntriples, jsonld, rdfxml, trig or nquads."),
+    inferred: bool = typer.Option(
+        False, "--inferred/--asserted",
+        help="Also export the OWL 2 RL inferences, kept apart from the asserted triples: trig and nquads put them "
+        "in graph https://w3id.org/explore-kg/graph/inferred; turtle, ntriples, jsonld and rdfxml (no named graphs) "
+        "write them to a second file next to -o FILE, named FILE-STEM.inferred.EXT (so -o is required)."),
+    graph: str = typer.Option(None, "--graph", "-g", help="Export one named graph only: a source's slug "
+                              "(e.g. lupex-mission-overview), 'ontology', or a full graph IRI."),
+    profile: str = typer.Option(
+        "core", "--profile", "-p",
+        help="core: our terms plus their standard super-classes/-properties (graph .../graph/alignment); "
+        "schema: schema.org terms only; wikidata: wdt: statements about entities with a Wikidata exactMatch."),
+    output: str = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+) -> None:
+    """Export the graph as a deterministic dump (same data, same bytes) with a VoID/DCAT description.
+
+    Every document describes itself: triple counts overall and per graph, source documents, licence (CC BY 4.0) and ontology version. Exit status: 0 written, 2 bad request (unknown graph, format...).
+    """
+    from .export import run_cli
+
+    raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output))
+
+
+@app.command()
+def diagram(
+    output: str = typer.Option("docs/data-model.svg", "--output", "-o", help="SVG file to write ('-': stdout)."),
+) -> None:
+    """Draw the data model (classes, their standard super-classes, object properties) as an SVG."""
+    from .diagram import run_cli
+
+    raise typer.Exit(run_cli(output))
+
+
+@app.command()
+def query(
+    name: str = typer.Argument(..., help="A saved query's name (see `explore-kg queries`)."),
+    param: list[str] = typer.Option(None, "--param", "-p", help="A parameter as NAME=VALUE (repeatable); a label, "
+                                    "IRI, prefixed name or literal, as the query's catalogue entry says."),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv, tsv, json, xml, turtle, ntriples, jsonld."),
+    iris: bool = typer.Option(False, "--iris", help="Show IRIs (as prefixed names) instead of labels in the table."),
+    endpoint: str = typer.Option(None, "--endpoint", "-e", help="Run on a server (e.g. http://127.0.0.1:8000) "
+                                 "instead of in-process."),
+    inferred: bool = typer.Option(False, "--inferred/--asserted", help="Include OWL 2 RL inferences (in-process only)."),
+) -> None:
+    """Run a saved query; parameters are bound as RDF terms. Exit status: 0 ok, 2 bad name or parameter."""
+    from .api import run_cli
+
+    raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred))
+
+
+@app.command()
+def queries(
+    format: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """List the saved queries: what each answers and its parameters (type, default, example)."""
+    from .api import list_cli
+
+    raise typer.Exit(list_cli(format))
+
+
+@app.command()
+def sparql(
+    query_or_file: str = typer.Argument(..., help="SPARQL query text, a file holding one, or '-' for standard input."),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv, tsv, json, xml, turtle, ntriples, jsonld."),
+    iris: bool = typer.Option(False, "--iris", help="Show IRIs (as prefixed names) instead of labels in the table."),
+    endpoint: str = typer.Option(None, "--endpoint", "-e", help="Send the query to a server's /sparql instead."),
+    inferred: bool = typer.Option(False, "--inferred/--asserted", help="Include OWL 2 RL inferences (in-process only)."),
+) -> None:
+    """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks and formats)."""
+    import sys
+    from pathlib import Path
+
+    from .api import run_cli
+
+    if query_or_file == "-":
+        text = sys.stdin.read()
+    elif "{" not in query_or_file and Path(query_or_file).is_file():
+        text = Path(query_or_file).read_text(encoding="utf-8")
+    else:
+        text = query_or_file
+    raise typer.Exit(run_cli(text, (), fmt=format, iris=iris, endpoint=endpoint, inferred=inferred))

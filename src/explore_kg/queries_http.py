@@ -1,0 +1,274 @@
+"""Saved queries over HTTP: ``GET /queries`` (the catalogue) and one route per query.
+
+Every saved query gets its own route, ``GET /queries/{name}``, whose query-string parameters are the
+query's parameters, so each appears in the OpenAPI document (``/openapi.json``) with its type,
+default and example, and a generated client can call it. The answer is negotiated like ``/sparql``
+(Accept or ``_format``: SPARQL JSON/XML, CSV, TSV, Turtle ...), plus
+
+* a Datasette-like JSON shape for ``Accept: application/json`` or ``?_shape=objects|arrays``:
+  ``{"query": ..., "columns": [...], "rows": [...], "query_ms": ...}``, rows as arrays or objects,
+  IRIs as strings and numbers/booleans as JSON numbers/booleans;
+* an HTML table for a browser (``Accept: text/html``).
+
+Parameter problems answer 400 with the message and an ``X-Parameter`` header naming the parameter.
+Names come only from the catalogue: an unknown name is 404 and never becomes a file path.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import time
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from .api import _parse_sparql_json, display, python_value
+from .engine import QueryError, format_to_accept
+from .saved_queries import ParameterError, SavedQuery, UnknownQuery, load_saved_queries
+
+_SPARQL_JSON = "application/sparql-results+json"
+_SHAPES = ("objects", "arrays")
+
+
+def _wants(accept: str | None, media: str) -> float:
+    """The q-value the Accept header gives ``media`` exactly (0 when it does not name it)."""
+    for part in (accept or "").split(","):
+        fields = [f.strip() for f in part.split(";")]
+        if fields[0].lower() == media:
+            for f in fields[1:]:
+                if f.startswith("q="):
+                    try:
+                        return float(f[2:])
+                    except ValueError:
+                        return 0.0
+            return 1.0
+    return 0.0
+
+
+def choose_view(accept: str | None, shape: str | None, fmt: str | None) -> tuple[str, str | None]:
+    """("html" | "datasette" | "sparql", the Accept value for the engine when "sparql")."""
+    if fmt:
+        key = fmt.strip().lower()
+        if key == "html":
+            return "html", None
+        if key in ("datasette", "objects", "arrays"):
+            return "datasette", None
+        return "sparql", format_to_accept(key)
+    if shape:
+        return "datasette", None
+    html_q, json_q = _wants(accept, "text/html"), _wants(accept, "application/json")
+    if html_q and html_q >= json_q and html_q >= _wants(accept, _SPARQL_JSON):
+        return "html", None
+    if json_q and json_q >= _wants(accept, _SPARQL_JSON):
+        return "datasette", None
+    return "sparql", accept
+
+
+def _json_value(term):
+    """JSON numbers and booleans for numeric and boolean literals; every other term as its text."""
+    if term is None:
+        return None
+    value = python_value(term)
+    return value if isinstance(value, bool | int | float) else str(term)
+
+
+async def _select(engine, sparql: str, substitutions) -> list[dict]:
+    answer = await engine.query(sparql, media_type=_SPARQL_JSON, substitutions=substitutions)
+    columns, rows, _ = _parse_sparql_json(answer.body)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+async def bind(engine, saved: SavedQuery, given: dict[str, str]) -> dict:
+    """The query's parameters as RDF terms, labels resolved through the engine (time-limited)."""
+    binding = saved.prepare(given)
+    for lookup in binding.lookups:
+        rows = await _select(engine, lookup.sparql, lookup.substitutions)
+        binding.values[lookup.parameter.name] = lookup.resolve(rows)
+    return binding.values
+
+
+async def _labels(engine, iris: list[str]) -> dict[str, str]:
+    import pyoxigraph as ox
+
+    from .api import _LABELS_QUERY, _valid_iri
+
+    values = " ".join(str(ox.NamedNode(i)) for i in iris[:500] if _valid_iri(i))
+    if not values:
+        return {}
+    rows = await _select(engine, _LABELS_QUERY.replace("@IRIS@", values), None)
+    best: dict[str, tuple] = {}
+    for row in rows:
+        key = (int(row["rank"]), str(row["name"]))
+        if str(row["iri"]) not in best or key < best[str(row["iri"])]:
+            best[str(row["iri"])] = key
+    return {iri: key[1] for iri, key in best.items()}
+
+
+def _error(err: Exception, status: int | None = None) -> Response:
+    message = getattr(err, "message", str(err))
+    headers = {"X-Parameter": err.parameter} if isinstance(err, ParameterError) else {}
+    code = status or getattr(err, "status", 400)
+    return Response(message + "\n", status_code=code, media_type="text/plain; charset=utf-8", headers=headers)
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{html.escape(title)} - explore-kg</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;"
+        "vertical-align:top}th{background:#f3f3f3}code{background:#f6f6f6}</style></head><body>"
+        f"{body}</body></html>"
+    )
+
+
+def _catalogue_html(queries: list[SavedQuery]) -> HTMLResponse:
+    items = []
+    for q in queries:
+        params = "".join(
+            f"<li><code>{html.escape(p.name)}</code>: {html.escape(p.type_label)}"
+            + (" (required)" if p.required else f" (default {html.escape(p.default)})" if p.default else " (optional)")
+            + (f", e.g. <code>{html.escape(p.example)}</code>" if p.example else "")
+            + (f" &mdash; {html.escape(p.doc)}" if p.doc else "") + "</li>"
+            for p in q.parameters
+        )
+        example = {p.name: p.example for p in q.parameters if p.example and p.required}
+        href = f"/queries/{q.name}" + ("?" + urlencode(example) if example else "")
+        items.append(
+            f"<section><h2><a href='{html.escape(href)}'>{html.escape(q.title)}</a> "
+            f"<small><code>{html.escape(q.name)}</code></small></h2><p>{html.escape(q.description)}</p>"
+            + (f"<ul>{params}</ul>" if params else "") + "</section>"
+        )
+    return _page("Saved queries", "<h1>Saved queries</h1>" + "".join(items))
+
+
+def _result_html(saved: SavedQuery, values: dict, columns, rows, names, elapsed: float) -> HTMLResponse:
+    def cell(term) -> str:
+        text = html.escape(display(term, names))
+        if term is not None and term.__class__.__name__ == "URIRef":
+            return f"<a href='{html.escape(str(term))}' title='{html.escape(str(term))}'>{text}</a>"
+        return text
+
+    bound = ", ".join(f"{html.escape(k)} = {html.escape(display(v, names))}" for k, v in values.items())
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return _page(saved.title, (
+        f"<p><a href='/queries'>Saved queries</a></p><h1>{html.escape(saved.title)}</h1>"
+        f"<p>{html.escape(saved.description)}</p>" + (f"<p>{bound}</p>" if bound else "")
+        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<p>{len(rows)} rows in {elapsed:.1f} ms</p><details><summary>SPARQL</summary>"
+        f"<pre>{html.escape(saved.sparql)}</pre></details>"
+    ))
+
+
+def _endpoint(saved: SavedQuery):
+    """A route function whose signature lists the saved query's parameters (for OpenAPI)."""
+
+    async def run_saved(request: Request) -> Response:
+        engine = request.app.state.engine
+        params = dict(request.query_params)
+        shape = params.pop("_shape", None)
+        fmt = params.pop("_format", None) or params.pop("format", None)
+        given = {k: v for k, v in params.items() if not k.startswith("_")}
+        try:
+            if shape is not None and shape not in _SHAPES:
+                raise QueryError(f"unknown _shape {shape!r}; use objects or arrays")
+            view, accept = choose_view(request.headers.get("accept"), shape, fmt)
+            values = await bind(engine, saved, given)
+            started = time.perf_counter()
+            media = _SPARQL_JSON if view != "sparql" else accept
+            answer = await engine.query(saved.sparql, media_type=media, substitutions=values)
+            elapsed = answer.elapsed_ms or (time.perf_counter() - started) * 1000
+            headers = {"Server-Timing": f"query;dur={elapsed:.2f}", "Vary": "Accept"}
+            if view == "sparql":
+                return Response(answer.body, media_type=answer.media_type, headers=headers)
+            columns, rows, _ = _parse_sparql_json(answer.body)
+            if view == "html":
+                iris = sorted({str(v) for row in rows for v in row if v is not None and v.__class__.__name__ == "URIRef"}
+                              | {str(v) for v in values.values() if v.__class__.__name__ == "URIRef"})
+                names = await _labels(engine, iris)
+                return _result_html(saved, values, columns, rows, names, elapsed)
+            out_rows = [[_json_value(v) for v in row] for row in rows]
+            if shape == "objects":
+                out_rows = [dict(zip(columns, row, strict=True)) for row in out_rows]
+            return JSONResponse({
+                "query": saved.name,
+                "title": saved.title,
+                "parameters": {k: str(v) for k, v in values.items()},
+                "columns": columns,
+                "rows": out_rows,
+                "truncated": False,
+                "query_ms": round(elapsed, 3),
+            }, headers=headers)
+        except (ParameterError, QueryError) as err:
+            return _error(err)
+
+    params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    for p in saved.parameters:
+        described = f"{p.doc} Type: {p.type_label}." + (" Required." if p.required else "")
+        params.append(inspect.Parameter(
+            p.name, inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+            default=Query(p.default, description=described, examples=[p.example] if p.example else None),
+        ))
+    params.append(inspect.Parameter(
+        "shape", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+        default=Query(None, alias="_shape", description="objects or arrays: the Datasette-like JSON shape."),
+    ))
+    params.append(inspect.Parameter(
+        "format_", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+        default=Query(None, alias="_format", description="Overrides Accept: json, xml, csv, tsv, turtle, html, "
+                      "datasette ..."),
+    ))
+
+    async def route(request: Request, **_: object) -> Response:
+        return await run_saved(request)
+
+    route.__signature__ = inspect.Signature(params)
+    route.__name__ = "query_" + saved.name.replace("-", "_")
+    route.__doc__ = saved.description
+    return route
+
+
+_RESPONSES = {
+    200: {"description": "The answer", "content": {m: {} for m in [
+        "application/json", _SPARQL_JSON, "application/sparql-results+xml", "text/csv",
+        "text/tab-separated-values", "text/html"]}},
+    400: {"description": "A missing, mistyped, unknown or ambiguous parameter (named in X-Parameter)"},
+    406: {"description": "No result format matches Accept"},
+    503: {"description": "The query exceeded the time limit"},
+}
+
+
+def build_router(app: FastAPI) -> APIRouter:
+    """The catalogue and one GET route per saved query (included by ``server.create_app``)."""
+    router = APIRouter(tags=["saved queries"])
+    queries = load_saved_queries()
+
+    @router.get("/queries", summary="The catalogue of saved queries", response_model=None)
+    async def catalogue(request: Request) -> Response:
+        accept = request.headers.get("accept")
+        if request.query_params.get("_format") == "html" or (
+            _wants(accept, "text/html") > _wants(accept, "application/json")
+            and request.query_params.get("_format") != "json"
+        ):
+            return _catalogue_html(queries)
+        return JSONResponse({"queries": [{**q.to_json(), "url": f"/queries/{q.name}"} for q in queries]})
+
+    for saved in queries:
+        router.add_api_route(
+            f"/queries/{saved.name}", _endpoint(saved), methods=["GET"], summary=saved.title,
+            description=saved.description, response_class=Response, responses=_RESPONSES,
+            operation_id="query_" + saved.name.replace("-", "_"),
+        )
+
+    @router.get("/queries/{name}", include_in_schema=False)
+    async def unknown(name: str) -> Response:
+        err = UnknownQuery(name, [q.name for q in queries])
+        return Response(err.message + "\n", status_code=404, media_type="text/plain; charset=utf-8")
+
+    return router
+
+
+__all__ = ["build_router", "bind", "choose_view"]
