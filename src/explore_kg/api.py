@@ -317,10 +317,17 @@ class Result:
                 table.add_row(*(display(t, names, iris) for t in triple))
             return table
         names = {} if iris else self.labels()
-        for col in self.columns:
-            table.add_column(col, overflow="fold")
+        # A saved query's parameters are columns too (Oxigraph binds only projected variables); they
+        # hold the same value on every row, so the table says them once, in its caption.
+        hidden = {p.name for p in saved_queries.get(self.query).parameters} if self.query else set()
+        keep = [i for i, col in enumerate(self.columns) if col not in hidden]
+        for i in keep:
+            table.add_column(self.columns[i], overflow="fold")
         for row in self.rows:
-            table.add_row(*(display(v, names, iris) for v in row))
+            table.add_row(*(display(row[i], names, iris) for i in keep))
+        if self.parameters:
+            names = {**names, **({} if iris else self.source.labels([str(v) for v in self.parameters.values()]))}
+            table.caption = ", ".join(f"{k} = {display(v, names, iris)}" for k, v in self.parameters.items())
         return table
 
     def _repr_html_(self) -> str:  # notebooks show results as a table with readable names
