@@ -1,0 +1,308 @@
+"""The shipped data states each source document's key facts, in that document's own named graph.
+
+Every check is a SPARQL query over the real loaded dataset (default graph = union of the named graphs).
+``GRAPH src:<slug> { ... }`` checks that a fact comes from that document and not only from another one;
+where sources disagree (LUPEX launch date and status, what the ESA-JAXA document is called) each claim
+must sit in its own source's graph.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Literal, URIRef
+
+from explore_kg.loading import load
+from explore_kg.namespaces import EKG, PREFIXES, SOURCE
+from explore_kg.reasoning import reason
+
+PROLOGUE = "\n".join(f"PREFIX {prefix}: <{ns}>" for prefix, ns in PREFIXES.items()) + "\n"
+
+SOURCES = {
+    "jaxa-international-space-exploration": "sourcekind:agency-web-page",
+    "jaxa-mmx-international-collaboration": "sourcekind:agency-web-page",
+    "spacenews-esa-jaxa-joint-statement": "sourcekind:news-article",
+    "esa-jaxa-cooperation-news": "sourcekind:news-article",
+    "lupex-mission-overview": "sourcekind:reference-article",
+    "explore-kg-curation": "sourcekind:editorial-curation",
+}
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load().to_dataset()
+
+
+def ask(ds, body: str) -> bool:
+    return bool(ds.query(PROLOGUE + "ASK {\n" + body + "\n}").askAnswer)
+
+
+def select(ds, query: str) -> list[tuple]:
+    return [tuple(row) for row in ds.query(PROLOGUE + query)]
+
+
+def assert_in_source(ds, slug: str, pattern: str) -> None:
+    """The triple pattern holds inside the named graph of source ``slug``."""
+    assert ask(ds, f"GRAPH src:{slug} {{\n{pattern}\n}}"), f"not stated in {slug}:\n{pattern}"
+
+
+# --- every source document -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("slug,kind", sorted(SOURCES.items()))
+def test_each_source_document_describes_itself_in_its_own_graph(ds, slug, kind):
+    assert ask(ds, f"""
+        GRAPH src:{slug} {{
+            src:{slug} a ekg:SourceDocument ; dcterms:title ?title ; dcterms:publisher ?publisher ;
+                ekg:sourceKind {kind} ; dcterms:language "en" ; rdfs:comment ?what .
+            ?publisher a ?orgClass ; rdfs:label ?publisherName .
+        }}
+        ?orgClass rdfs:subClassOf* ekg:Organisation .
+    """)
+    # the loader records provenance: every entity of the graph is ekg:statedIn this source
+    entities = select(ds, f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ GRAPH src:{slug} {{ ?e ekg:statedIn src:{slug} }} }}")
+    assert int(entities[0][0]) >= 10
+
+
+def test_there_is_exactly_one_graph_per_shipped_source(ds):
+    graphs = {str(g) for (g,) in select(ds, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a ekg:SourceDocument } }")}
+    assert graphs == {str(SOURCE[slug]) for slug in SOURCES}
+
+
+def test_the_same_entity_keeps_one_iri_across_sources(ds):
+    rows = select(ds, "SELECT (COUNT(DISTINCT ?src) AS ?n) WHERE { agency:jaxa ekg:statedIn ?src }")
+    assert int(rows[0][0]) == 5  # every document mentions JAXA; the curation file does not
+    assert ask(ds, """
+        GRAPH src:jaxa-international-space-exploration { mission:lupex ekg:acronym "LUPEX" }
+        GRAPH src:lupex-mission-overview { mission:lupex ekg:acronym "LUPEX" }
+        GRAPH src:spacenews-esa-jaxa-joint-statement { mission:lupex ekg:acronym "LUPEX" }
+        GRAPH src:esa-jaxa-cooperation-news { mission:lupex ekg:acronym "LUPEX" }
+    """)
+
+
+# --- 000: JAXA "About International Space Exploration" ----------------------------------------------
+
+def test_jaxa_exploration_page(ds):
+    slug = "jaxa-international-space-exploration"
+    assert_in_source(ds, slug, """
+        organisation:jsec a ekg:OrganisationalUnit ; ekg:acronym "JSEC" ; ekg:parentOrganisation agency:jaxa ;
+            rdfs:label "JAXA Space Exploration Center"@en .
+        spacecraft:kibo a ekg:Module ; ekg:partOf spacecraft:iss ; ekg:achievementField area:life-science .
+        programme:iss ekg:spacecraft spacecraft:iss .
+    """)
+    assert_in_source(ds, slug, """
+        event:isef2 a ekg:Forum ; ekg:acronym "ISEF2" ; ekg:date "2018-03-03"^^xsd:date ;
+            ekg:host organisation:mext ; ekg:participantCountAbove 40 ; ekg:outcome agreement:tokyo-principles .
+        organisation:mext ekg:acronym "MEXT" .
+        agreement:tokyo-principles ekg:agreementType agreementtype:declaration ; ekg:declaredAt event:isef2 ;
+            rdfs:label "Tokyo Principles for International Space Exploration"@en .
+    """)
+    assert_in_source(ds, slug, """
+        mission:slim ekg:acronym "SLIM" ; ekg:usesDataFrom mission:selene ; ekg:demonstrates technology:precision-landing .
+        mission:selene skos:altLabel "Kaguya"@en .
+        contribution:gateway-jaxa-participation ekg:contributesTo programme:gateway ;
+            ekg:usesTechnologyFrom programme:iss .
+        programme:gateway ekg:participant country:japan ; ekg:spacecraft spacecraft:gateway .
+    """)
+    assert_in_source(ds, slug, """
+        mission:mmx ekg:leadAgency agency:jaxa ; ekg:target body:phobos ;
+            ekg:plannedLaunchDate "2026"^^ekg:japaneseFiscalYear ; ekg:missionStatus status:under-development ;
+            ekg:objective ?o .
+        ?o ekg:target body:phobos .
+        body:phobos ekg:satelliteOf body:mars .
+        mission:lupex ekg:objective/ekg:target place:lunar-polar-region .
+        mission:jaxa-lunar-sample-return ekg:missionStatus status:concept .
+    """)
+
+
+# --- 001: MMX international collaboration chronology -------------------------------------------------
+
+def test_mmx_collaboration_chronology(ds):
+    slug = "jaxa-mmx-international-collaboration"
+    assert_in_source(ds, slug, """
+        agreement:mmx-cnes-implementation-agreement-2017 ekg:agreementType agreementtype:implementation-agreement ;
+            ekg:party agency:jaxa, agency:cnes ; ekg:signingDate "2017-04-10"^^xsd:date ;
+            ekg:concerns mission:mmx ; ekg:declaredAt ?ceremony .
+        ?ceremony a ekg:SigningCeremony ; ekg:date "2017-04-10"^^xsd:date .
+        agency:cnes ekg:acronym "CNES" ; ekg:country country:france .
+    """)
+    assert_in_source(ds, slug, """
+        event:planetary-protection-tutorial-2017 ekg:startDate "2017-05-11"^^xsd:date ;
+            ekg:endDate "2017-05-12"^^xsd:date ; ekg:host organisation:isas ; ekg:participant organisation:pposs ;
+            ekg:cooperationArea area:planetary-protection .
+        organisation:pposs ekg:acronym "PPOSS" .
+        event:jpgu-panel-discussion-2017 a ekg:PanelDiscussion ; ekg:host organisation:jpgu ;
+            ekg:startDate "2017-05-20"^^xsd:date ; ekg:endDate "2017-05-24"^^xsd:date .
+        organisation:jpgu ekg:acronym "JpGU" ; rdfs:label "Japan Earth and Planetary Science Association"@en .
+    """)
+    assert_in_source(ds, slug, """
+        event:macromega-cnes-visit-2017 ekg:date "2017-05"^^xsd:gYearMonth ; ekg:host agency:cnes ;
+            ekg:participant ?professor ; ekg:concerns instrument:macromega .
+        ?professor skos:altLabel "Bibling"@en .
+        ?position ekg:holder ?professor ; ekg:role role:professor ; ekg:inOrganisation organisation:macromega-french-team .
+    """)
+    assert_in_source(ds, slug, """
+        event:mmx-hbr-sampler-visit-2017 ekg:startDate "2017-08-16"^^xsd:date ; ekg:endDate "2017-08-17"^^xsd:date ;
+            ekg:participant organisation:honeybee-robotics ; ekg:concerns instrument:mmx-sampler .
+        organisation:honeybee-robotics ekg:acronym "HBR" ; ekg:headquarters place:california .
+        event:mmx-hbr-joint-sampler-studies ekg:startDate "2016"^^xsd:gYear .
+        event:mmx-tenq-talk-2017 ekg:date "2017-09-06"^^xsd:date ; ekg:location place:tenq ;
+            ekg:participantsFrom country:united-states, country:france, country:germany .
+        event:mmx-cnes-joint-review-2017 a ekg:Review ; ekg:date "2017-10-30"^^xsd:date ; ekg:location country:france .
+    """)
+    assert_in_source(ds, slug, """
+        event:megane-team-selection-2017 ekg:date "2017-11-17"^^xsd:date ; ekg:host agency:nasa ;
+            ekg:concerns instrument:megane .
+        instrument:megane ekg:acronym "MEGANE", "GRNS" ; rdfs:label "Mars-moon Exploration with Gamma rays and Neutrons"@en .
+        ?c ekg:contributor agency:nasa ; ekg:contributesTo mission:mmx ; ekg:providedItem instrument:megane ;
+            ekg:contributionRole contribrole:instrument .
+    """)
+    dated = select(ds, f"""SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{
+        GRAPH src:{slug} {{ ?e a ?cls . {{ ?e ekg:date ?d }} UNION {{ ?e ekg:startDate ?d }} }}
+        ?cls rdfs:subClassOf* ekg:Event }}""")
+    assert int(dated[0][0]) == 9  # the eight dated items of the chronology plus the 2016 joint studies
+
+
+# --- 002: SpaceNews article on the ESA-JAXA joint statement ------------------------------------------
+
+def test_spacenews_joint_statement_article(ds):
+    slug = "spacenews-esa-jaxa-joint-statement"
+    assert_in_source(ds, slug, f"""
+        src:{slug} schema:author person:andrew-jones ; dcterms:publisher organisation:spacenews ;
+            schema:locationCreated place:bremen .
+        person:andrew-jones ekg:basedIn place:helsinki ; ekg:wroteFor organisation:new-scientist .
+        place:helsinki ekg:country country:finland .
+        ?p ekg:holder person:andrew-jones ; ekg:inOrganisation organisation:spacenews ; ekg:role role:reporter .
+    """)
+    assert_in_source(ds, slug, """
+        agreement:esa-jaxa-joint-statement-2024 ekg:agreementType agreementtype:joint-statement ;
+            ekg:signingDate "2024-11-20"^^xsd:date ; ekg:signingPlace place:tsukuba ;
+            ekg:signatory person:hiroshi-yamakawa, person:josef-aschbacher ; ekg:party agency:esa, agency:jaxa ;
+            ekg:cooperationArea area:planetary-defence, area:earth-observation, area:post-iss-leo,
+                area:space-science, area:mars-exploration .
+        ?president ekg:holder person:hiroshi-yamakawa ; ekg:role role:president ; ekg:inOrganisation agency:jaxa .
+        ?dg ekg:holder person:josef-aschbacher ; ekg:role role:director-general ; ekg:inOrganisation agency:esa .
+        programme:esa-jaxa-next-big-cooperations rdfs:label "Next Big Cooperations"@en .
+    """)
+    assert_in_source(ds, slug, """
+        mission:ramses ekg:acronym "RAMSES" ; ekg:leadAgency agency:esa ; ekg:target body:apophis ;
+            ekg:approvalExpectedAt ?ministerial .
+        ?ministerial ekg:plannedDate "2025"^^xsd:gYear ; ekg:dateQualifier datequal:late .
+        event:apophis-close-approach-2029 ekg:plannedDate "2029"^^xsd:gYear ; ekg:concerns body:apophis .
+        mission:mars-small-landers-2030s ekg:timeframe "2030s" ; ekg:usesTechnology technology:electric-propulsion .
+        mission:m-matisse ekg:missionStatus status:candidate . mission:plasma-observatory ekg:missionStatus status:candidate .
+        mission:athena ekg:acronym "Athena" ; ekg:leadAgency agency:esa .
+        mission:bepicolombo ekg:target body:mercury .
+        mission:earthcare ekg:objective/ekg:cooperationArea area:climate-change .
+    """)
+    assert_in_source(ds, slug, """
+        ?suzuki ekg:holder person:koichi-suzuki ; ekg:role role:deputy-director ; ekg:inOrganisation agency:jaxa ;
+            rdfs:label "JAXA deputy director for safety and mission assurance"@en .
+        ?talk ekg:speaker person:koichi-suzuki ; ekg:date "2024-11-21"^^xsd:date ; ekg:location place:bremen ;
+            ekg:partOf event:space-tech-expo-europe-2024 ; ekg:concerns mission:adras-j .
+        mission:adras-j ekg:leadAgency organisation:astroscale ; ekg:partOf programme:crd2 .
+        programme:crd2 rdfs:label "Commercial Removal of Debris Demonstration"@en .
+        ?ceo ekg:holder person:takeshi-hakamada ; ekg:role role:ceo ; ekg:inOrganisation organisation:ispace .
+        ?founder ekg:holder person:takeshi-hakamada ; ekg:role role:founder ; ekg:inOrganisation organisation:ispace .
+        mission:lupex ekg:participant agency:isro ; ekg:target place:lunar-south-polar-region .
+    """)
+
+
+# --- 003: space-news item on the ESA-JAXA agreement ---------------------------------------------------
+
+def test_space_news_item_on_esa_jaxa_agreement(ds):
+    slug = "esa-jaxa-cooperation-news"
+    roles = {str(r) for (r,) in select(ds, f"""SELECT ?role WHERE {{ GRAPH src:{slug} {{
+        ?c ekg:contributor agency:jaxa ; ekg:contributesTo mission:ramses ; ekg:contributionRole ?role ;
+           ekg:commitmentStatus commitment:possible }} }}""")}
+    prefix = str(PREFIXES["contribrole"])
+    assert roles == {prefix + "thermal-infrared-imaging", prefix + "solar-array-technology", prefix + "launch-services"}
+    assert_in_source(ds, slug, """
+        mission:ramses skos:altLabel "Ramses"@en .
+        mission:athena ekg:plannedLaunchDate "2037"^^xsd:gYear .
+        mission:litebird skos:altLabel "LiteBird"@en ; ekg:leadAgency agency:jaxa .
+        spacecraft:argonaut a ekg:Lander ; ekg:developer agency:esa ; ekg:partOf programme:artemis .
+        spacecraft:pressurized-lunar-rover ekg:developer agency:jaxa .
+        programme:moonlight ekg:spacecraft ?network . ?network a ekg:SatelliteNetwork .
+        agreement:esa-crossu-letter-of-intent ekg:agreementType agreementtype:letter-of-intent ;
+            ekg:party agency:esa, organisation:crossu .
+        ?opening ekg:partOf event:nihonbashi-space-week-2024 ; ekg:participant agency:esa .
+        agreement:esa-jaxa-joint-statement-2024 ekg:cooperationArea area:commercial-leo, area:climate-change .
+    """)
+
+
+def test_the_two_news_sources_name_the_esa_jaxa_document_differently(ds):
+    rows = select(ds, """SELECT ?g ?type WHERE { GRAPH ?g { agreement:esa-jaxa-joint-statement-2024 ekg:agreementType ?type } }""")
+    assert {(str(g).rsplit("/", 1)[-1], str(t).rsplit("/", 1)[-1]) for g, t in rows} == {
+        ("spacenews-esa-jaxa-joint-statement", "joint-statement"),
+        ("esa-jaxa-cooperation-news", "cooperation-agreement"),
+    }
+    comment = select(ds, """SELECT ?c WHERE { GRAPH src:spacenews-esa-jaxa-joint-statement {
+        agreement:esa-jaxa-joint-statement-2024 rdfs:comment ?c } }""")
+    assert "2024" in str(comment[0][0]) and "publication" in str(comment[0][0])
+
+
+# --- 004: LUPEX mission overview ---------------------------------------------------------------------
+
+def test_lupex_overview(ds):
+    slug = "lupex-mission-overview"
+    assert_in_source(ds, slug, """
+        mission:lupex ekg:leadAgency agency:isro, agency:jaxa ; ekg:launchVehicle vehicle:h3 ;
+            ekg:spacecraft spacecraft:lupex-rover, spacecraft:lupex-lander ;
+            ekg:demonstrates technology:moonlit-night-survival, technology:vehicle-transport .
+        ?launcher ekg:contributor agency:jaxa ; ekg:providedItem vehicle:h3 ; ekg:commitmentStatus commitment:committed .
+        ?rover ekg:contributor agency:jaxa ; ekg:contributionRole contribrole:rover ; ekg:commitmentStatus commitment:committed .
+        ?lander ekg:contributor agency:isro ; ekg:contributionRole contribrole:lander ; ekg:commitmentStatus commitment:possible .
+        ?nasa ekg:contributor agency:nasa ; ekg:contributesTo mission:lupex ; ekg:commitmentStatus commitment:under-discussion .
+    """)
+    assert_in_source(ds, slug, """
+        ?ia ekg:concerns mission:lupex ; ekg:agreementType agreementtype:implementation-agreement ;
+            ekg:signingDate "2017-12"^^xsd:gYearMonth ; ekg:party agency:isro, agency:jaxa .
+        ?jmr a ekg:Review ; ekg:date "2018"^^xsd:gYear ; ekg:participant agency:isro .
+        ?ppr a ekg:Review ; ekg:date "2019"^^xsd:gYear ; ekg:dateQualifier datequal:end-of ; ekg:host agency:jaxa .
+        ?srr a ekg:Review ; ekg:date "2021"^^xsd:gYear ; ekg:dateQualifier datequal:early .
+        ?crash ekg:date "2019"^^xsd:gYear ; ekg:concerns spacecraft:chandrayaan-2-lander .
+        mission:chandrayaan-3 ekg:precursorOf mission:lupex ; ekg:motivatedBy ?crash .
+    """)
+    lander = select(ds, "SELECT ?kg WHERE { GRAPH src:lupex-mission-overview { spacecraft:lupex-lander ekg:minimumPayloadMassKg ?kg } }")
+    depth = select(ds, "SELECT ?m WHERE { GRAPH src:lupex-mission-overview { ?s a ekg:Sampler ; ekg:samplingDepthM ?m } }")
+    assert [float(v.toPython()) for (v,) in lander] == [350.0]
+    assert [float(v.toPython()) for (v,) in depth] == [1.5]
+    assert_in_source(ds, slug, """
+        instrument:lupex-navigation-equipment ekg:usesTechnologyFrom mission:slim .
+        spacecraft:lupex-rover ekg:hostsInstrument ?sampler . ?sampler a ekg:Sampler .
+    """)
+
+
+def test_both_lupex_launch_claims_are_kept_each_in_its_own_source(ds):
+    rows = select(ds, "SELECT ?g ?date WHERE { GRAPH ?g { mission:lupex ekg:plannedLaunchDate ?date } }")
+    claims = {str(g).rsplit("/", 1)[-1]: d for g, d in rows}
+    assert claims == {
+        "jaxa-international-space-exploration": Literal("2025", datatype=EKG.japaneseFiscalYear),
+        "lupex-mission-overview": Literal("2024", datatype=URIRef(PREFIXES["xsd"] + "gYear")),
+    }
+    statuses = select(ds, "SELECT ?g ?s WHERE { GRAPH ?g { mission:lupex ekg:missionStatus ?s } }")
+    assert {(str(g).rsplit("/", 1)[-1], str(s).rsplit("/", 1)[-1]) for g, s in statuses} == {
+        ("jaxa-international-space-exploration", "under-development"),
+        ("lupex-mission-overview", "planning"),
+    }
+    assert_in_source(ds, "lupex-mission-overview", "mission:lupex ekg:dateQualifier datequal:by .")
+
+
+# --- curation and reasoning ----------------------------------------------------------------------------
+
+def test_curation_graph_holds_only_wikidata_links(ds):
+    rows = select(ds, """SELECT ?s ?p ?o WHERE { GRAPH src:explore-kg-curation { ?s ?p ?o }
+        FILTER (?s != src:explore-kg-curation && ?s != organisation:explore-kg-editors)
+        FILTER (?p NOT IN (rdf:type, rdfs:label, ekg:statedIn)) }""")
+    assert rows and {str(p) for _, p, _ in rows} == {str(PREFIXES["skos"]) + "exactMatch"}
+    assert all(str(o).startswith(PREFIXES["wd"]) for _, _, o in rows)
+    assert ask(ds, "GRAPH src:explore-kg-curation { body:phobos skos:exactMatch wd:Q7547 . agency:esa skos:exactMatch wd:Q42262 }")
+    # no document graph makes Wikidata claims
+    assert not ask(ds, "GRAPH ?g { ?s skos:exactMatch ?o } FILTER (?g != src:explore-kg-curation)")
+
+
+def test_data_is_consistent_and_heritage_chains_are_inferred(ds):
+    result = reason(ds)
+    assert result.inconsistencies == []
+    # LUPEX navigation equipment comes from SLIM, which used SELENE data: ekg:buildsOn is transitive
+    assert (URIRef(PREFIXES["instrument"] + "lupex-navigation-equipment"), EKG.buildsOn,
+            URIRef(PREFIXES["mission"] + "selene")) in result.inferred
