@@ -78,6 +78,27 @@ SELECT DISTINCT ?iri ?rank ?name WHERE {
 """
 
 
+def labels_query(iris: Iterable[str]) -> str | None:
+    """The query for the names of these IRIs (written as terms into VALUES), or None if there are none."""
+    values = " ".join(str(ox.NamedNode(iri)) for iri in iris if _valid_iri(iri))
+    return _LABELS_QUERY.replace("@IRIS@", values) if values else None
+
+
+def best_labels(rows: Iterable[tuple]) -> dict[str, str]:
+    """The best (iri, rank, name) answer of the labels query for each IRI.
+
+    An acronym names a thing best (JAXA, MMX) unless it is too short to mean anything alone (an
+    agreement's "IA"); then English labels, then other labels, prefLabels, names and titles.
+    """
+    best: dict[str, tuple] = {}
+    for iri, rank, name in rows:
+        rank = int(rank) if int(rank) != 1 or len(str(name)) >= 3 else 6
+        key = (rank, 0 if getattr(name, "language", None) in (None, "en") else 1, str(name))
+        if str(iri) not in best or key < best[str(iri)]:
+            best[str(iri)] = key
+    return {iri: key[2] for iri, key in best.items()}
+
+
 # --- turning RDF terms into Python values ----------------------------------------------------------
 
 def date_precision(term: Node | None) -> str | None:
@@ -407,21 +428,14 @@ class _Base:
         return self._run(name_or_sparql, media_type, params)[0]
 
     def labels(self, iris: Iterable[str]) -> dict[str, str]:
-        """Readable names for IRIs (acronym, else English label, else any label or title); cached."""
+        """Readable names for IRIs (see :func:`best_labels`); cached."""
         wanted = sorted({str(i) for i in iris} - set(self._labels))
         for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            values = " ".join(str(ox.NamedNode(iri)) for iri in chunk if _valid_iri(iri))
-            if not values:
+            sparql = labels_query(wanted[start:start + 200])
+            if sparql is None:
                 continue
-            answer, _ = self._run(_LABELS_QUERY.replace("@IRIS@", values), _PARSEABLE, {})
-            _, rows, _ = _parse_sparql_json(answer.body)
-            best: dict[str, tuple] = {}
-            for iri, rank, name in rows:
-                key = (int(rank), 0 if getattr(name, "language", None) in (None, "en") else 1, str(name))
-                if str(iri) not in best or key < best[str(iri)]:
-                    best[str(iri)] = key
-            self._labels.update({iri: key[2] for iri, key in best.items()})
+            answer, _ = self._run(sparql, _PARSEABLE, {})
+            self._labels.update(best_labels(_parse_sparql_json(answer.body)[1]))
         return {str(i): self._labels[str(i)] for i in iris if str(i) in self._labels}
 
 

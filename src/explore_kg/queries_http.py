@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from .api import _parse_sparql_json, display, python_value
+from .api import _parse_sparql_json, best_labels, display, labels_query, python_value
 from .engine import QueryError, format_to_accept
 from .saved_queries import ParameterError, SavedQuery, UnknownQuery, load_saved_queries
 
@@ -90,20 +90,11 @@ async def bind(engine, saved: SavedQuery, given: dict[str, str]) -> dict:
 
 
 async def _labels(engine, iris: list[str]) -> dict[str, str]:
-    import pyoxigraph as ox
-
-    from .api import _LABELS_QUERY, _valid_iri
-
-    values = " ".join(str(ox.NamedNode(i)) for i in iris[:500] if _valid_iri(i))
-    if not values:
+    sparql = labels_query(iris[:500])
+    if sparql is None:
         return {}
-    rows = await _select(engine, _LABELS_QUERY.replace("@IRIS@", values), None)
-    best: dict[str, tuple] = {}
-    for row in rows:
-        key = (int(row["rank"]), str(row["name"]))
-        if str(row["iri"]) not in best or key < best[str(row["iri"])]:
-            best[str(row["iri"])] = key
-    return {iri: key[1] for iri, key in best.items()}
+    rows = await _select(engine, sparql, None)
+    return best_labels((row["iri"], row["rank"], row["name"]) for row in rows)
 
 
 def _error(err: Exception, status: int | None = None) -> Response:
