@@ -356,7 +356,10 @@ class Exporter:
     """Builds export documents from loaded data; results are cached, as the data does not change."""
 
     def __init__(self, loaded: LoadedData):
-        self.quads = list(loaded.quads)
+        # Graphs that export derives itself (a server started with --inferred, or a re-loaded dump, has them)
+        # are dropped: they are recomputed from the asserted triples, never passed off as asserted.
+        derived = {n(str(g)) for g in (INFERRED_GRAPH, ALIGNMENT_GRAPH, DESCRIPTION_GRAPH)}
+        self.quads = [q for q in loaded.quads if q.graph_name not in derived]
         self.graphs = sorted({q.graph_name.value for q in self.quads if isinstance(q.graph_name, ox.NamedNode)})
         onto_graph = n(str(ONTOLOGY_GRAPH))
         self.ontology = Ontology(q for q in self.quads if q.graph_name == onto_graph)
@@ -429,7 +432,7 @@ class Exporter:
             nodes = {t for q in selected for t in (q.subject, q.object)}
             g = n(str(INFERRED_GRAPH))
             quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g) for s, p, o in result]
-            self._inferred[graph] = [q for q in quads if q.subject in nodes]
+            self._inferred[graph] = [q for q in quads if q.subject in nodes and not _trivial(q)]
         return self._inferred[graph]
 
     # documents ----------------------------------------------------------------------------
@@ -559,6 +562,15 @@ class Exporter:
             add(o, OWL.versionIRI, onto.version_iri)
         add(o, OWL.versionInfo, lit(onto.version_info))
         return out
+
+
+_DOMAIN_RANGE = {n(str(RDFS.domain)), n(str(RDFS.range))}
+_TOP = {n(str(OWL.Thing)), n(str(RDFS.Resource))}
+
+
+def _trivial(q: ox.Quad) -> bool:
+    """``p rdfs:domain/rdfs:range owl:Thing``: true of every property, which reasoning.reason still lets through."""
+    return q.predicate in _DOMAIN_RANGE and q.object in _TOP
 
 
 def _in(t: ox.Term, space: str) -> bool:

@@ -1,0 +1,143 @@
+"""Download the graph as files: ``GET /dumps`` lists them, ``GET /dumps/explore-kg.<ext>`` serves one.
+
+The documents are the ones ``explore-kg export`` writes (:mod:`explore_kg.export`), byte for byte.
+Each is built on its first request and then kept in memory for the life of the server: the data does
+not change while it is served, so the bytes, and their ETag, never change either.
+
+* ``/dumps/explore-kg.{ttl,nt,jsonld,rdf,trig,nq}``: the asserted triples;
+  ``?profile=core|schema|wikidata`` and ``?graph=<source slug>`` as on the command line;
+* ``?inferred=true`` on ``.trig`` / ``.nq``: asserted plus inferred triples, the inferred ones in graph
+  ``https://w3id.org/explore-kg/graph/inferred``;
+* ``/dumps/explore-kg.inferred.<ext>``: the inferred triples alone, in any format (this is how the
+  formats without named graphs get them, apart from the asserted ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from .export import FORMAT_BY_EXTENSION, FORMATS, PROFILES, Document, Exporter, ExportError, graph_slug
+
+NAME = "explore-kg"
+_FILE = re.compile(rf"^{re.escape(NAME)}(?P<inferred>\.inferred)?\.(?P<ext>[a-z]+)$")
+
+
+class DumpCache:
+    """One Exporter for the served data, built on first use; documents are cached by the Exporter."""
+
+    def __init__(self, app: FastAPI):
+        self._app = app
+        self._exporter: Exporter | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def exporter(self) -> Exporter:
+        if self._exporter is None:
+            self._exporter = Exporter(self._app.state.loaded)
+        return self._exporter
+
+    def document(self, ext: str, content: str, profile: str, graph: str | None) -> Document:
+        with self._lock:  # one build at a time; later requests get the cached bytes
+            return self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph, profile=profile)
+
+
+def download_name(doc: Document) -> str:
+    """A file name that says what the document holds: explore-kg[.slug][.profile][.with-inferred|.inferred].ext"""
+    parts = [NAME]
+    if doc.graph:
+        parts.append(graph_slug(doc.graph))
+    if doc.profile != "core":
+        parts.append(doc.profile)
+    if doc.content == "all":
+        parts.append("with-inferred")
+    elif doc.content == "inferred":
+        parts.append("inferred")
+    return ".".join(parts) + "." + doc.format.extension
+
+
+def _problem(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def build_router(app: FastAPI) -> APIRouter:
+    router = APIRouter(tags=["dumps"])
+    cache = DumpCache(app)
+
+    @router.get("/dumps", summary="List the downloadable dumps")
+    def list_dumps(request: Request) -> dict:
+        base = str(request.base_url).rstrip("/")
+        files = []
+        for fmt in FORMATS.values():
+            name = f"{NAME}.{fmt.extension}"
+            entry = {
+                "name": name,
+                "format": fmt.name,
+                "media_type": fmt.media_type,
+                "url": f"{base}/dumps/{name}",
+                "inferred_url": f"{base}/dumps/{NAME}.inferred.{fmt.extension}",
+                "named_graphs": fmt.quads,
+            }
+            if fmt.quads:
+                entry["with_inferred_url"] = f"{base}/dumps/{name}?inferred=true"
+            files.append(entry)
+        return {
+            "dumps": files,
+            "profiles": list(PROFILES),
+            "graphs": sorted(cache.exporter.graph_slugs),
+            "license": "https://creativecommons.org/licenses/by/4.0/",
+            "usage": "?profile=core|schema|wikidata, ?graph=<slug>; ?inferred=true on .trig and .nq adds the "
+            "inferred triples in graph https://w3id.org/explore-kg/graph/inferred; explore-kg.inferred.<ext> "
+            "holds the inferred triples alone.",
+        }
+
+    @router.api_route("/dumps/{filename}", methods=["GET", "HEAD"], summary="Download one dump")
+    async def get_dump(
+        request: Request,
+        filename: str,
+        inferred: bool = Query(False, description="Add the inferred triples in their own named graph (.trig, .nq)."),
+        profile: str = Query("core", description="core, schema or wikidata."),
+        graph: str | None = Query(None, description="One source's graph, by slug or IRI."),
+    ):
+        m = _FILE.match(filename)
+        if not m or m.group("ext") not in FORMAT_BY_EXTENSION:
+            known = [f"{NAME}.{f.extension}" for f in FORMATS.values()]
+            return _problem(404, f"no dump named {filename!r}", dumps=known)
+        ext = m.group("ext")
+        if m.group("inferred"):
+            content = "inferred"
+        elif inferred:
+            if not FORMAT_BY_EXTENSION[ext].quads:
+                return _problem(
+                    400,
+                    f".{ext} has no named graphs, so inferred triples cannot be kept apart in it: use "
+                    f"/dumps/{NAME}.trig?inferred=true or /dumps/{NAME}.nq?inferred=true, or "
+                    f"/dumps/{NAME}.inferred.{ext} for the inferred triples alone",
+                )
+            content = "all"
+        else:
+            content = "asserted"
+        try:
+            doc = await run_in_threadpool(cache.document, ext, content, profile, graph)
+        except ExportError as e:
+            return _problem(400, str(e))
+        etag = '"' + hashlib.sha256(doc.data).hexdigest()[:32] + '"'
+        headers = {
+            "Content-Disposition": f'attachment; filename="{download_name(doc)}"',
+            "ETag": etag,
+            "Cache-Control": "public, max-age=3600",
+            "X-Triples": str(doc.triples),
+        }
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        body = b"" if request.method == "HEAD" else doc.data
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(doc.data))
+        return Response(body, media_type=doc.format.media_type, headers=headers)
+
+    return router

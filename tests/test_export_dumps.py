@@ -1,0 +1,91 @@
+"""The /dumps endpoint of a real server: the same bytes as ``explore-kg export``, with the right headers."""
+
+from __future__ import annotations
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from explore_kg.export import FORMATS, Exporter
+from explore_kg.loading import load
+from explore_kg.namespaces import INFERRED_GRAPH
+
+
+@pytest.fixture(scope="module")
+def exporter():
+    return Exporter(load())
+
+
+@pytest.fixture(scope="module")
+def client(live_server):
+    with httpx.Client(base_url=live_server, timeout=120) as c:
+        yield c
+
+
+def test_dumps_lists_every_format(client):
+    r = client.get("/dumps")
+    assert r.status_code == 200
+    listing = r.json()
+    names = {d["name"] for d in listing["dumps"]}
+    assert names == {f"explore-kg.{f.extension}" for f in FORMATS.values()}
+    assert "lupex-mission-overview" in listing["graphs"]
+    assert set(listing["profiles"]) == {"core", "schema", "wikidata"}
+    trig = next(d for d in listing["dumps"] if d["format"] == "trig")
+    assert trig["with_inferred_url"].endswith("/dumps/explore-kg.trig?inferred=true")
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_each_dump_is_the_cli_export(client, exporter, fmt):
+    f = FORMATS[fmt]
+    r = client.get(f"/dumps/explore-kg.{f.extension}")
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == f.media_type
+    assert r.headers["content-disposition"] == f'attachment; filename="explore-kg.{f.extension}"'
+    assert r.content == exporter.document(fmt).data
+    again = client.get(f"/dumps/explore-kg.{f.extension}", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_inferred_dump_keeps_inferred_in_its_graph(client, exporter):
+    r = client.get("/dumps/explore-kg.trig", params={"inferred": "true"})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.with-inferred.trig"'
+    graphs = {q.graph_name.value for q in ox.parse(r.content, format=ox.RdfFormat.TRIG)}
+    assert str(INFERRED_GRAPH) in graphs
+    assert r.content == exporter.document("trig", content="all").data
+
+
+def test_triple_format_points_to_the_inferred_file(client, exporter):
+    refused = client.get("/dumps/explore-kg.ttl", params={"inferred": "true"})
+    assert refused.status_code == 400
+    assert "explore-kg.inferred.ttl" in refused.json()["error"]
+    r = client.get("/dumps/explore-kg.inferred.ttl")
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.inferred.ttl"'
+    assert r.content == exporter.document("turtle", content="inferred").data
+
+
+def test_profile_and_graph_parameters(client, exporter):
+    r = client.get("/dumps/explore-kg.jsonld", params={"profile": "schema"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/ld+json")
+    assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.schema.jsonld"'
+    assert r.json()["@context"]["@vocab"] == "https://schema.org/"
+    one = client.get("/dumps/explore-kg.nq", params={"graph": "lupex-mission-overview"})
+    assert one.status_code == 200
+    assert one.content == exporter.document("nquads", graph="lupex-mission-overview").data
+
+
+def test_bad_requests_are_clear(client):
+    assert client.get("/dumps/explore-kg.csv").status_code == 404
+    assert client.get("/dumps/other.ttl").status_code == 404
+    bad_graph = client.get("/dumps/explore-kg.ttl", params={"graph": "nowhere"})
+    assert bad_graph.status_code == 400 and "known graphs" in bad_graph.json()["error"]
+    bad_profile = client.get("/dumps/explore-kg.ttl", params={"profile": "nope"})
+    assert bad_profile.status_code == 400 and "known profiles" in bad_profile.json()["error"]
+
+
+def test_head_gives_length_without_body(client, exporter):
+    r = client.head("/dumps/explore-kg.nt")
+    assert r.status_code == 200 and r.content == b""
+    assert int(r.headers["content-length"]) == len(exporter.document("ntriples").data)
