@@ -101,7 +101,24 @@ def plan(t: Template, params: dict, mode: str, concurrency: list[int], requests:
     return out
 
 
-def run_cells(endpoints: dict[str, str], templates: list[Template], params: dict, args) -> list[dict]:
+def measure_with_cpu(url: str, queries: list[str], c: int, args, server: servers.Server | None) -> dict:
+    """One measured cell, plus the CPU milliseconds per request spent by the client (this process) and,
+    for a server we started, by its main process and its worker processes: where the time goes."""
+    before = server.cpu_seconds() if server else None
+    client_before = time.process_time()
+    cell = asyncio.run(measure(url, queries, c, max_seconds=args.max_seconds, request_timeout=args.timeout * 3,
+                               client=args.client)).as_dict()
+    n = max(1, cell["requests"])
+    cell["client_cpu_ms"] = round((time.process_time() - client_before) * 1000 / n, 3)
+    if server and before:
+        after = server.cpu_seconds()
+        cell["server_cpu_ms"] = round((after[0] - before[0]) * 1000 / n, 3)
+        cell["workers_cpu_ms"] = round(max(0.0, after[1] - before[1]) * 1000 / n, 3)
+    return cell
+
+
+def run_cells(endpoints: dict[str, str], templates: list[Template], params: dict, args,
+              started: dict[str, servers.Server]) -> list[dict]:
     results = []
     names = list(endpoints)
     for t in templates:
@@ -115,9 +132,7 @@ def run_cells(endpoints: dict[str, str], templates: list[Template], params: dict
                     if warm:
                         asyncio.run(measure(url, warm, min(c, len(warm)), max_seconds=args.max_seconds,
                                             client=args.client))
-                    cell = asyncio.run(measure(url, measured, c, max_seconds=args.max_seconds,
-                                               request_timeout=args.timeout * 3, client=args.client))
-                    row[name] = cell.as_dict()
+                    row[name] = measure_with_cpu(url, measured, c, args, started.get(name))
                 if "ours" in row and "oxigraph" in row and row["oxigraph"]["rps"]:
                     row["ratio"] = round(row["ours"]["rps"] / row["oxigraph"]["rps"], 2)
                 results.append(row)
@@ -154,6 +169,16 @@ def markdown(report: dict) -> str:
         lines.append(f"| {r['query']} | {r['mode']} | {r['concurrency']} | {o.get('rps', '')} | {o.get('p50_ms', '')} "
                      f"| {o.get('p99_ms', '')} | {o.get('errors', '')} | {x.get('rps', '')} | {x.get('p50_ms', '')} "
                      f"| {x.get('p99_ms', '')} | {x.get('errors', '')} | {r.get('ratio', '')} |")
+    cpu_rows = [r for r in report["results"] if "server_cpu_ms" in r.get("ours", {})]
+    if cpu_rows:
+        lines += ["", "## Where the time goes: CPU milliseconds per request (2 cores shared by all processes)", "",
+                  "| query | mode | clients | ours main process | ours workers | oxigraph | client (ours run) "
+                  "| client (oxigraph run) |", "|---|---|--:|--:|--:|--:|--:|--:|"]
+        for r in cpu_rows:
+            o, x = r["ours"], r.get("oxigraph", {})
+            lines.append(f"| {r['query']} | {r['mode']} | {r['concurrency']} | {o['server_cpu_ms']} "
+                         f"| {o['workers_cpu_ms']} | {x.get('server_cpu_ms', '')} | {o['client_cpu_ms']} "
+                         f"| {x.get('client_cpu_ms', '')} |")
     if report.get("targets"):
         lines += ["", "## Targets (100k triples, 8 clients)", "", "| target | query | mode | measured | met |",
                   "|---|---|---|--:|---|"]
@@ -278,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"answers compared: {len(report['answers'])}, differing: {len(diff)} "
                   + " ".join(f"{a['query']}{a['rows']}" for a in diff[:5]), flush=True)
         t0 = time.perf_counter()
-        report["results"] = run_cells(endpoints, templates, params, args)
+        report["results"] = run_cells(endpoints, templates, params, args, started)
         report["measure_s"] = round(time.perf_counter() - t0, 1)
         report["servers"] = {name: {"started_s": s.started_s, "rss_mb": s.rss_mb()} for name, s in started.items()}
     finally:

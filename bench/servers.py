@@ -98,6 +98,13 @@ class Server:
                 pass
         return round(total / 1024, 1)
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time (user + system) used so far by the server process and by its live child processes."""
+        if self.proc is None:
+            return 0.0, 0.0
+        children = sum(_cpu(pid) for pid in _children(self.proc.pid))
+        return _cpu(self.proc.pid), children
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -113,13 +120,26 @@ class Server:
                 continue
 
 
-def _children(pid: int) -> list[int]:
-    out = []
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> float:
     try:
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            out += [int(child), *_children(int(child))]
-    except OSError:
-        pass
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    """Descendants of pid (a process's children are listed under the thread that started each one)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            for child in (task / "children").read_text().split():
+                out += [int(child), *_children(int(child))]
+        except OSError:
+            pass
     return out
 
 

@@ -1,0 +1,106 @@
+"""Smoke tests of the benchmark's own parts (run: ``pytest bench/test_bench.py``): the generator makes
+valid, deterministic data in our ontology's terms and layout, every template fills into a query that
+runs and finds something, and the load driver's HTTP client reads a real Oxigraph server's answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate  # noqa: E402
+import servers  # noqa: E402
+from load import measure, rows  # noqa: E402
+from templates import load_params, load_templates  # noqa: E402
+
+from explore_kg.loading import load, shipped_ontology_files  # noqa: E402
+from explore_kg.namespaces import EKG, SOURCE  # noqa: E402
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bench") / "small.nq"
+    quads, params = generate.generate(scale=1, seed=7)
+    generate.write(path, quads, params)
+    return path
+
+
+def test_same_seed_same_bytes_other_seed_other_data(small, tmp_path):
+    again = tmp_path / "again.nq"
+    generate.write(again, *generate.generate(scale=1, seed=7))
+    assert again.read_bytes() == small.read_bytes()
+    other = tmp_path / "other.nq"
+    generate.write(other, *generate.generate(scale=1, seed=8))
+    assert other.read_bytes() != small.read_bytes()
+
+
+def test_size_follows_the_request():
+    quads, _ = generate.generate(scale=20_000 / generate.TRIPLES_PER_SCALE)
+    assert 15_000 < len(quads) < 25_000
+
+
+def test_layout_is_our_loaders(small):
+    quads = load([small], shipped=False).quads
+    graphs = {q.graph_name for q in quads}
+    assert len(graphs) > 10 and all(isinstance(g, ox.NamedNode) for g in graphs)
+    for g in graphs:  # each graph is one source document, named by its IRI, describing itself
+        assert g.value.startswith(str(SOURCE))
+        docs = {q.subject for q in quads if q.graph_name == g and q.predicate.value == RDF_TYPE
+                and q.object.value == str(EKG.SourceDocument)}
+        assert docs == {g}
+    stated = {(q.subject, q.graph_name) for q in quads if q.predicate.value == str(EKG.statedIn)}
+    described = {(q.subject, q.graph_name) for q in quads if q.subject.value.startswith("https://w3id.org/explore-kg/id/")}
+    assert described and described == stated
+
+
+def test_uses_only_terms_our_ontology_declares(small):
+    declared = {q.subject.value for q in load(shipped=False, ontology_paths=shipped_ontology_files()).quads}
+    used = set()
+    for q in load([small], shipped=False).quads:
+        used.add(q.predicate.value)
+        if q.predicate.value == RDF_TYPE:
+            used.add(q.object.value)
+    ours = {t for t in used if t.startswith(str(EKG))}
+    assert ours and ours <= declared, sorted(ours - declared)
+
+
+def test_every_template_fills_into_a_query_that_finds_something(small):
+    store = load([small], shipped=False).to_store()
+    params = load_params(small)
+    for template in load_templates():
+        texts = template.variants(params, 10, seed=3)
+        assert len(set(texts)) == 10 and "{{" not in texts[0]
+        found = sum(len(list(store.query(q, use_default_graph_as_union=True))) for q in texts)
+        assert found > 0, template.name
+        assert template.repeated(params, 3, seed=3) == [texts[0]] * 3
+
+
+def test_raw_client_against_a_real_oxigraph_server(small):
+    location = servers.reference_store(small)
+    server = servers.oxigraph(location, servers.free_port()).start(ready_timeout=60)
+    try:
+        template = next(t for t in load_templates() if t.name == "star")
+        queries = template.variants(load_params(small), 40, seed=1)
+        cell = asyncio.run(measure(server.url, queries, 4, max_seconds=30))
+        assert cell.requests == 40 and cell.errors == 0 and cell.distinct_queries == 40
+        assert 0 < cell.p50_ms <= cell.p99_ms
+        bad = asyncio.run(measure(server.url, ["SELECT * WHERE { broken"], 1))
+        assert bad.errors == 1 and bad.first_error.startswith("400")
+        store = load([small], shipped=False).to_store()
+        from load import fetch
+
+        status, body = asyncio.run(fetch(server.url, queries[0]))
+        expected = json.loads(store.query(queries[0], use_default_graph_as_union=True)
+                              .serialize(format=ox.QueryResultsFormat.JSON))
+        assert status == 200 and rows(body) == rows(json.dumps(expected).encode())
+    finally:
+        server.stop()
+    assert server.proc.poll() is not None
