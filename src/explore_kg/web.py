@@ -1,0 +1,768 @@
+"""Pages for people: the SPARQL editor, the saved-query gallery and a page for every IRI we mint.
+
+Each IRI of https://w3id.org/explore-kg/ dereferences here (``/id/...``, ``/vocab/...``, ``/source/...``,
+``/ontology``; also under ``/explore-kg/...``, the path w3id redirects keep). A browser gets HTML; an RDF
+client asking the same URL for Turtle, JSON-LD, N-Triples or RDF/XML gets the entity's description.
+Every page is built from SPARQL run by the server's engine (``app.state.engine``), so the pages show
+exactly what the endpoint answers. Templates escape everything (labels come from data) and pages load
+only the package's own scripts and styles: no inline script, no request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from rdflib import Literal, URIRef
+
+from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SPARQL_JSON = "application/sparql-results+json"
+
+# Result formats offered as downloads: name -> (media type, file extension, label).
+BINDINGS_FORMATS = {
+    "json": (SPARQL_JSON, "srj", "JSON"),
+    "xml": ("application/sparql-results+xml", "srx", "XML"),
+    "csv": ("text/csv", "csv", "CSV"),
+    "tsv": ("text/tab-separated-values", "tsv", "TSV"),
+}
+GRAPH_FORMATS = {
+    "turtle": ("text/turtle", "ttl", "Turtle"),
+    "jsonld": ("application/ld+json", "jsonld", "JSON-LD"),
+    "ntriples": ("application/n-triples", "nt", "N-Triples"),
+    "rdfxml": ("application/rdf+xml", "rdf", "RDF/XML"),
+}
+RESULT_FORMATS = {**BINDINGS_FORMATS, **GRAPH_FORMATS}
+RDF_MEDIA_TYPES = {media: name for name, (media, _, _) in GRAPH_FORMATS.items()}
+
+# Properties whose value names a thing, best first; the first found is the thing's label.
+LABEL_PROPERTIES = [
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://purl.org/dc/terms/title",
+    "https://schema.org/name",
+    "http://xmlns.com/foaf/0.1/name",
+    str(EKG.acronym),
+]
+DEFINITION_PROPERTIES = ["http://www.w3.org/2004/02/skos/core#definition", str(EKG.description),
+                         "http://purl.org/dc/terms/description", "http://www.w3.org/2000/01/rdf-schema#comment"]
+EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
+
+# How precise a date literal is, by datatype: what the timeline and the pages show.
+DATE_PRECISION = {
+    XSD + "date": "day",
+    XSD + "dateTime": "day",
+    XSD + "gYearMonth": "month",
+    XSD + "gYear": "year",
+    str(EKG.japaneseFiscalYear): "JFY",
+}
+
+# Path prefixes under which our IRIs are served; "/explore-kg/..." is the path a w3id redirect keeps.
+DEREFERENCED = ("id", "vocab", "source", "graph")
+ALIAS = "/explore-kg"
+
+TEMPLATES = Environment(
+    loader=PackageLoader("explore_kg", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# Content-Security-Policy of every page: own scripts and styles only, nothing inline, nothing remote.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def prefix_block() -> str:
+    """PREFIX declarations for every namespace the project binds."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+# ---------------------------------------------------------------------------------------------
+# Content negotiation
+
+
+def _accept_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for part in accept.split(","):
+        fields = part.strip().split(";")
+        media = fields[0].strip().lower()
+        if not media:
+            continue
+        q = 1.0
+        for f in fields[1:]:
+            key, _, value = f.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q))
+    return ranges
+
+
+def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
+    """The offer the Accept header prefers (q-values, most specific range wins; ties go to the first
+    offer); None when the client accepts none of them."""
+    if not accept or not accept.strip():
+        return offers[0]
+    ranges = _accept_ranges(accept)
+    best, best_q = None, 0.0
+    for offer in offers:
+        kind = offer.split("/")[0] + "/*"
+        q, specificity = 0.0, -1
+        for media, rq in ranges:
+            s = 2 if media == offer else 1 if media == kind else 0 if media == "*/*" else -1
+            if s > specificity:
+                q, specificity = rq, s
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def wants_html(request: Request) -> bool:
+    return negotiate(request.headers.get("accept"), ["text/html", SPARQL_JSON]) == "text/html"
+
+
+# ---------------------------------------------------------------------------------------------
+# Terms for display
+
+
+def compact(iri: str) -> str:
+    """prefix:local for IRIs of a bound namespace (the longest namespace wins), else the IRI."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        ns = str(ns)
+        if iri.startswith(ns) and len(ns) > len(best) and re.fullmatch(r"[\w.-]*", iri[len(ns):]):
+            best, found = ns, prefix
+    return f"{found}:{iri[len(best):]}" if best else iri
+
+
+def local_path(iri: str) -> str | None:
+    """Where this server shows an IRI of our namespace, or None for anyone else's."""
+    if not iri.startswith(BASE):
+        return None
+    rest = iri[len(BASE):]
+    if rest == "ontology" or rest.startswith("ontology#"):
+        return "/ontology" + (("#" + quote(rest.split("#", 1)[1], safe="-._~")) if "#" in rest else "")
+    if rest.split("/", 1)[0] in DEREFERENCED:
+        return "/" + quote(rest, safe="/-._~:@!$&'()*+,;=")
+    return None
+
+
+def href(iri: str) -> str | None:
+    """A safe link for an IRI: our own pages locally, other http(s) IRIs as they are, nothing else."""
+    local = local_path(iri)
+    if local:
+        return local
+    return iri if re.match(r"https?://", iri, re.I) else None
+
+
+def date_note(datatype: str | None, value: str) -> tuple[str | None, str | None]:
+    """The precision of a date literal and, for a Japanese fiscal year, the span it covers."""
+    precision = DATE_PRECISION.get(datatype or "")
+    if precision == "JFY" and re.fullmatch(r"\d{4}", value.strip()):
+        year = int(value)
+        return precision, f"Japanese fiscal year {year}: 1 April {year} to 31 March {year + 1}"
+    return precision, None
+
+
+@dataclass
+class Shown:
+    """An RDF term ready for a template: what to print, where it links, what kind of value it is."""
+
+    kind: str  # "uri", "literal" or "bnode"
+    value: str
+    label: str
+    href: str | None = None
+    datatype: str | None = None
+    lang: str | None = None
+    precision: str | None = None
+    title: str | None = None
+    sources: list[int] = field(default_factory=list)
+
+    @property
+    def is_own(self) -> bool:
+        return self.kind == "uri" and local_path(self.value) is not None
+
+
+class Labels:
+    """The best label of each IRI (rdfs:label before skos:prefLabel before dcterms:title ..., English
+    first) and its short form (the acronym); falls back to a shared index, then to prefix:local."""
+
+    def __init__(self, base: Labels | None = None):
+        self._best: dict[str, tuple[int, str]] = {}
+        self._short: dict[str, str] = {}
+        self.base = base
+
+    def add(self, iri: str, prop: str, text: str, lang: str | None = None) -> None:
+        if prop not in LABEL_PROPERTIES:
+            return
+        if prop == str(EKG.acronym):
+            self._short.setdefault(iri, text)
+        rank = LABEL_PROPERTIES.index(prop) * 2
+        rank += 0 if lang in (None, "", "en") or (lang or "").startswith("en-") else 1
+        if iri not in self._best or rank < self._best[iri][0]:
+            self._best[iri] = (rank, text)
+
+    def get(self, iri: str) -> str | None:
+        found = self._best.get(iri)
+        if found:
+            return found[1]
+        return self.base.get(iri) if self.base else None
+
+    def short(self, iri: str) -> str:
+        return self._short.get(iri) or (self.base.short(iri) if self.base else None) or self(iri)
+
+    def __call__(self, iri: str) -> str:
+        return self.get(iri) or compact(iri)
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {iri: [label, self._short.get(iri, label)] for iri, (_, label) in self._best.items()}
+
+
+def label_index(loaded: Any) -> Labels:
+    """Labels of every IRI in the loaded data, read once: the pages and result views name things by them."""
+    import pyoxigraph as ox
+
+    labels = Labels()
+    for q in loaded.quads:
+        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+            labels.add(q.subject.value, q.predicate.value, q.object.value, q.object.language)
+    return labels
+
+
+def labels_for(request: Request) -> Labels:
+    """A label collection for one page, backed by the app's index."""
+    return Labels(base=getattr(request.app.state, "web_labels", None))
+
+
+def show(term: Mapping[str, Any], labels: Labels) -> Shown:
+    kind, value = term["type"], term["value"]
+    if kind == "uri":
+        return Shown("uri", value, labels(value), href=href(value), title=value)
+    if kind == "bnode":
+        return Shown("bnode", value, "_:" + value)
+    datatype = term.get("datatype")
+    precision, title = date_note(datatype, value)
+    label = f"JFY {value}" if precision == "JFY" else value
+    return Shown("literal", value, label, datatype=datatype, lang=term.get("xml:lang"), precision=precision,
+                 title=title or (compact(datatype) if datatype else None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Running queries through the server's engine
+
+
+class WebQueryError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+async def run(request: Request, sparql: str, media_type: str, substitutions: Mapping[str, Any] | None = None):
+    """Run a query on the server's engine; its errors become WebQueryError with the engine's message."""
+    engine = request.app.state.engine
+    try:
+        return await engine.query(sparql, media_type=media_type, substitutions=dict(substitutions or {}))
+    except Exception as e:  # the engine's QueryError family carries .message and .status
+        message = getattr(e, "message", None)
+        if message is None:
+            raise
+        raise WebQueryError(message, getattr(e, "status", 400)) from e
+
+
+async def select(request: Request, sparql: str, **substitutions: Any) -> list[dict[str, Any]]:
+    """Rows of a SELECT as SPARQL JSON bindings (dicts of term dicts)."""
+    result = await run(request, prefix_block() + sparql, SPARQL_JSON, substitutions)
+    return json.loads(result.body)["results"]["bindings"]
+
+
+FACTS = """
+SELECT ?entity ?dir ?p ?v ?g WHERE {
+  { GRAPH ?g { ?entity ?p ?v } BIND("out" AS ?dir) }
+  UNION
+  { GRAPH ?g { ?v ?p ?entity } BIND("in" AS ?dir) }
+}"""
+
+
+DESCRIPTION = """
+CONSTRUCT { ?entity ?p ?v . ?s ?q ?entity . } WHERE {
+  { GRAPH ?g { ?entity ?p ?v } } UNION { GRAPH ?g { ?s ?q ?entity } }
+}"""
+
+GRAPH_TRIPLES = """
+CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"""
+
+ONTOLOGY_TERMS = """
+SELECT ?kind ?s ?p ?o WHERE {
+  GRAPH <""" + str(ONTOLOGY_GRAPH) + """> { ?s a ?kind ; ?p ?o }
+  FILTER(STRSTARTS(STR(?s), STR(ekg:)))
+}"""  # the graph name is our own constant, never input
+
+
+SOURCES = """
+SELECT ?source ?title ?kind ?published (COUNT(*) AS ?facts) WHERE {
+  ?source a ekg:SourceDocument .
+  OPTIONAL { ?source dcterms:title ?title }
+  OPTIONAL { ?source ekg:sourceKind ?kind }
+  OPTIONAL { ?source ekg:published ?published }
+  GRAPH ?source { ?s ?p ?o }
+} GROUP BY ?source ?title ?kind ?published ORDER BY ?title"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Entity pages
+
+
+@dataclass
+class PropertyGroup:
+    prop: Shown
+    values: list[Shown]
+
+
+def graph_label(iri: str, labels: Labels) -> str:
+    if iri == str(ONTOLOGY_GRAPH):
+        return "explore-kg ontology"
+    if iri == str(INFERRED_GRAPH):
+        return "inferred by OWL RL reasoning"
+    return labels(iri)
+
+
+def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> dict[str, Any]:
+    """Arrange fact rows (?dir ?p ?v ?g) into what the entity page shows."""
+    sources: list[str] = []  # graph IRIs, in order of first use; a fact cites them by number
+
+    def cite(g: str) -> int:
+        if g not in sources:
+            sources.append(g)
+        return sources.index(g) + 1
+
+    out: dict[str, dict[tuple, Shown]] = {}
+    inbound: dict[str, dict[tuple, Shown]] = {}
+    for row in rows:
+        p, v, g = row["p"]["value"], row["v"], row["g"]["value"]
+        groups = out if row["dir"]["value"] == "out" else inbound
+        key = (v["type"], v["value"], v.get("datatype"), v.get("xml:lang"))
+        shown = groups.setdefault(p, {}).get(key)
+        if shown is None:
+            shown = groups[p][key] = show(v, labels)
+        number = cite(g)
+        if number not in shown.sources:
+            shown.sources.append(number)
+
+    types = list(out.pop(RDF_TYPE, {}).values())
+    stated_in = out.pop(str(EKG.statedIn), {})  # the loader's provenance: shown as the sources list
+    wikidata = [s for s in out.get(EXACT_MATCH, {}).values() if s.value.startswith(str(WD))]
+    label = labels.get(entity)
+    definition = next((next(iter(out[p].values())).label for p in DEFINITION_PROPERTIES if p in out), None)
+
+    def arrange(groups: dict[str, dict[tuple, Shown]]) -> list[PropertyGroup]:
+        arranged = [PropertyGroup(Shown("uri", p, labels(p), href=href(p), title=p),
+                                  sorted(vals.values(), key=lambda s: (s.kind != "uri", s.label.lower())))
+                    for p, vals in groups.items()]
+        return sorted(arranged, key=lambda g: (g.prop.value not in LABEL_PROPERTIES,
+                                                LABEL_PROPERTIES.index(g.prop.value)
+                                                if g.prop.value in LABEL_PROPERTIES else 0,
+                                                g.prop.label.lower()))
+
+    source_list = [Shown("uri", g, graph_label(g, labels), href=href(g), title=g) for g in sources]
+    documents = [s for s in stated_in.values()]
+    return {
+        "label": label or compact(entity),
+        "has_label": label is not None,
+        "types": sorted(types, key=lambda s: s.label.lower()),
+        "definition": definition,
+        "facts": arrange(out),
+        "inbound": arrange(inbound),
+        "sources": source_list,
+        "documents": documents,
+        "wikidata": wikidata,
+    }
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(
+        request_path=request.url.path,
+        prefixes_json=Markup(json_for_script({p: str(ns) for p, ns in PREFIXES.items()})),
+        base_iri=BASE, **context)
+    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "Vary": "Accept"})
+
+
+def not_found(request: Request, what: str) -> Response:
+    if wants_html(request):
+        return page(request, "not_found.html", status=404, what=what, title="Not found")
+    return Response(f"Not found: {what}\n", status_code=404, media_type="text/plain", headers={"Vary": "Accept"})
+
+
+def error_page(request: Request, err: WebQueryError) -> Response:
+    if wants_html(request):
+        return page(request, "error.html", status=err.status, message=err.message, title="Error")
+    return Response(err.message + "\n", status_code=err.status, media_type="text/plain")
+
+
+def rdf_format(request: Request) -> str | None:
+    """The RDF media type asked for (``?format=`` or Accept), or None when HTML is wanted."""
+    fmt = request.query_params.get("format")
+    if fmt in GRAPH_FORMATS:
+        return GRAPH_FORMATS[fmt][0]
+    chosen = negotiate(request.headers.get("accept"), ["text/html", *RDF_MEDIA_TYPES, "application/xhtml+xml"])
+    return chosen if chosen in RDF_MEDIA_TYPES else None
+
+
+async def entity_response(request: Request, iri: str) -> Response:
+    subject = URIRef(iri)
+    try:
+        rows = await select(request, FACTS, entity=subject)
+        if not rows:
+            return not_found(request, iri)
+        media = rdf_format(request)
+        if media:
+            result = await run(request, prefix_block() + DESCRIPTION, media, {"entity": subject})
+            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+        labels = labels_for(request)
+        for row in rows:
+            if row["dir"]["value"] == "out" and row["v"]["type"] == "literal":
+                labels.add(iri, row["p"]["value"], row["v"]["value"], row["v"].get("xml:lang"))
+    except WebQueryError as err:
+        return error_page(request, err)
+    info = describe(iri, rows, labels)
+    downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
+    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads, **info)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ontology page
+
+
+ONTOLOGY_SECTIONS = [
+    ("Classes", "http://www.w3.org/2002/07/owl#Class"),
+    ("Object properties", "http://www.w3.org/2002/07/owl#ObjectProperty"),
+    ("Datatype properties", "http://www.w3.org/2002/07/owl#DatatypeProperty"),
+    ("Annotation properties", "http://www.w3.org/2002/07/owl#AnnotationProperty"),
+    ("Datatypes", "http://www.w3.org/2000/01/rdf-schema#Datatype"),
+]
+# Shown as the term's heading and definition rather than in its table of facts.
+ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy", *LABEL_PROPERTIES,
+                   *DEFINITION_PROPERTIES}
+
+
+async def ontology_response(request: Request) -> Response:
+    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``)."""
+    graph = URIRef(str(ONTOLOGY_GRAPH))
+    try:
+        media = rdf_format(request)
+        if media:
+            result = await run(request, GRAPH_TRIPLES, media, {"graph": graph})
+            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+        labels = labels_for(request)
+        header = await select(request, FACTS, entity=URIRef(ONTOLOGY_IRI))
+        sections = []
+        for title, kind in ONTOLOGY_SECTIONS:  # one query per kind of term keeps each answer small
+            rows = await select(request, ONTOLOGY_TERMS, kind=URIRef(kind))
+            terms: dict[str, list[dict[str, Any]]] = {}
+            definitions: dict[str, str] = {}
+            for row in rows:
+                facts = terms.setdefault(row["s"]["value"], [])
+                if row["p"]["value"] in DEFINITION_PROPERTIES:
+                    definitions.setdefault(row["s"]["value"], row["o"]["value"])
+                if row["p"]["value"] not in ONTOLOGY_HIDDEN:
+                    facts.append({"dir": {"value": "out"}, "p": row["p"], "v": row["o"], "g": {"value": str(graph)}})
+            entries = [{"iri": iri, "anchor": iri.split("#", 1)[1], "compact": compact(iri),
+                        **describe(iri, facts, labels), "definition": definitions.get(iri)}
+                       for iri, facts in terms.items()]
+            if entries:
+                sections.append({"title": title, "entries": sorted(entries, key=lambda e: e["anchor"].lower())})
+    except WebQueryError as err:
+        return error_page(request, err)
+    about = describe(ONTOLOGY_IRI, [r for r in header if r["dir"]["value"] == "out"], labels)
+    downloads = [(label, f"/ontology?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
+    return page(request, "ontology.html", title="Ontology", about=about, sections=sections, downloads=downloads,
+                iri=ONTOLOGY_IRI)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved-query gallery: the catalogue and the parameter binding are saved_queries.py's; this shows them.
+
+
+def saved_queries_module():
+    """explore_kg.saved_queries, or None while it does not exist (the gallery is then empty)."""
+    try:
+        from . import saved_queries
+    except ImportError:
+        return None
+    return saved_queries
+
+
+CHOICES = """
+SELECT ?class ?x ?label ?acronym WHERE {
+  ?x a ?t . ?t rdfs:subClassOf* ?class .
+  FILTER(isIRI(?x))
+  OPTIONAL { ?x rdfs:label|skos:prefLabel ?label }
+  OPTIONAL { ?x ekg:acronym ?acronym }
+}"""
+
+
+@dataclass
+class Choice:
+    value: str  # what the form sends: the prefixed name (or IRI) of the entity
+    label: str
+    names: set[str]
+
+
+@dataclass
+class FormField:
+    name: str
+    type_label: str
+    doc: str
+    required: bool
+    value: str
+    example: str | None
+    choices: list[Choice]
+    selected: str | None = None
+
+
+async def parameter_choices(request: Request, param: Any) -> list[Choice]:
+    """Every entity of the parameter's classes (with subclasses), for a dropdown; [] for other types."""
+    if getattr(param, "kind", None) not in ("iri", "label") or not getattr(param, "classes", ()):
+        return []
+    found: dict[str, Choice] = {}
+    for cls in param.classes:
+        for row in await select(request, CHOICES, **{"class": URIRef(cls)}):
+            iri = row["x"]["value"]
+            choice = found.setdefault(iri, Choice(compact(iri), "", {iri, compact(iri)}))
+            label, acronym = row.get("label", {}).get("value"), row.get("acronym", {}).get("value")
+            choice.names |= {n for n in (label, acronym) if n}
+            if label and acronym and label != acronym:
+                choice.label = f"{label} ({acronym})"
+            elif not choice.label or (label and "(" not in choice.label):
+                choice.label = label or acronym or ""
+    for choice in found.values():
+        choice.label = choice.label or choice.value
+    return sorted(found.values(), key=lambda c: c.label.lower())
+
+
+async def form_fields(request: Request, query: Any, given: Mapping[str, str]) -> list[FormField]:
+    fields = []
+    for p in query.parameters:
+        value = given.get(p.name, p.default or "")
+        choices = await parameter_choices(request, p)
+        wanted = value.strip().lower()
+        selected = next((c.value for c in choices if wanted and wanted in {n.lower() for n in c.names}), None)
+        fields.append(FormField(p.name, p.type_label, p.doc, p.required, value, p.example, choices, selected))
+    return fields
+
+
+async def run_saved_query(request: Request, query: Any, given: Mapping[str, str]) -> tuple[dict[str, Any], Any]:
+    """Bind the given values as RDF terms (labels resolved against the graph, by the saved-query API's
+    own ``bind``) and run the query; any failure becomes WebQueryError with a message for a person."""
+    from .queries_http import bind
+
+    try:
+        values = await bind(request.app.state.engine, query, {k: v for k, v in given.items() if v.strip()})
+    except Exception as e:  # ParameterError and the engine's QueryError both carry .message
+        if getattr(e, "message", None) is None:
+            raise
+        raise WebQueryError(e.message, getattr(e, "status", 400)) from e
+    media = "application/n-triples" if query.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
+    return values, await run(request, query.sparql, media, values)
+
+
+def ntriples_to_bindings(body: bytes) -> dict[str, Any]:
+    """A CONSTRUCT answer (N-Triples) as SPARQL JSON bindings over ?subject ?predicate ?object."""
+    import pyoxigraph as ox
+
+    def term(t: Any) -> dict[str, Any]:
+        if isinstance(t, ox.NamedNode):
+            return {"type": "uri", "value": t.value}
+        if isinstance(t, ox.BlankNode):
+            return {"type": "bnode", "value": t.value}
+        out = {"type": "literal", "value": t.value}
+        if t.language:
+            out["xml:lang"] = t.language
+        elif t.datatype.value != XSD + "string":
+            out["datatype"] = t.datatype.value
+        return out
+
+    rows = [{"s": term(t.subject), "p": term(t.predicate), "o": term(t.object)}
+            for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    return {"head": {"vars": ["s", "p", "o"]}, "results": {"bindings": rows}}
+
+
+def table_rows(data: Mapping[str, Any], base: Labels) -> tuple[list[str], list[list[Shown | None]]]:
+    """Columns and shown cells of a SPARQL JSON result; a column ``xLabel`` labels column ``x``."""
+    variables = data["head"]["vars"]
+    bindings = data["results"]["bindings"]
+    labels = Labels(base=base)
+    for v in variables:
+        for lv in (v + "Label", v + "_label"):
+            if lv in variables:
+                for b in bindings:
+                    if v in b and lv in b and b[v]["type"] == "uri":
+                        labels.add(b[v]["value"], LABEL_PROPERTIES[0], b[lv]["value"])
+    rows = [[show(b[v], labels) if v in b else None for v in variables] for b in bindings]
+    return variables, rows
+
+
+def json_for_script(data: Any) -> str:
+    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" can close it."""
+    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+async def gallery_query_page(request: Request, name: str) -> Response:
+    module = saved_queries_module()
+    catalogue = module.catalogue() if module else {}
+    query = catalogue.get(name)  # looked up in the catalogue, never a path built from the name
+    if query is None:
+        return not_found(request, f"saved query {name!r}")
+    given = {k: v for k, v in request.query_params.items() if k != "run"}
+    submitted = "run" in request.query_params or bool(given)
+    context: dict[str, Any] = {"query": query, "title": query.title, "submitted": submitted}
+    status = 200
+    try:
+        context["fields"] = await form_fields(request, query, given)
+        if submitted:
+            values, result = await run_saved_query(request, query, given)
+            data = ntriples_to_bindings(result.body) if result.kind == "graph" else json.loads(result.body)
+            context["bound"] = [(k, show(_binding_json(v), labels_for(request))) for k, v in values.items()]
+            if "boolean" in data:
+                context["boolean"] = data["boolean"]
+            else:
+                context["columns"], context["rows"] = table_rows(data, labels_for(request))
+            context["result_json"] = Markup(json_for_script(data))
+            context["elapsed_ms"] = round(result.elapsed_ms, 1)
+            context["downloads"] = saved_query_downloads(request, query, given, result.kind)
+    except WebQueryError as err:
+        context["error"], status = err.message, err.status
+    return page(request, "gallery_query.html", status=status, **context)
+
+
+def _binding_json(term: Any) -> dict[str, Any]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": str(term)}
+        if term.datatype:
+            out["datatype"] = str(term.datatype)
+        return out
+    return {"type": "literal", "value": str(term)}
+
+
+def saved_query_downloads(request: Request, query: Any, given: Mapping[str, str], kind: str) -> list[tuple[str, str]]:
+    """Links to the same answer in each format, served by the saved-query API (``/queries/{name}``)."""
+    formats = GRAPH_FORMATS if kind == "graph" else BINDINGS_FORMATS
+    params = {k: v for k, v in given.items() if v.strip()}
+    return [(label, f"/queries/{quote(query.name)}?" + urlencode({**params, "_format": name}))
+            for name, (_, _, label) in formats.items()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Router
+
+
+def _sparql_endpoint(app: FastAPI, method: str):
+    """The server's /sparql handler for ``method``, so that "/" can answer SPARQL clients too."""
+    for route in app.routes:
+        if getattr(route, "path", None) == "/sparql" and method in getattr(route, "methods", ()):
+            return route.endpoint
+    return None
+
+
+def build_router(app: FastAPI) -> APIRouter:
+    """The web pages, the static files they load, and IRI dereferencing."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.web_labels = label_index(app.state.loaded)
+    labels_json = json.dumps(app.state.web_labels.to_json(), ensure_ascii=False, separators=(",", ":"))
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/labels.json")
+    async def labels() -> Response:
+        """{IRI: [label, short label]} for every labelled IRI: the result views name things with it."""
+        return Response(labels_json, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
+    sparql_get, sparql_post = _sparql_endpoint(app, "GET"), _sparql_endpoint(app, "POST")
+
+    @router.get("/")
+    async def home(request: Request):
+        """The editor for browsers; SPARQL clients that use "/" as the endpoint get the endpoint."""
+        if sparql_get and ("query" in request.query_params or not wants_html(request)):
+            return await sparql_get(request)
+        query = request.query_params.get("q") or default_query()
+        return page(request, "editor.html", title="SPARQL editor", query=query, endpoint="/sparql",
+                    bindings_formats=BINDINGS_FORMATS, graph_formats=GRAPH_FORMATS)
+
+    if sparql_post:
+        @router.post("/")
+        async def home_post(request: Request):
+            return await sparql_post(request)
+
+    @router.get("/ontology")
+    @router.get(ALIAS + "/ontology")
+    async def ontology(request: Request):
+        return await ontology_response(request)
+
+    @router.get("/sources")
+    async def sources(request: Request):
+        try:
+            rows = await select(request, SOURCES)
+        except WebQueryError as err:
+            return error_page(request, err)
+        labels = labels_for(request)
+        docs = [{"source": show(r["source"], labels), "title": r.get("title", {}).get("value"),
+                 "kind": show(r["kind"], labels) if "kind" in r else None,
+                 "published": show(r["published"], labels) if "published" in r else None,
+                 "facts": int(r["facts"]["value"])} for r in rows]
+        return page(request, "sources.html", title="Source documents", documents=docs)
+
+    @router.get("/gallery")
+    async def gallery(request: Request):
+        module = saved_queries_module()
+        queries = list(module.catalogue().values()) if module else []
+        return page(request, "gallery.html", title="Saved queries", queries=queries)
+
+    @router.get("/gallery/{name}")
+    async def gallery_query(request: Request, name: str):
+        return await gallery_query_page(request, name)
+
+    for kind in DEREFERENCED:
+        async def dereference(request: Request, rest: str, kind: str = kind):
+            return await entity_response(request, f"{BASE}{kind}/{rest}")
+
+        router.add_api_route(f"/{kind}/{{rest:path}}", dereference, methods=["GET"])
+        router.add_api_route(f"{ALIAS}/{kind}/{{rest:path}}", dereference, methods=["GET"])
+
+    @router.get(ALIAS)
+    @router.get(ALIAS + "/")
+    async def alias_root():
+        return RedirectResponse("/")
+
+    return router
+
+def default_query() -> str:
+    return prefix_block() + """
+# Agreements, their parties and when they were signed (Ctrl+Enter runs the query)
+SELECT ?agreement ?agreementLabel ?party ?partyLabel ?date WHERE {
+  ?agreement a ekg:Agreement ; ekg:party ?party .
+  OPTIONAL { ?agreement rdfs:label ?agreementLabel }
+  OPTIONAL { ?party ekg:acronym ?partyLabel }
+  OPTIONAL { ?agreement ekg:signingDate ?date }
+}
+ORDER BY ?date
+LIMIT 200
+"""
+
