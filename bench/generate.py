@@ -284,6 +284,7 @@ class Generator:
                  "agreement": p.agreements, "country": p.countries, "body": p.bodies, "city": p.cities,
                  "source": p.sources}
         out = {name: [n.value for n in nodes] for name, nodes in terms.items()}
+        out["entity"] = [n.value for n in p.agencies + p.companies + p.persons + p.missions + p.agreements]
         out["agreementtype"] = [concept("agreementtype", s).value for s in AGREEMENT_TYPES]
         out["area"] = [concept("area", s).value for s in COOPERATION_AREAS]
         out["role"] = [concept("role", s).value for s in ROLES]
