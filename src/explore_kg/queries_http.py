@@ -3,7 +3,7 @@
 Every saved query gets its own route, ``GET /queries/{name}``, whose query-string parameters are the
 query's parameters, so each appears in the OpenAPI document (``/openapi.json``) with its type,
 default and example, and a generated client can call it. The answer is negotiated like ``/sparql``
-(Accept or ``_format``: SPARQL JSON/XML, CSV, TSV, Turtle ...), plus
+(Accept, or ``_format`` / ``format`` / ``output`` as on ``/sparql``: SPARQL JSON/XML, CSV, TSV ...), plus
 
 * a Datasette-like JSON shape for ``Accept: application/json`` or ``?_shape=objects|arrays``:
   ``{"query": ..., "columns": [...], "rows": [...], "query_ms": ...}``, rows as arrays or objects,
@@ -161,7 +161,8 @@ def _endpoint(saved: SavedQuery):
         engine = request.app.state.engine
         params = dict(request.query_params)
         shape = params.pop("_shape", None)
-        fmt = params.pop("_format", None) or params.pop("format", None)
+        formats = [params.pop(key, None) for key in ("_format", "format", "output")]
+        fmt = next((f for f in formats if f), None)
         given = {k: v for k, v in params.items() if not k.startswith("_")}
         try:
             if shape is not None and shape not in _SHAPES:

@@ -1,0 +1,144 @@
+"""The Python API: one call to load, typed DataFrames, graphs and booleans, and the same API over HTTP."""
+
+from __future__ import annotations
+
+import datetime
+
+import pandas as pd
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+import explore_kg
+from explore_kg import ParameterError, UnknownQuery
+
+EKG = "PREFIX ekg: <https://w3id.org/explore-kg/ontology#>\n"
+LUPEX = URIRef("https://w3id.org/explore-kg/id/mission/lupex")
+
+
+@pytest.fixture(scope="module")
+def kg():
+    return explore_kg.open()
+
+
+def test_open_loads_the_shipped_graph_in_one_call(kg):
+    assert isinstance(kg, explore_kg.KnowledgeGraph)
+    assert kg.query("ASK { GRAPH <https://w3id.org/explore-kg/source/lupex-mission-overview> { ?s ?p ?o } }").boolean
+    assert explore_kg.load_graph is not None and "open" in dir(explore_kg)
+
+
+def test_result_keeps_rdf_terms_and_gives_python_values(kg):
+    result = kg.query("partners-of-mission", mission="LUPEX")
+    assert result.query == "partners-of-mission" and result.parameters == {"mission": LUPEX}
+    assert result.columns[:3] == ["mission", "partner", "involvement"]
+    assert all(isinstance(row[1], URIRef) for row in result.rows)
+    assert {"JAXA", "ISRO", "NASA"} <= set(result.labels().values())
+    assert kg.query(EKG + "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a ekg:Agreement }").value() == 5
+
+
+def test_dataframe_dates_at_mixed_precision_become_periods_with_a_precision_column(kg):
+    df = kg.df("planned-launches")
+    assert list(df["mission"]) == ["LUPEX", "LUPEX", "MMX", "Athena"]
+    assert list(df["plannedLaunch_precision"]) == ["year", "Japanese fiscal year", "Japanese fiscal year", "year"]
+    assert df["plannedLaunch"][0] == pd.Period("2024", freq="Y")
+    jfy_2025 = df["plannedLaunch"][1]  # JFY 2025 runs from 1 April 2025 to 31 March 2026
+    assert jfy_2025.start_time == pd.Timestamp("2025-04-01") and jfy_2025.end_time.date() == datetime.date(2026, 3, 31)
+    assert df.attrs["precision"]["plannedLaunch"] == ["Japanese fiscal year", "year"]
+    assert df.attrs["query"] == "planned-launches"
+
+
+def test_dataframe_day_dates_become_datetimes_and_numbers_numbers(kg):
+    df = kg.df("signatories")
+    assert str(df["date"].dtype).startswith("datetime64")
+    assert set(df["date"]) == {pd.Timestamp("2024-11-20")}
+    assert "date_precision" not in df.columns and df.attrs["precision"] == {"date": ["day"]}
+    assert set(df["signatory"]) == {"Hiroshi Yamakawa", "Josef Aschbacher"}
+    network = kg.df("agency-cooperation-network")
+    assert network["weight"].dtype.kind == "i" and network["weight"].iloc[0] == 12
+
+
+def test_dataframe_years_become_integers(kg):
+    df = kg.df(EKG + """SELECT ?review ?year WHERE { ?review a ekg:Review ; ekg:date ?year .
+                         FILTER(DATATYPE(?year) = <http://www.w3.org/2001/XMLSchema#gYear>) } ORDER BY ?year""")
+    assert str(df["year"].dtype) == "Int64" and list(df["year"]) == [2018, 2019, 2021]
+    assert set(df["year_precision"]) == {"year"}
+
+
+def test_dataframe_labels_can_be_turned_off(kg):
+    df = kg.df("planned-launches", labels=False)
+    assert df["mission"][0] == str(LUPEX)
+
+
+def test_decimals_and_months(kg):
+    df = kg.df(EKG + "SELECT ?kg ?m WHERE { ?x ekg:minimumPayloadMassKg ?kg . "
+                     "?e ekg:date ?m FILTER(DATATYPE(?m) = <http://www.w3.org/2001/XMLSchema#gYearMonth>) }")
+    assert df["kg"].tolist() == [350.0]
+    assert df["m"][0] == pd.Period("2017-05", freq="M") and df["m_precision"][0] == "month"
+
+
+def test_construct_gives_an_rdflib_graph_and_ask_a_boolean(kg):
+    result = kg.query(EKG + "CONSTRUCT { ?m ekg:leadAgency ?a } WHERE { ?m ekg:leadAgency ?a }")
+    assert result.kind == "graph" and isinstance(result.graph, Graph)
+    assert (LUPEX, URIRef("https://w3id.org/explore-kg/ontology#leadAgency"),
+            URIRef("https://w3id.org/explore-kg/id/agency/isro")) in result.graph
+    assert kg.query(EKG + "ASK { ?m ekg:plannedLaunchDate 2037 }").boolean is False
+    assert kg.query(EKG + 'ASK { ?m ekg:plannedLaunchDate "2037"^^<http://www.w3.org/2001/XMLSchema#gYear> }').value()
+
+
+def test_adhoc_sparql_parameters_are_bound_as_terms(kg):
+    result = kg.query(EKG + "SELECT ?m ?d WHERE { ?m ekg:plannedLaunchDate ?d }", m=LUPEX)
+    assert {str(d) for _, d in result.rows} == {"2024", "2025"}
+    assert kg.query(EKG + "SELECT DISTINCT ?t WHERE { ?x ekg:acronym ?t }", t="MMX").rows == [(Literal("MMX"),)]
+
+
+def test_run_gives_any_serialization(kg):
+    answer = kg.run("source-disagreements", media_type="text/csv")
+    assert answer.media_type.startswith("text/csv")
+    assert answer.body.decode().splitlines()[0] == "subject,property,value,precision,source"
+
+
+def test_errors_name_the_parameter(kg):
+    with pytest.raises(ParameterError) as e:
+        kg.df("cooperation-between-agencies", second="Atlantis Space Agency")
+    assert e.value.parameter == "second"
+    with pytest.raises(UnknownQuery):
+        kg.query("partners-of-missions")
+
+
+def test_open_with_inferred_triples_adds_the_inferred_graph():
+    kg = explore_kg.open(inferred=True)
+    assert kg.query("""ASK { GRAPH <https://w3id.org/explore-kg/graph/inferred> {
+        <https://w3id.org/explore-kg/id/mission/mmx> a <http://www.w3.org/ns/prov#Activity> } }""").boolean
+    assert not explore_kg.open().query("""ASK { GRAPH <https://w3id.org/explore-kg/graph/inferred> { ?s ?p ?o } }""").boolean
+
+
+# --- the same API against a running server ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def remote(live_server):
+    with explore_kg.connect(live_server) as kg:
+        yield kg
+
+
+def test_connect_gives_the_same_answers_as_in_process(kg, remote):
+    for name, params in [("partners-of-mission", {"mission": "LUPEX"}), ("source-disagreements", {}),
+                         ("planned-launches", {"from_year": 2025}), ("sources-of-facts", {"entity": LUPEX})]:
+        local, over_http = kg.query(name, **params), remote.query(name, **params)
+        assert over_http.columns == local.columns
+        assert sorted(map(repr, over_http.rows)) == sorted(map(repr, local.rows)), name
+    assert remote.df("planned-launches").equals(kg.df("planned-launches"))
+
+
+def test_connect_runs_sparql_and_keeps_errors(remote):
+    assert remote.query(EKG + "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m ekg:plannedLaunchDate ?d }").value() == 3
+    assert isinstance(remote.query(EKG + "CONSTRUCT { ?m ekg:leadAgency ?a } WHERE { ?m ekg:leadAgency ?a }").graph,
+                      Graph)
+    with pytest.raises(ParameterError) as e:
+        remote.query("partners-of-mission", mission="Hayabusa9")
+    assert e.value.parameter == "mission" and "unknown label" in e.value.message
+    with pytest.raises(UnknownQuery):
+        remote.query("no-such-query")
+    from explore_kg.engine import QueryError
+
+    with pytest.raises(QueryError) as err:
+        remote.query("SELECT * WHERE {")
+    assert err.value.status == 400
