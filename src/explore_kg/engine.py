@@ -269,6 +269,14 @@ class _ResultTooLarge(Exception):
     pass
 
 
+def _result_too_large(limit: int | None) -> QueryTooLarge:
+    # 400, not 413: the request was fine in size, what it asks for is more than this endpoint sends.
+    err = QueryTooLarge(f"the result is larger than {limit} bytes, the most this endpoint sends; "
+                        "narrow the query or add LIMIT")
+    err.status = 400
+    return err
+
+
 def _syntax_message(e: SyntaxError) -> str:
     return f"malformed query: {e.msg if getattr(e, 'msg', None) else e}"
 
@@ -318,14 +326,10 @@ def _evaluate(store: ox.Store, req: _Request) -> QueryResult:
     try:
         answer.serialize(out, format=fmt)
     except _ResultTooLarge:
-        raise QueryTooLarge(
-            f"the result is larger than {req.max_result_bytes} bytes; narrow the query or add LIMIT"
-        ) from None
+        raise _result_too_large(req.max_result_bytes) from None
     except OSError as e:
-        if isinstance(e.__context__, _ResultTooLarge) or "_ResultTooLarge" in str(e):
-            raise QueryTooLarge(
-                f"the result is larger than {req.max_result_bytes} bytes; narrow the query or add LIMIT"
-            ) from None
+        if out.limit is not None and out.size > out.limit:
+            raise _result_too_large(req.max_result_bytes) from None
         raise QueryFailed(f"query evaluation failed: {e}") from None
     except SyntaxError as e:  # some errors only surface while iterating
         raise QuerySyntaxError(_syntax_message(e)) from None
