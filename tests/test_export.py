@@ -98,7 +98,11 @@ def test_every_format_round_trips_to_the_same_triples(exporter, fmt):
 @pytest.mark.parametrize("fmt", ["turtle", "jsonld", "rdfxml", "trig"])
 def test_profiles_round_trip_in_every_format(exporter, fmt, profile):
     reference = parse(exporter.document("nquads", profile=profile).data, "nquads")
-    assert canonical_triples(parse(exporter.document(fmt, profile=profile).data, fmt)) == canonical_triples(reference)
+    data = exporter.document(fmt, profile=profile).data
+    assert canonical_triples(parse(data, fmt)) == canonical_triples(reference)
+    if fmt in RDFLIB_FORMAT:
+        expected = Graph().parse(data=exporter.document("ntriples", profile=profile).data, format="nt")
+        assert isomorphic(Graph().parse(data=data, format=RDFLIB_FORMAT[fmt]), expected)
 
 
 def test_blank_nodes_and_lists_survive(exporter):

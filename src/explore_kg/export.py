@@ -365,6 +365,7 @@ class Exporter:
         self.ontology = Ontology(q for q in self.quads if q.graph_name == onto_graph)
         self._cache: dict[tuple, Document] = {}
         self._inferred: dict[str | None, list[ox.Quad]] = {}
+        self._asserted: dict[tuple[str, str | None], list[ox.Quad]] = {}
 
     # graphs --------------------------------------------------------------------------------
 
@@ -397,12 +398,16 @@ class Exporter:
 
     def asserted(self, profile: str, graph: str | None) -> list[ox.Quad]:
         """The asserted quads of the selection, shaped by the profile (core adds graph/alignment)."""
-        quads = self._selected(graph)
-        if profile == "core":
-            return quads + core_alignment(quads, self.ontology)
-        if profile == "schema":
-            return schema_profile(quads, self.ontology)
-        return wikidata_profile(quads, self.ontology, self.quads)
+        key = (profile, graph)
+        if key not in self._asserted:
+            quads = self._selected(graph)
+            if profile == "core":
+                self._asserted[key] = quads + core_alignment(quads, self.ontology)
+            elif profile == "schema":
+                self._asserted[key] = schema_profile(quads, self.ontology)
+            else:
+                self._asserted[key] = wikidata_profile(quads, self.ontology, self.quads)
+        return self._asserted[key]
 
     def inferred(self, profile: str, graph: str | None) -> list[ox.Quad]:
         """OWL RL inferences about the selection, shaped by the profile, minus anything asserted, in graph/inferred."""
@@ -460,7 +465,7 @@ class Exporter:
     def _build(self, rdf_format: RdfFormat, content: str, graph: str | None, profile: str) -> Document:
         data: list[ox.Quad] = []
         if content in ("asserted", "all"):
-            data += self.asserted(profile, graph)
+            data += self.asserted(profile, graph)  # a copy: the cached list stays as it is
         if content in ("all", "inferred"):
             data += self.inferred(profile, graph)
         dataset = dataset_iri(profile, content, graph)

@@ -86,13 +86,19 @@ class Prefixes:
     def __init__(self, prefixes: Mapping[str, str]):
         self._by_length = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         self.used: dict[str, str] = {}
+        self._seen: dict[str, str | None] = {}
 
     def compact(self, iri: str) -> str | None:
+        if iri in self._seen:
+            return self._seen[iri]
+        short = None
         for name, ns in self._by_length:
             if iri.startswith(ns) and _LOCAL.match(iri[len(ns):]):
                 self.used[name] = ns
-                return f"{name}:{iri[len(ns):]}"
-        return None
+                short = f"{name}:{iri[len(ns):]}"
+                break
+        self._seen[iri] = short
+        return short
 
     def header_turtle(self) -> str:
         return "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in sorted(self.used.items()))
@@ -126,6 +132,7 @@ class _TurtleGraph:
         # A blank node is written inline where it is used if it is the object of exactly one triple
         # of this graph and appears in no other graph.
         self.referenced = set(object_uses)
+        self.shared = shared_bnodes
         self.inline = {b for b, n in object_uses.items() if n == 1 and b not in shared_bnodes}
         self._drop_cycles(triples)
         self.lists = {b for b in self.inline | {s for s in self.by_subject if isinstance(s, ox.BlankNode)} if self._is_list_node(b)}
@@ -206,7 +213,7 @@ class _TurtleGraph:
         for s in blanks:
             if s in self.inline or s in self._written:
                 continue  # written where it is used
-            if s not in self.referenced:
+            if s not in self.referenced and s not in self.shared:
                 self._written.add(s)  # used nowhere: written as [ ... ] .
                 body = self.predicate_objects(s, base_depth + 1)
                 out.append(indent + "[\n" + indent + "    " + body + "\n" + indent + "] .")
