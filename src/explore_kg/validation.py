@@ -38,16 +38,16 @@ from rdflib.term import Node
 
 from .loading import (
     ONTOLOGY_DIR,
+    LoadedData,
     LoadError,
     load,
     parse_file,
     shipped_data_files,
     shipped_ontology_files,
-    source_of,
     subject_lines,
     to_rdflib,
 )
-from .namespaces import BASE, EKG, ID, PREFIXES, SHAPES
+from .namespaces import BASE, EKG, ID, ONTOLOGY_GRAPH, PREFIXES, SHAPES
 from .reasoning import reason
 
 SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
@@ -97,6 +97,7 @@ class Report:
     strict: bool = False
     could_not_run: bool = False
     triples: int = 0
+    omitted: int = 0  # warnings and infos about shipped files not under review, left out
     timings: dict[str, float] = field(default_factory=dict)  # phase -> milliseconds
 
     def count(self, severity: str) -> int:
@@ -104,16 +105,10 @@ class Report:
 
     @property
     def status(self) -> int:
-        """0 conforms, 1 violations (or, when strict, warnings about the files under review), 2 could not run.
-
-        Warnings about shipped files that are not under review do not fail a strict run: a contributor
-        cannot fix them in their change.
-        """
+        """0 conforms, 1 violations (or warnings when strict), 2 could not run."""
         if self.could_not_run:
             return 2
-        reviewed = set(self.files)
-        if self.count(VIOLATION) or (self.strict and any(
-                r.severity == WARNING and (r.file is None or r.file in reviewed) for r in self.results)):
+        if self.count(VIOLATION) or (self.strict and self.count(WARNING)):
             return 1
         return 0
 
@@ -130,6 +125,7 @@ class Report:
             "strict": self.strict,
             "files": self.files,
             "triples": self.triples,
+            "omitted": self.omitted,
             "counts": {s: self.count(s) for s in (VIOLATION, WARNING, INFO)},
             "results": [asdict(r) for r in self.results],
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
@@ -169,7 +165,7 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         graph = _to_graph(quads)
         report.triples = len(graph)
         reviewed_quads = new.quads + [q for q in base.quads if Path(base.graph_files.get(_graph_iri(q), "")) in review]
-        locator = _Locator(graph, review, base.files + new.files)
+        locator = _Locator(graph, review, base, new)
 
         say("Reasoning (OWL RL)")
         with timer("reason"):
@@ -187,10 +183,15 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         say("Checking references, sources and duplicates")
         with timer("checks"):
             found += _dangling_references(graph, reviewed_quads, locator)
-            found += _unsourced_files(new, review, locator)
+            found += _unsourced_files(reviewed_quads, locator)
             found += _duplicates(graph, reviewed_quads, locator)
 
-    report.results = _sorted_unique(_drop_repeated_literals(found), review)
+    results = _sorted_unique(_drop_repeated_literals(found), review)
+    # A warning about a shipped file that is not under review is not the contributor's to fix (and
+    # cannot have been caused by the new files): count it, do not show it. Violations always show.
+    reviewed = set(report.files)
+    report.results = [r for r in results if r.severity == VIOLATION or r.file is None or r.file in reviewed]
+    report.omitted = len(results) - len(report.results)
     report.timings["total"] = (time.perf_counter() - started) * 1000
     return report
 
@@ -269,11 +270,11 @@ def _graph_iri(q: ox.Quad) -> str:
 class _Locator:
     """Finds the file and line where a node is described, preferring the files under review."""
 
-    def __init__(self, graph: Graph, review: list[Path], files: list[Path]):
+    def __init__(self, graph: Graph, review: list[Path], *loaded: LoadedData):
         self.graph = graph
-        self.order = list(dict.fromkeys([*review, *(f.resolve() for f in files)]))
+        self.order = list(dict.fromkeys([*review, *(f.resolve() for data in loaded for f in data.files)]))
+        self.file_graphs = {Path(f).resolve(): g for data in loaded for g, f in data.graph_files.items()}
         self._lines: dict[Path, dict[str, int]] = {}
-        self._graphs: dict[Path, str] = {}
 
     def lines(self, path: Path) -> dict[str, int]:
         if path not in self._lines:
@@ -281,19 +282,9 @@ class _Locator:
         return self._lines[path]
 
     def graph_of(self, path: Path) -> str:
-        """The named graph a file's facts go to (its source document, the ontology graph, or the file)."""
-        if path not in self._graphs:
-            if path.parent == ONTOLOGY_DIR.resolve():
-                from .namespaces import ONTOLOGY_GRAPH
-
-                self._graphs[path] = str(ONTOLOGY_GRAPH)
-            else:
-                try:
-                    src = source_of(parse_file(path))
-                except LoadError:
-                    src = None
-                self._graphs[path] = src.value if src is not None else path.as_uri()
-        return self._graphs[path]
+        """The named graph a file's facts went to (its source document, the ontology graph, or the file)."""
+        return self.file_graphs.get(path) or (str(ONTOLOGY_GRAPH) if path.parent == ONTOLOGY_DIR.resolve()
+                                              else path.as_uri())
 
     def owner(self, node: Node) -> Node:
         """A blank node is shown where the IRI that holds it is described."""
@@ -473,11 +464,11 @@ def _dangling_references(graph: Graph, reviewed: list[ox.Quad], locator: _Locato
     return out
 
 
-def _unsourced_files(new, review: list[Path], locator: _Locator) -> list[Result]:
+def _unsourced_files(reviewed: list[ox.Quad], locator: _Locator) -> list[Result]:
     """A reviewed file that describes no single ekg:SourceDocument: its facts have no source."""
     out = []
     by_graph = defaultdict(list)
-    for q in new.quads:
+    for q in reviewed:
         by_graph[_graph_iri(q)].append(q)
     for graph_iri, quads in by_graph.items():
         if not graph_iri.startswith("file:"):
@@ -596,9 +587,11 @@ def summary(report: Report) -> str:
     v, w = report.count(VIOLATION), report.count(WARNING)
     files = f"{len(report.files)} file(s), {report.triples} triples"
     if not v and not w:
-        return f"Conforms: {files} checked in {seconds:.1f} s."
+        omitted = f" ({report.omitted} warning(s) about other shipped files not shown)" if report.omitted else ""
+        return f"Conforms: {files} checked in {seconds:.1f} s{omitted}."
     verdict = "Does not conform" if report.status else "Conforms, with warnings"
-    return f"{verdict}: {v} violation(s), {w} warning(s) in {files} ({seconds:.1f} s)."
+    omitted = f"; {report.omitted} warning(s) about other shipped files not shown" if report.omitted else ""
+    return f"{verdict}: {v} violation(s), {w} warning(s) in {files} ({seconds:.1f} s{omitted})."
 
 
 def print_text(report: Report, console=None) -> None:
