@@ -48,7 +48,12 @@ def test_each_query_is_its_own_route_in_the_openapi_document(http):
         names = [p["name"] for p in operation.get("parameters", [])]
         assert names == [p.name for p in q.parameters] + ["_shape", "_format"], q.name
     mission = paths["/queries/partners-of-mission"]["get"]["parameters"][0]
-    assert mission["schema"]["default"] == "MMX" and "LUPEX" in mission["schema"]["examples"]
+    assert mission["schema"] == {"type": "string", "default": "MMX"} and mission["example"] == "LUPEX"
+    assert mission["required"] is False
+    text = paths["/queries/search-entities"]["get"]["parameters"][0]
+    assert text["required"] is True and text["schema"] == {"type": "string"}
+    year = paths["/queries/planned-launches"]["get"]["parameters"][0]
+    assert year["schema"] == {"type": "integer"} and year["required"] is False
 
 
 def test_datasette_json_shapes(http):

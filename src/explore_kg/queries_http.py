@@ -17,12 +17,12 @@ Names come only from the catalogue: an unknown name is 404 and never becomes a f
 from __future__ import annotations
 
 import html
-import inspect
 import time
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from rdflib import URIRef
 
 from .api import _parse_sparql_json, best_labels, display, labels_query, python_value
 from .engine import QueryError, format_to_accept
@@ -138,7 +138,7 @@ def _catalogue_html(queries: list[SavedQuery]) -> HTMLResponse:
 def _result_html(saved: SavedQuery, values: dict, columns, rows, names, elapsed: float) -> HTMLResponse:
     def cell(term) -> str:
         text = html.escape(display(term, names))
-        if term is not None and term.__class__.__name__ == "URIRef":
+        if isinstance(term, URIRef):
             return f"<a href='{html.escape(str(term))}' title='{html.escape(str(term))}'>{text}</a>"
         return text
 
@@ -155,7 +155,7 @@ def _result_html(saved: SavedQuery, values: dict, columns, rows, names, elapsed:
 
 
 def _endpoint(saved: SavedQuery):
-    """A route function whose signature lists the saved query's parameters (for OpenAPI)."""
+    """The route function of one saved query (its parameters are described by :func:`openapi_parameters`)."""
 
     async def run_saved(request: Request) -> Response:
         engine = request.app.state.engine
@@ -178,8 +178,8 @@ def _endpoint(saved: SavedQuery):
                 return Response(answer.body, media_type=answer.media_type, headers=headers)
             columns, rows, _ = _parse_sparql_json(answer.body)
             if view == "html":
-                iris = sorted({str(v) for row in rows for v in row if v is not None and v.__class__.__name__ == "URIRef"}
-                              | {str(v) for v in values.values() if v.__class__.__name__ == "URIRef"})
+                iris = sorted({str(v) for row in rows for v in row if isinstance(v, URIRef)}
+                              | {str(v) for v in values.values() if isinstance(v, URIRef)})
                 names = await _labels(engine, iris)
                 return _result_html(saved, values, columns, rows, names, elapsed)
             out_rows = [[_json_value(v) for v in row] for row in rows]
@@ -197,30 +197,39 @@ def _endpoint(saved: SavedQuery):
         except (ParameterError, QueryError) as err:
             return _error(err)
 
-    params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+    run_saved.__name__ = "query_" + saved.name.replace("-", "_")
+    run_saved.__doc__ = saved.description
+    return run_saved
+
+
+_JSON_TYPES = {"integer": "integer", "int": "integer", "decimal": "number", "double": "number",
+               "boolean": "boolean", "date": "string"}
+
+
+def openapi_parameters(saved: SavedQuery) -> list[dict]:
+    """The query-string parameters of a saved query's route, as OpenAPI describes them.
+
+    Declared here rather than as FastAPI parameters so that a bad value reaches our own checks and
+    gets a 400 naming the parameter (not a generic 422).
+    """
+    out = []
     for p in saved.parameters:
-        described = f"{p.doc} Type: {p.type_label}." + (" Required." if p.required else "")
-        params.append(inspect.Parameter(
-            p.name, inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-            default=Query(p.default, description=described, examples=[p.example] if p.example else None),
-        ))
-    params.append(inspect.Parameter(
-        "shape", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-        default=Query(None, alias="_shape", description="objects or arrays: the Datasette-like JSON shape."),
-    ))
-    params.append(inspect.Parameter(
-        "format_", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-        default=Query(None, alias="_format", description="Overrides Accept: json, xml, csv, tsv, turtle, html, "
-                      "datasette ..."),
-    ))
-
-    async def route(request: Request, **_: object) -> Response:
-        return await run_saved(request)
-
-    route.__signature__ = inspect.Signature(params)
-    route.__name__ = "query_" + saved.name.replace("-", "_")
-    route.__doc__ = saved.description
-    return route
+        local = (p.datatype or "").rsplit("#", 1)[-1]
+        schema: dict = {"type": _JSON_TYPES.get(local, "string") if p.kind == "literal" else "string"}
+        if local == "date":
+            schema["format"] = "date"
+        if p.default is not None:
+            schema["default"] = p.default
+        out.append({
+            "name": p.name, "in": "query", "required": p.required, "schema": schema,
+            "description": f"{p.doc} Type: {p.type_label}.",
+            **({"example": p.example} if p.example else {}),
+        })
+    out.append({"name": "_shape", "in": "query", "required": False, "schema": {"type": "string",
+                "enum": list(_SHAPES)}, "description": "The Datasette-like JSON shape: rows as objects or arrays."})
+    out.append({"name": "_format", "in": "query", "required": False, "schema": {"type": "string"},
+                "description": "Overrides Accept: json, xml, csv, tsv, html, datasette (also 'format' or 'output')."})
+    return out
 
 
 _RESPONSES = {
@@ -253,6 +262,7 @@ def build_router(app: FastAPI) -> APIRouter:
             f"/queries/{saved.name}", _endpoint(saved), methods=["GET"], summary=saved.title,
             description=saved.description, response_class=Response, responses=_RESPONSES,
             operation_id="query_" + saved.name.replace("-", "_"),
+            openapi_extra={"parameters": openapi_parameters(saved)},
         )
 
     @router.get("/queries/{name}", include_in_schema=False)
