@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from rdflib import Literal, URIRef
+from starlette.routing import request_response
 
 from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD
 
@@ -236,6 +237,29 @@ class Labels:
         return {iri: [label, self._short.get(iri, label)] for iri, (_, label) in self._best.items()}
 
 
+# Names for the standard terms pages show most, where the data gives them none.
+STANDARD_LABELS = {
+    RDF_TYPE: "type",
+    "http://www.w3.org/2000/01/rdf-schema#label": "label",
+    "http://www.w3.org/2000/01/rdf-schema#comment": "comment",
+    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "subclass of",
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "subproperty of",
+    "http://www.w3.org/2000/01/rdf-schema#domain": "domain",
+    "http://www.w3.org/2000/01/rdf-schema#range": "range",
+    "http://www.w3.org/2000/01/rdf-schema#seeAlso": "see also",
+    "http://www.w3.org/2002/07/owl#inverseOf": "inverse of",
+    "http://www.w3.org/2002/07/owl#disjointWith": "disjoint with",
+    "http://www.w3.org/2004/02/skos/core#prefLabel": "preferred label",
+    "http://www.w3.org/2004/02/skos/core#definition": "definition",
+    "http://www.w3.org/2004/02/skos/core#inScheme": "in scheme",
+    "http://www.w3.org/2004/02/skos/core#broader": "broader",
+    "http://www.w3.org/2004/02/skos/core#narrower": "narrower",
+    "http://www.w3.org/2004/02/skos/core#topConceptOf": "top concept of",
+    "http://www.w3.org/2004/02/skos/core#hasTopConcept": "has top concept",
+    "http://www.w3.org/2004/02/skos/core#example": "example",
+}
+
+
 def label_index(loaded: Any) -> Labels:
     """Labels of every IRI in the loaded data, read once: the pages and result views name things by them."""
     import pyoxigraph as ox
@@ -244,6 +268,9 @@ def label_index(loaded: Any) -> Labels:
     for q in loaded.quads:
         if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
             labels.add(q.subject.value, q.predicate.value, q.object.value, q.object.language)
+    for iri, label in STANDARD_LABELS.items():
+        if labels.get(iri) is None:
+            labels.add(iri, LABEL_PROPERTIES[0], label)
     return labels
 
 
@@ -676,12 +703,19 @@ def saved_query_downloads(request: Request, query: Any, given: Mapping[str, str]
 # Router
 
 
-def _sparql_endpoint(app: FastAPI, method: str):
-    """The server's /sparql handler for ``method``, so that "/" can answer SPARQL clients too."""
-    for route in app.routes:
-        if getattr(route, "path", None) == "/sparql" and method in getattr(route, "methods", ()):
-            return route.endpoint
-    return None
+class HomeOrEndpoint:
+    """ASGI app for "/": a browser gets the editor; a SPARQL client that uses "/" as the endpoint (a
+    ``query`` parameter, a POST, or an Accept that prefers results over HTML) gets exactly what /sparql
+    answers, because the request is handed to the app again as a request for /sparql."""
+
+    def __init__(self, app: FastAPI, editor):
+        self.app, self.editor = app, editor
+
+    async def __call__(self, scope, receive, send):
+        request = Request(scope)
+        if scope["method"] in ("GET", "HEAD") and "query" not in request.query_params and wants_html(request):
+            return await self.editor(scope, receive, send)
+        await self.app(dict(scope, path="/sparql", raw_path=b"/sparql"), receive, send)
 
 
 def build_router(app: FastAPI) -> APIRouter:
@@ -695,21 +729,14 @@ def build_router(app: FastAPI) -> APIRouter:
     async def labels() -> Response:
         """{IRI: [label, short label]} for every labelled IRI: the result views name things with it."""
         return Response(labels_json, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
-    sparql_get, sparql_post = _sparql_endpoint(app, "GET"), _sparql_endpoint(app, "POST")
 
-    @router.get("/")
-    async def home(request: Request):
-        """The editor for browsers; SPARQL clients that use "/" as the endpoint get the endpoint."""
-        if sparql_get and ("query" in request.query_params or not wants_html(request)):
-            return await sparql_get(request)
+    async def editor(request: Request):
         query = request.query_params.get("q") or default_query()
         return page(request, "editor.html", title="SPARQL editor", query=query, endpoint="/sparql",
                     bindings_formats=BINDINGS_FORMATS, graph_formats=GRAPH_FORMATS)
 
-    if sparql_post:
-        @router.post("/")
-        async def home_post(request: Request):
-            return await sparql_post(request)
+    app.add_route("/", HomeOrEndpoint(app, request_response(editor)), methods=["GET", "HEAD", "POST"],
+                  include_in_schema=False)
 
     @router.get("/ontology")
     @router.get(ALIAS + "/ontology")
@@ -755,14 +782,13 @@ def build_router(app: FastAPI) -> APIRouter:
 
 def default_query() -> str:
     return prefix_block() + """
-# Agreements, their parties and when they were signed (Ctrl+Enter runs the query)
-SELECT ?agreement ?agreementLabel ?party ?partyLabel ?date WHERE {
+# Agreements, their parties and when they were signed. Ctrl+Enter runs the query; the answer can be
+# seen as a table, a network of agreements and parties, or a timeline of signing dates.
+SELECT DISTINCT ?agreement ?party ?date WHERE {
   ?agreement a ekg:Agreement ; ekg:party ?party .
-  OPTIONAL { ?agreement rdfs:label ?agreementLabel }
-  OPTIONAL { ?party ekg:acronym ?partyLabel }
   OPTIONAL { ?agreement ekg:signingDate ?date }
 }
-ORDER BY ?date
+ORDER BY ?date ?agreement
 LIMIT 200
 """
 

@@ -1,6 +1,6 @@
 /* The SPARQL editor: YASQE (syntax highlighting, prefix completion) on the page's textarea, queries
  * sent to this server's endpoint, the answer shown with the shared result views and offered as
- * downloads. Without JavaScript the form still works: it submits to /download and shows the raw result. */
+ * downloads. Without JavaScript the form still works: it submits to the endpoint and the browser shows the raw result. */
 (function () {
   "use strict";
   var form = document.getElementById("query-form");
@@ -25,10 +25,14 @@
       showQueryButton: false,
       createShareableLink: null,
       resizeable: true,
-      editorHeight: "360px",
+      editorHeight: "300px",
       requestConfig: { endpoint: endpoint, method: "POST" },
     });
-    yasqe.query = function () { run(); return Promise.resolve(); };  // Ctrl+Enter and Cmd+Enter
+    // Ctrl+Enter / Cmd+Enter run the query here (with the result views), not through YASQE's own request.
+    var ownRun = function () { run(); return Promise.resolve(); };
+    yasqe.query = ownRun;
+    var keys = Object.assign({}, yasqe.getOption("extraKeys"), { "Ctrl-Enter": ownRun, "Cmd-Enter": ownRun });
+    yasqe.setOption("extraKeys", keys);
     if (yasqe.collapsePrefixes) yasqe.collapsePrefixes(true);  // the ~45 PREFIX lines fold into one
     window.ekgYasqe = yasqe;
   }
@@ -52,7 +56,7 @@
       var on = (group.getAttribute("data-kind") === "graph") === (kind === "graph");
       group.hidden = !on;
       group.querySelectorAll("a[data-format]").forEach(function (a) {
-        a.href = "/download?" + new URLSearchParams({ query: text, format: a.getAttribute("data-format") }).toString();
+        a.href = endpoint + "?" + new URLSearchParams({ query: text, format: a.getAttribute("data-format") }).toString();
       });
     });
   }

@@ -67,6 +67,8 @@
     return /^https?:\/\//i.test(iri) ? iri : null;
   }
 
+  function isThing(iri) { return iri.indexOf(BASE + "id/") === 0; }
+
   function kindOf(iri) {
     var m = /^https:\/\/w3id\.org\/explore-kg\/(?:id|vocab)\/([^/]+)\//.exec(iri);
     return m ? m[1] : null;
@@ -166,6 +168,12 @@
 
   function networkElements(result) {
     var nodes = {}, edges = {}, cols = iriColumns(result).filter(function (v) { return !isLabelColumn(result.vars, v); });
+    // Only things (agencies, missions, agreements ...) are nodes, not vocabulary concepts or source
+    // documents, when at least two columns hold things; otherwise any IRI will do.
+    var thingColumns = cols.filter(function (v) {
+      return result.rows.some(function (r) { return r[v] && r[v].type === "uri" && isThing(r[v].value); });
+    });
+    var things = result.kind !== "graph" && thingColumns.length >= 2;
     function node(iri) {
       if (!nodes[iri]) nodes[iri] = { data: { id: iri, label: shortLabelOf(result, iri), kind: kindOf(iri) || "other",
                                               colour: KIND_COLOURS[kindOf(iri)] || "#999" } };
@@ -182,9 +190,10 @@
         }
         return;
       }
-      var present = cols.filter(function (v) { return r[v] && r[v].type === "uri"; });
+      // a chain through the row's things, in column order: mission -> partner -> item, agreement -> party
+      var present = cols.filter(function (v) { return r[v] && r[v].type === "uri" && (!things || isThing(r[v].value)); });
       present.forEach(function (v) { node(r[v].value); });
-      for (var i = 1; i < present.length; i++) edge(r[present[0]].value, r[present[i]].value, present[i]);
+      for (var i = 1; i < present.length; i++) edge(r[present[i - 1]].value, r[present[i]].value, present[i]);
     });
     var list = Object.keys(nodes).map(function (k) { return nodes[k]; });
     return { nodes: list, edges: Object.keys(edges).map(function (k) { return edges[k]; }) };
@@ -208,7 +217,6 @@
     var cy = window.cytoscape({
       container: box,
       elements: elements.nodes.concat(elements.edges),
-      wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: { "background-color": "data(colour)", label: "data(label)", "font-size": 11,
           "text-valign": "bottom", "text-margin-y": 4, width: 18, height: 18, color: "#222",
@@ -217,7 +225,8 @@
           "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9,
           color: "#777", "text-rotation": "autorotate" } },
       ],
-      layout: { name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90, randomize: false },
+      layout: { name: "cose", animate: false, randomize: true, nodeRepulsion: 40000, idealEdgeLength: 70,
+                nodeOverlap: 40, componentSpacing: 80, gravity: 0.6, numIter: 2500, padding: 20 },
     });
     cy.on("tap", "node", function (evt) {
       var target = href(evt.target.id());
