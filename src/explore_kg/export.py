@@ -63,8 +63,8 @@ DESCRIPTION_GRAPH = GRAPH["void"]
 DATASET = BASE + "dataset/"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 SD_NAME = "http://www.w3.org/ns/sparql-service-description#name"
-# Prefixes for writing: the project's, plus the SPARQL service description's (for sd:name).
-WRITE_PREFIXES = {**{k: str(v) for k, v in PREFIXES.items()}, "sd": "http://www.w3.org/ns/sparql-service-description#"}
+# Prefixes for writing: the project's (sd: among them, for sd:name).
+WRITE_PREFIXES = {k: str(v) for k, v in PREFIXES.items()}
 
 
 class ExportError(ValueError):
@@ -437,7 +437,7 @@ class Exporter:
             nodes = {t for q in selected for t in (q.subject, q.object)}
             g = n(str(INFERRED_GRAPH))
             quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), g) for s, p, o in result]
-            self._inferred[graph] = [q for q in quads if q.subject in nodes and not _trivial(q)]
+            self._inferred[graph] = [q for q in quads if q.subject in nodes]
         return self._inferred[graph]
 
     # documents ----------------------------------------------------------------------------
@@ -567,15 +567,6 @@ class Exporter:
             add(o, OWL.versionIRI, onto.version_iri)
         add(o, OWL.versionInfo, lit(onto.version_info))
         return out
-
-
-_DOMAIN_RANGE = {n(str(RDFS.domain)), n(str(RDFS.range))}
-_TOP = {n(str(OWL.Thing)), n(str(RDFS.Resource))}
-
-
-def _trivial(q: ox.Quad) -> bool:
-    """``p rdfs:domain/rdfs:range owl:Thing``: true of every property, which reasoning.reason still lets through."""
-    return q.predicate in _DOMAIN_RANGE and q.object in _TOP
 
 
 def _in(t: ox.Term, space: str) -> bool:

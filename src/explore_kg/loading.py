@@ -28,6 +28,7 @@ from .namespaces import EKG, ID, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
 DATA_DIR = PROJECT_ROOT / "data"
 QUERIES_DIR = PROJECT_ROOT / "queries"
+SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
 
 FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -60,8 +61,9 @@ class LoadError(Exception):
 
 
 def shipped_ontology_files() -> list[Path]:
-    """The ontology, SKOS vocabularies and shapes shipped with the project."""
-    return sorted(ONTOLOGY_DIR.glob("*.ttl"))
+    """The ontology and SKOS vocabularies shipped with the project. The SHACL shapes are not data:
+    validation reads them from SHAPES_FILE on their own, and they stay out of the served graph."""
+    return sorted(p for p in ONTOLOGY_DIR.glob("*.ttl") if p.name != SHAPES_FILE.name)
 
 
 def shipped_data_files() -> list[Path]:
@@ -73,7 +75,7 @@ def rdf_format(path: Path) -> ox.RdfFormat:
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
-        raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (known: {', '.join(sorted(FORMATS))})")
+        raise LoadError(path, f"unknown RDF file extension {path.suffix!r} (known: {', '.join(sorted(FORMATS))})") from None
 
 
 def parse_file(path: Path | str) -> list[ox.Quad]:

@@ -7,7 +7,23 @@ their own path of https://w3id.org/explore-kg/ .
 from pathlib import Path
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, SOSA, TIME, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SDO,
+    SH,
+    SKOS,
+    SOSA,
+    TIME,
+    VOID,
+    XSD,
+)
 
 BASE = "https://w3id.org/explore-kg/"
 EKG = Namespace(BASE + "ontology#")  # classes and properties
@@ -69,9 +85,18 @@ PREFIXES = {
     "void": VOID,
     "dcat": DCAT,
     "sh": SH,
+    "sd": Namespace("http://www.w3.org/ns/sparql-service-description#"),
     "wd": WD,
     "wdt": WDT,
 }
 
-# Where the shipped files live: the project root holds ontology/, data/ and queries/.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _shipped_root() -> Path:
+    """Where ontology/, data/ and queries/ live: the checkout's top level (the package's ``shipped/``
+    entries are symlinks to it), or, in an installed wheel, the package's own ``shipped/`` copy."""
+    shipped = Path(__file__).resolve().parent / "shipped"
+    return (shipped / "ontology").resolve().parent
+
+
+PROJECT_ROOT = _shipped_root()

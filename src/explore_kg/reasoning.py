@@ -43,7 +43,7 @@ def _is_tautology(s, p, o) -> bool:
     """True for triples that hold in every OWL RL closure and tell a reader nothing."""
     if s == o and p in (OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty):
         return True
-    if o in (OWL.Thing, RDFS.Resource) and p in (RDF.type, RDFS.subClassOf):
+    if o in (OWL.Thing, RDFS.Resource) and p in (RDF.type, RDFS.subClassOf, RDFS.domain, RDFS.range):
         return True
     if p == RDFS.subClassOf and s == OWL.Nothing:
         return True

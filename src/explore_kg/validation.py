@@ -15,8 +15,8 @@ line of the offending subject. The checks, in order:
 5. warnings: likely duplicates of existing entities (``duplicate-entity``) and facts whose file declares
    no source document (``source-missing``).
 
-The shapes are read from their own file and never validated as data, even though the loader also
-reads ``ontology/shapes.ttl`` as an ontology file.
+The shapes are read from their own file (``loading.SHAPES_FILE``) and never validated as data; the
+loader keeps them out of the shipped graph.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from rdflib.term import Node
 
 from .loading import (
     ONTOLOGY_DIR,
+    SHAPES_FILE,
     LoadedData,
     LoadError,
     load,
@@ -50,7 +51,6 @@ from .loading import (
 from .namespaces import BASE, EKG, ID, ONTOLOGY_GRAPH, PREFIXES, SHAPES
 from .reasoning import reason
 
-SHAPES_FILE = ONTOLOGY_DIR / "shapes.ttl"
 REPORT_SCHEMA_VERSION = 1
 
 VIOLATION, WARNING, INFO = "violation", "warning", "info"
@@ -202,7 +202,7 @@ def _plan(paths: Iterable[Path | str]) -> tuple[list[Path], list[Path], list[Pat
     A given path that is a shipped file is reviewed but read once; with no paths, all shipped data is
     reviewed.
     """
-    ontology_files = [p.resolve() for p in shipped_ontology_files() if p.resolve() != SHAPES_FILE.resolve()]
+    ontology_files = [p.resolve() for p in shipped_ontology_files()]
     shipped_data = [p.resolve() for p in shipped_data_files()]
     given = list(dict.fromkeys(Path(p).resolve() for p in paths))
     review = given or list(shipped_data)
