@@ -20,7 +20,10 @@ MMX = ID["mission/mmx"]
 
 
 def get(base: str, path: str, **headers: str) -> httpx.Response:
-    return httpx.get(base + path, headers=headers or HTML, timeout=30)
+    r = httpx.get(base + path, headers=headers or HTML, timeout=30)
+    if r.status_code >= 500:
+        print("SERVER ERROR", path, re.findall(r"<pre class=.error.>(.*?)</pre>", r.text, re.S))
+    return r
 
 
 # --- pure helpers -------------------------------------------------------------------------------

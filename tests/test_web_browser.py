@@ -185,7 +185,9 @@ def test_follow_a_result_link_to_an_entity_page(tab):
 
 
 def test_ontology_vocab_and_not_found_pages(tab):
-    page = tab.goto("/ontology#Mission")
+    response = tab.page.goto(tab.base + "/ontology#Mission")
+    page = tab.page
+    assert response.status == 200, page.locator("main").text_content()
     page.wait_for_selector("section.term#Mission")
     tab.shot("ontology", full_page=False)
     page = tab.goto("/vocab/agreement-type/joint-statement")
@@ -195,4 +197,21 @@ def test_ontology_vocab_and_not_found_pages(tab):
     assert page.locator("h1").text_content() == "Not found"
     tab.shot("not-found")
     tab.errors = [e for e in tab.errors if "404" not in e]
+    tab.check_clean()
+
+
+def test_construct_result_offers_rdf_downloads(tab):
+    page = tab.goto("/")
+    page.wait_for_selector("#results[data-state=ready]")
+    page.evaluate("""() => window.ekgYasqe.setValue(
+        'PREFIX ekg: <https://w3id.org/explore-kg/ontology#>\\n' +
+        'CONSTRUCT { ?m ekg:leadAgency ?a } WHERE { ?m ekg:leadAgency ?a }')""")
+    page.locator("#run").click()
+    page.wait_for_selector("#results[data-view=network] .network.ready canvas")  # IRI-IRI triples: a network
+    links = page.locator("#downloads [data-kind=graph] a")
+    assert [links.nth(i).text_content() for i in range(links.count())] == ["Turtle", "JSON-LD", "N-Triples", "RDF/XML"]
+    assert page.locator("#downloads [data-kind=bindings]").is_hidden()
+    page.locator("#results [data-view=table]").click()
+    assert page.locator("#results table.results th").all_text_contents() == ["?s", "?p", "?o"]
+    assert page.locator("#results table.results tbody tr").count() >= 3
     tab.check_clean()
