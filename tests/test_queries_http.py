@@ -130,3 +130,23 @@ def test_the_server_keeps_serving_after_errors(http):
     http.get("/queries/search-entities")
     assert http.get("/queries/search-entities", params={"text": "Phobos"}, headers={"Accept": "application/json"}
                     ).json()["rows"][0][:2] == ["Phobos", "https://w3id.org/explore-kg/id/body/phobos"]
+
+
+def test_cli_runs_saved_and_adhoc_queries_against_a_server(live_server):
+    from typer.testing import CliRunner
+
+    from explore_kg.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["query", "planned-launches", "--endpoint", live_server, "-p", "from_year=2026",
+                              "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    assert [line.split(",")[1].rsplit("/", 1)[1] for line in out.stdout.strip().splitlines()[1:]] == ["mmx", "athena"]
+    table = runner.invoke(app, ["query", "signatories", "--endpoint", live_server], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "Josef Aschbacher" in table.stdout and "Tsukuba" in table.stdout
+    bad = runner.invoke(app, ["query", "search-entities", "--endpoint", live_server])
+    assert bad.exit_code == 2 and "missing required parameter 'text'" in bad.output
+    adhoc = runner.invoke(app, ["sparql", "--endpoint", live_server, "-f", "tsv",
+                                "SELECT ?n WHERE { <https://w3id.org/explore-kg/id/agency/esa> "
+                                "<https://w3id.org/explore-kg/ontology#acronym> ?n } LIMIT 1"])
+    assert adhoc.exit_code == 0 and adhoc.stdout.split() == ["?n", '"ESA"']
