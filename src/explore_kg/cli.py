@@ -46,6 +46,8 @@ def serve(
     max_query_bytes: int = typer.Option(64 * 1024, help="Largest query text accepted (larger: 413)."),
     max_result_bytes: int = typer.Option(256 * 1024 * 1024, help="Largest serialized result sent."),
     cache_mb: int = typer.Option(64, help="Size of the in-memory result cache in MB (0: off)."),
+    worker_memory_mb: int = typer.Option(4096, help="Address space of each query worker in MB; a query needing "
+                                         "more fails and the worker is replaced (0: unlimited)."),
     allow_remote: bool = typer.Option(False, "--allow-remote",
                                       help="Let queries use SERVICE (off by default: the server fetches nothing)."),
     log_level: str = typer.Option("info", help="Logging level (access log is one JSON line per request)."),
@@ -56,7 +58,7 @@ def serve(
     config = ServerConfig(
         paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred, workers=workers or None,
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
-        cache_bytes=cache_mb * 1024 * 1024,
+        cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb,
     )
     raise typer.Exit(run(config, log_level=log_level))
 

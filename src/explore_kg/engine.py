@@ -36,7 +36,6 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from .safety import (
-    DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_QUERY_BYTES,
     NotAcceptable,
     QueryError,
@@ -70,6 +69,8 @@ log = logging.getLogger("explore_kg.engine")
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_RESULT_BYTES = 256 * 1024 * 1024
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# Address space of a worker (virtual: ~0.6 GB of it is the reserved query stack) beyond which a query fails.
+DEFAULT_WORKER_MEMORY_MB = 4096
 # Queries run on a thread with a big stack: a 64 KB query cannot nest deep enough to overflow it
 # (an 8 MB stack overflows at ~3,000 nested groups or a ~20,000-term expression).
 WORKER_STACK_BYTES = 512 * 1024 * 1024
@@ -290,20 +291,31 @@ class _Request:
     substitutions: tuple = ()
     default_graph_uris: tuple = ()
     named_graph_uris: tuple = ()
-    union: bool = True
+    allow_remote: bool = False
     max_result_bytes: int | None = None
     base_iri: str | None = None
 
 
-def _evaluate(store: ox.Store, req: _Request) -> QueryResult:
-    """Run one query on ``store`` and serialize its answer; raise QueryError subclasses."""
+def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> QueryResult:
+    """Check one query (:func:`safety.check_query`), run it on ``store`` and serialize its answer.
+
+    Raises QueryError subclasses. The check runs here, in the worker, so that the server's single
+    event-loop process only moves bytes; nothing reaches the native parser before it.
+    """
     started = time.perf_counter()
+    info = check_query(
+        req.sparql,
+        known_graphs=known_graphs,
+        allow_remote=req.allow_remote,
+        max_bytes=None,
+        dataset_uris=[*req.default_graph_uris, *req.named_graph_uris],
+    )
     kwargs: dict = {}
     if req.default_graph_uris or req.named_graph_uris:
         # A protocol dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4).
         kwargs["default_graph"] = [ox.NamedNode(u) for u in req.default_graph_uris]
         kwargs["named_graphs"] = [ox.NamedNode(u) for u in req.named_graph_uris]
-    elif req.union:
+    elif not info.has_dataset_clause:
         kwargs["use_default_graph_as_union"] = True
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(name): _oxigraph_term(t) for name, t in req.substitutions}
@@ -371,33 +383,25 @@ def _prepare(
     substitutions,
     default_graph_uris,
     named_graph_uris,
-    known_graphs,
     allow_remote: bool,
     max_query_bytes: int | None,
     max_result_bytes: int | None,
-    max_depth: int = DEFAULT_MAX_DEPTH,
     base_iri: str | None = None,
 ) -> _Request:
-    """Check a query and build the request a worker (or this process) evaluates."""
+    """Build the request a worker (or this process) evaluates; only the size is checked here."""
     if not isinstance(sparql, str):
         raise QuerySyntaxError("the query must be text")
-    info = check_query(
-        sparql,
-        known_graphs=known_graphs,
-        allow_remote=allow_remote,
-        max_bytes=max_query_bytes,
-        max_depth=max_depth,
-        dataset_uris=[*default_graph_uris, *named_graph_uris],
-    )
-    if info.kind is not None:
-        negotiate(accept, info.kind)  # fail fast with 406, before any work
+    if max_query_bytes is not None and len(sparql) * 4 > max_query_bytes:
+        size = len(sparql.encode("utf-8", "surrogatepass"))
+        if size > max_query_bytes:
+            raise QueryTooLarge(f"query text is {size} bytes; this endpoint accepts at most {max_query_bytes} bytes")
     return _Request(
         sparql=sparql,
         accept=accept,
         substitutions=_substitution_tuples(substitutions),
         default_graph_uris=tuple(default_graph_uris),
         named_graph_uris=tuple(named_graph_uris),
-        union=not info.has_dataset_clause,
+        allow_remote=allow_remote,
         max_result_bytes=max_result_bytes,
         base_iri=base_iri,
     )
@@ -428,13 +432,12 @@ def run_query(
         substitutions=substitutions,
         default_graph_uris=default_graph_uris,
         named_graph_uris=named_graph_uris,
-        known_graphs=_named_graphs(store),
         allow_remote=allow_remote,
         max_query_bytes=None,
         max_result_bytes=max_result_bytes,
         base_iri=base_iri,
     )
-    return _run_on_big_stack(_evaluate, store, req)
+    return _run_on_big_stack(_evaluate, store, req, _named_graphs(store))
 
 
 # --- the worker process -------------------------------------------------------------------------
@@ -449,11 +452,20 @@ def _die_with_parent() -> None:
 
 
 def _worker_entry() -> None:
-    """Entry point of a query worker process (``python -c ...``, argv: pipe fd, N-Quads path)."""
+    """Entry point of a query worker process (``python -c ...``; argv: pipe fd, N-Quads path, memory MB)."""
     from multiprocessing.connection import Connection
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
+    memory_mb = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    if memory_mb > 0:
+        # A runaway query then fails an allocation and ends this worker (which the server replaces)
+        # instead of pushing the machine into the OOM killer, which might pick the server itself.
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     conn = Connection(int(sys.argv[1]))
     threading.stack_size(WORKER_STACK_BYTES)
     thread = threading.Thread(target=_worker_loop, args=(conn, sys.argv[2]), name="explore-kg-worker")
@@ -465,6 +477,7 @@ def _worker_loop(conn, nquads_path: str) -> None:
     started = time.perf_counter()
     store = ox.Store()
     store.load(path=nquads_path, format=ox.RdfFormat.N_QUADS)
+    known_graphs = _named_graphs(store)
     try:
         conn.send(("ready", os.getpid(), (time.perf_counter() - started) * 1000))
     except (OSError, ValueError):
@@ -475,7 +488,7 @@ def _worker_loop(conn, nquads_path: str) -> None:
         except (EOFError, OSError):
             return
         try:
-            r = _evaluate(store, req)
+            r = _evaluate(store, req, known_graphs)
             reply = ("ok", r.body, r.media_type, r.kind, r.elapsed_ms)
         except QueryError as e:
             reply = ("error", type(e).__name__, e.message, e.status)
@@ -527,6 +540,7 @@ class QueryEngine:
         max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
         allow_remote: bool = False,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
     ):
         self.store = store
         self.workers_wanted = workers or max(2, os.cpu_count() or 2)
@@ -536,6 +550,7 @@ class QueryEngine:
         self.allow_remote = allow_remote
         self.known_graphs = _named_graphs(store)
         self.cache_bytes = cache_bytes
+        self.worker_memory_mb = worker_memory_mb
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = 0
         self._tmpdir = tempfile.mkdtemp(prefix="explore-kg-")
@@ -592,7 +607,7 @@ class QueryEngine:
             process = await asyncio.to_thread(
                 subprocess.Popen,
                 [sys.executable, "-c", "from explore_kg.engine import _worker_entry; _worker_entry()",
-                 str(theirs.fileno()), self._nquads],
+                 str(theirs.fileno()), self._nquads, str(self.worker_memory_mb)],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -613,10 +628,20 @@ class QueryEngine:
         started = time.perf_counter()
 
         async def respawn():
-            worker = await self._spawn()
-            await worker.ready
-            self.respawn_ms.append((time.perf_counter() - started) * 1000)
-            self.stats["respawns"] += 1
+            for attempt in range(5):
+                try:
+                    worker = await self._spawn()
+                    await worker.ready
+                except QueryError:
+                    if self._closed:
+                        return
+                    log.error("a replacement query worker failed to start (attempt %d)", attempt + 1)
+                    await asyncio.sleep(0.5 * 2**attempt)
+                    continue
+                self.respawn_ms.append((time.perf_counter() - started) * 1000)
+                self.stats["respawns"] += 1
+                return
+            log.error("giving up replacing a query worker; %d remain", len(self._workers))
 
         def done(task: asyncio.Task) -> None:
             self._tasks.discard(task)
@@ -651,7 +676,8 @@ class QueryEngine:
             self._retire(worker)
             if worker.pending is not None and not worker.pending.done():
                 worker.pending.set_exception(
-                    QueryFailed("the query worker crashed while evaluating this query; it was replaced")
+                    QueryFailed("the query worker stopped while evaluating this query (out of memory, or a "
+                                "crash); it was replaced and the server goes on")
                 )
             elif not was_ready:
                 worker.ready.set_exception(QueryFailed("a query worker failed to start"))
@@ -729,7 +755,6 @@ class QueryEngine:
             substitutions=substitutions,
             default_graph_uris=default_graph_uris,
             named_graph_uris=named_graph_uris,
-            known_graphs=self.known_graphs,
             allow_remote=self.allow_remote,
             max_query_bytes=self.max_query_bytes,
             max_result_bytes=self.max_result_bytes,
