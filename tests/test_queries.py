@@ -315,8 +315,12 @@ def test_agency_cooperation_network(kg):
     }
 
 
-def test_sources_disagree_on_lupex_status_and_launch(kg):
+def test_sources_disagree_on_lupex_status_and_launch_and_on_the_esa_jaxa_document(kg):
     assert rows(kg, "source-disagreements", "subject", "property", "value", "precision", "source") == {
+        ("agreement:esa-jaxa-joint-statement-2024", "ekg:agreementType", "agreementtype:joint-statement", None,
+         "src:spacenews-esa-jaxa-joint-statement"),
+        ("agreement:esa-jaxa-joint-statement-2024", "ekg:agreementType", "agreementtype:cooperation-agreement", None,
+         "src:esa-jaxa-cooperation-news"),
         ("mission:lupex", "ekg:missionStatus", "status:under-development", None, JAXA_PAGE),
         ("mission:lupex", "ekg:missionStatus", "status:planning", None, LUPEX_PAGE),
         ("mission:lupex", "ekg:plannedLaunchDate", "2025", "Japanese fiscal year", JAXA_PAGE),

@@ -153,23 +153,24 @@ def display(term: Node | None, labels: Mapping[str, str] | None = None, iris: bo
     return str(term)
 
 
-def _period(term: Literal):
-    import pandas as pd
-
+def period_start(term: Literal) -> datetime.date | None:
+    """The first day a date literal of any precision covers: JFY N starts 1 April N, a year on
+    1 January, a month on its 1st. (Not a pandas ``Y-MAR`` Period: pandas names those by the year
+    they *end*, so JFY 2025 would read "2026".)"""
     precision = date_precision(term)
     text = str(term)
     try:
         if precision == "day":
-            return pd.Period(text[:10], freq="D")
+            return datetime.date.fromisoformat(text[:10])
         if precision == "month":
-            return pd.Period(text[:7], freq="M")
+            return datetime.date(int(text[:4]), int(text[5:7]), 1)
         if precision == "year":
-            return pd.Period(text[:4], freq="Y")
+            return datetime.date(int(text[:4]), 1, 1)
         if precision == "Japanese fiscal year":  # JFY N runs 1 April N to 31 March N+1
-            return pd.Period(str(int(text[:4]) + 1), freq="Y-MAR")
+            return datetime.date(int(text[:4]), 4, 1)
     except ValueError:
-        return text
-    return text
+        return None
+    return None
 
 
 def _parse_sparql_json(body: bytes) -> tuple[list[str], list[tuple], bool | None]:
@@ -271,8 +272,9 @@ class Result:
         * IRIs become their readable names when ``labels`` (the default), else stay IRI strings;
         * integers, decimals and booleans become numbers and bools;
         * a column whose dates are all days becomes ``datetime64``; all years (calendar or Japanese
-          fiscal) become integers; a column of mixed precision holds ``pandas.Period`` values (day,
-          month, year, or a fiscal year ``Y-MAR`` that starts in April);
+          fiscal) become integers; a column of mixed precision becomes ``datetime64`` holding the first
+          day each value covers (JFY 2025 -> 2025-04-01, 2024 -> 2024-01-01), read together with
+          its precision column;
         * each date column that is not all days gets a ``{column}_precision`` column after it, and
           ``df.attrs["precision"]`` maps every date column to its precisions.
 
@@ -302,7 +304,7 @@ class Result:
                 elif present <= {"year"} or present <= {"Japanese fiscal year"}:
                     data[col] = pd.array([python_value(t) for t in terms], dtype="Int64")
                 else:
-                    data[col] = pd.Series([_period(t) if t is not None else None for t in terms], dtype=object)
+                    data[col] = pd.to_datetime([period_start(t) if t is not None else None for t in terms])
                 if present != {"day"}:
                     data[f"{col}_precision"] = precisions
                 continue
