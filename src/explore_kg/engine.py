@@ -1,7 +1,9 @@
 """Running SPARQL queries: in-process for the CLI and Python API, in isolated worker processes for the server.
 
-Why worker processes: pyoxigraph 0.5 offers no way to cancel a running query (no timeout, no
-cancellation token in the Python API), and a query deep enough can overflow the native stack and
+Why worker processes: pyoxigraph 0.5 offers no way to cancel a running query. Oxigraph's Rust API
+and its own server gained a cancellation token (oxigraph PR #1409; it is checked on RocksDB reads,
+so not by an in-memory store), but the Python API does not expose it (oxigraph issue #1926, open),
+and ``Store.query`` takes no timeout. A query deep enough can also overflow the native stack and
 kill the whole process. So the server's :class:`QueryEngine` keeps a pool of query worker processes,
 each holding the store loaded once. The parent sends query text, the worker sends back the result
 already serialized by pyoxigraph (only bytes cross the pipe). A worker that passes the deadline is
@@ -30,6 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -350,26 +353,26 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
     return QueryResult(out.getvalue(), content_type, kind, (time.perf_counter() - started) * 1000)
 
 
+_big_stack_pool: ThreadPoolExecutor | None = None
+_big_stack_lock = threading.Lock()
+
+
 def _run_on_big_stack(fn, *args):
-    """Call ``fn`` on a thread whose stack a deeply nested query cannot overflow."""
-    box: dict = {}
+    """Call ``fn`` on a thread whose stack a deeply nested query cannot overflow.
 
-    def target():
+    The threads are kept (a pool of 4): creating a thread with a 512 MB stack reservation on every
+    call would cost more than a small query.
+    """
+    global _big_stack_pool
+    with _big_stack_lock:
+        if _big_stack_pool is None:
+            _big_stack_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="explore-kg-query")
+        previous = threading.stack_size(WORKER_STACK_BYTES)  # read when the pool creates a thread
         try:
-            box["value"] = fn(*args)
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            box["error"] = e
-
-    previous = threading.stack_size(WORKER_STACK_BYTES)
-    try:
-        thread = threading.Thread(target=target, name="explore-kg-query")
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+            future = _big_stack_pool.submit(fn, *args)
+        finally:
+            threading.stack_size(previous)
+    return future.result()
 
 
 def _named_graphs(store: ox.Store) -> frozenset[str]:

@@ -229,7 +229,7 @@ class ProtocolRequest:
         return (query[0] if query else None), params
 
     def accept(self) -> str | None:
-        for name in ("format", "output"):
+        for name in ("format", "output", "_format"):
             if self.params.get(name):
                 return format_to_accept(self.params[name][-1])
         return self.headers.get("accept")
