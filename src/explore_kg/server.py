@@ -16,6 +16,7 @@ Read-only and safe by default: see :mod:`explore_kg.safety` for what is refused 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import importlib
@@ -139,6 +140,7 @@ def _decode(body: bytes, what: str) -> str:
         raise ProtocolError(f"{what} is not valid UTF-8 (byte {e.start})") from None
 
 
+BODY_SECONDS = 10
 _UPDATE_REFUSED = "SPARQL Update is not accepted: this endpoint is read-only and answers queries only"
 
 
@@ -178,17 +180,25 @@ class ProtocolRequest:
         if length.isdigit() and int(length) > limit:
             raise QueryTooLarge(f"request body is {length} bytes; this endpoint accepts at most {limit} bytes")
         chunks, size = [], 0
-        while True:
-            message = await self.receive()
-            if message["type"] == "http.disconnect":
-                raise ProtocolError("the client went away")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise QueryTooLarge(f"request body is larger than {limit} bytes, the most this endpoint accepts")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        try:
+            async with asyncio.timeout(BODY_SECONDS):  # a client trickling its body holds nothing for long
+                while True:
+                    message = await self.receive()
+                    if message["type"] == "http.disconnect":
+                        raise ProtocolError("the client went away")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        raise QueryTooLarge(
+                            f"request body is larger than {limit} bytes, the most this endpoint accepts"
+                        )
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            err = ProtocolError(f"the request body did not arrive within {BODY_SECONDS} s")
+            err.status = 408
+            raise err from None
 
     async def query_and_params(self, max_query_bytes: int) -> tuple[str | None, dict[str, list[str]]]:
         """The query text and the other parameters, by the SPARQL 1.1 Protocol's rules (2.1.1-2.1.3)."""
@@ -595,6 +605,7 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
         config.host, config.port, config.timeout, app.state.engine.workers_wanted,
         "remote access ALLOWED" if config.allow_remote else "no remote access",
     )
+    # uvicorn picks uvloop and httptools when installed; past limit_concurrency connections it answers 503.
     uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=log_level.lower(),
-                server_header=False)
+                server_header=False, limit_concurrency=1024, timeout_keep_alive=5)
     return 0
