@@ -598,7 +598,11 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
     try:
         app = create_app(config)
     except LoadError as e:
-        log.error("cannot serve: %s", e)
+        hint = ""
+        if "LoadDocumentCallback" in e.message:  # pyoxigraph's words for a remote JSON-LD @context
+            hint = (" (the file's JSON-LD @context is a URL: explore-kg never fetches what a file names; "
+                    "put the context inline)")
+        log.error("cannot serve: %s%s", e, hint)
         return 2
     log.info(
         "serving SPARQL at http://%s:%d/sparql (timeout %g s, %s query workers, %s)",
