@@ -89,6 +89,8 @@ class Pools:
     persons: list[ox.NamedNode] = field(default_factory=list)
     missions: list[ox.NamedNode] = field(default_factory=list)
     agreements: list[ox.NamedNode] = field(default_factory=list)
+    contributions: list[ox.NamedNode] = field(default_factory=list)
+    events: list[ox.NamedNode] = field(default_factory=list)
     sources: list[ox.NamedNode] = field(default_factory=list)
     labels: dict[ox.NamedNode, ox.Literal] = field(default_factory=dict)
     years: set[int] = field(default_factory=set)
@@ -193,6 +195,7 @@ class Generator:
         p.missions.append(node)
         for k in range(r.randrange(1, 4)):
             c = iri("contribution", f"m{i:05d}-{k}")
+            p.contributions.append(c)
             out += [(c, RDF_TYPE, ekg("Contribution")), (c, RDFS_LABEL, text(f"Contribution {k} to mission {i}")),
                     (c, ekg("contributor"), self.partners(1)[0]), (c, ekg("contributesTo"), node),
                     (c, ekg("contributionRole"), concept("contribrole", r.choice(CONTRIBUTION_ROLES)))]
@@ -219,6 +222,7 @@ class Generator:
     def event(self, i: int) -> list[tuple]:
         r, p = self.rng, self.pools
         node = iri("event", f"e{i:05d}")
+        p.events.append(node)
         start = self.random_day(1995, 2026)
         out = self.thing(node, r.choice(EVENT_CLASSES), f"Event {i}") + [
             (node, ekg("startDate"), day(start)),
@@ -278,18 +282,20 @@ class Generator:
         return self.quads
 
     def params(self) -> dict[str, list[str]]:
-        """Values benchmark templates draw from: IRIs, the years in which agreements were signed, months."""
+        """Values benchmark templates draw from: IRIs, the years in which agreements were signed, months, days."""
         p = self.pools
         terms = {"agency": p.agencies, "company": p.companies, "person": p.persons, "mission": p.missions,
                  "agreement": p.agreements, "country": p.countries, "body": p.bodies, "city": p.cities,
                  "source": p.sources}
         out = {name: [n.value for n in nodes] for name, nodes in terms.items()}
-        out["entity"] = [n.value for n in p.agencies + p.companies + p.persons + p.missions + p.agreements]
+        things = p.agencies + p.companies + p.persons + p.missions + p.agreements + p.contributions + p.events
+        out["entity"] = [n.value for n in things]
         out["agreementtype"] = [concept("agreementtype", s).value for s in AGREEMENT_TYPES]
         out["area"] = [concept("area", s).value for s in COOPERATION_AREAS]
         out["role"] = [concept("role", s).value for s in ROLES]
         out["year"] = [str(y) for y in sorted(p.years)]
         out["month"] = [f"{m:02d}" for m in range(1, 13)]
+        out["day"] = [f"{d:02d}" for d in range(1, 29)]
         return out
 
 
