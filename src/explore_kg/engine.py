@@ -48,6 +48,7 @@ from .safety import (
     QueryTimeout,
     QueryTooLarge,
     check_query,
+    where_group_start,
 )
 
 __all__ = [
@@ -325,11 +326,20 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
     if req.base_iri:
         kwargs["base_iri"] = req.base_iri
     try:
-        answer = store.query(req.sparql, **kwargs)
+        try:
+            answer = store.query(req.sparql, **kwargs)
+        except RuntimeError as e:
+            # pyoxigraph substitutes only projected variables; bind the others with VALUES inside the
+            # WHERE pattern instead (terms written by pyoxigraph, never user text).
+            if not (req.substitutions and "projection" in str(e)):
+                raise
+            answer = store.query(_with_values(req.sparql, kwargs.pop("substitutions")), **kwargs)
     except SyntaxError as e:
         raise QuerySyntaxError(_syntax_message(e)) from None
-    except (ValueError, TypeError) as e:
-        raise QueryFailed(f"query could not be evaluated: {e}") from None
+    except (ValueError, TypeError, RuntimeError) as e:
+        err = QueryFailed(f"query could not be evaluated: {e}")
+        err.status = 400
+        raise err from None
     if isinstance(answer, ox.QuerySolutions):
         kind = "bindings"
     elif isinstance(answer, ox.QueryBoolean):
@@ -355,6 +365,16 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
 
 _big_stack_pool: ThreadPoolExecutor | None = None
 _big_stack_lock = threading.Lock()
+
+
+def _with_values(sparql: str, substitutions: dict) -> str:
+    """The query with a ``VALUES`` block binding ``substitutions`` at the start of its WHERE pattern."""
+    at = where_group_start(sparql)
+    if at is None or any(isinstance(t, ox.BlankNode) for t in substitutions.values()):
+        raise RuntimeError("cannot bind a variable that the query does not project")
+    names = " ".join(f"?{v.value}" for v in substitutions)
+    values = " ".join(str(t) for t in substitutions.values())  # N-Triples syntax, escaped by pyoxigraph
+    return f"{sparql[:at]} VALUES ({names}) {{ ({values}) }} {sparql[at:]}"
 
 
 def _run_on_big_stack(fn, *args):

@@ -117,6 +117,33 @@ def tokens(text: str):
             yield kind, m.group()
 
 
+def where_group_start(text: str) -> int | None:
+    """Offset just inside the ``{`` that opens the query's WHERE pattern (None if not found).
+
+    The WHERE keyword is optional: without it, the pattern is the first top-level group of a
+    SELECT/ASK/DESCRIBE and the second of a CONSTRUCT (whose first is the template).
+    """
+    depth, groups, form = 0, 0, None
+    after_where = False
+    for m in _TOKEN.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind == "word" and depth == 0:
+            word = value.upper()
+            if form is None and word in QUERY_FORMS:
+                form = word
+            elif word == "WHERE":
+                after_where = True
+        elif kind == "open":
+            if value == "{" and depth == 0 and form is not None:
+                groups += 1
+                if after_where or form != "CONSTRUCT" or groups == 2:
+                    return m.end()
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+    return None
+
+
 def _expand(kind: str, value: str, prefixes: dict[str, str], base: str | None) -> str | None:
     if kind == "iri":
         iri = value[1:-1]
