@@ -22,12 +22,10 @@ import contextlib
 import hashlib
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -475,12 +473,15 @@ def _die_with_parent() -> None:
 
 
 def _worker_entry() -> None:
-    """Entry point of a query worker process (``python -c ...``; argv: pipe fd, N-Quads path, memory MB)."""
+    """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
+
+    The first message on the socket is the dataset as N-Quads; no file is written anywhere.
+    """
     from multiprocessing.connection import Connection
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    memory_mb = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     if memory_mb > 0:
         # A runaway query then fails an allocation and ends this worker (which the server replaces)
         # instead of pushing the machine into the OOM killer, which might pick the server itself.
@@ -491,15 +492,20 @@ def _worker_entry() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     conn = Connection(int(sys.argv[1]))
     threading.stack_size(WORKER_STACK_BYTES)
-    thread = threading.Thread(target=_worker_loop, args=(conn, sys.argv[2]), name="explore-kg-worker")
+    thread = threading.Thread(target=_worker_loop, args=(conn,), name="explore-kg-worker")
     thread.start()
     thread.join()
 
 
-def _worker_loop(conn, nquads_path: str) -> None:
+def _worker_loop(conn) -> None:
+    try:
+        data = conn.recv_bytes()
+    except (EOFError, OSError):
+        return
     started = time.perf_counter()
     store = ox.Store()
-    store.load(path=nquads_path, format=ox.RdfFormat.N_QUADS)
+    store.load(data, format=ox.RdfFormat.N_QUADS)
+    del data
     known_graphs = _named_graphs(store)
     try:
         conn.send(("ready", os.getpid(), (time.perf_counter() - started) * 1000))
@@ -576,12 +582,8 @@ class QueryEngine:
         self.worker_memory_mb = worker_memory_mb
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = 0
-        self._tmpdir = tempfile.mkdtemp(prefix="explore-kg-")
-        self._nquads = os.path.join(self._tmpdir, "store.nq")
-        data = store.dump(format=ox.RdfFormat.N_QUADS)
-        with open(self._nquads, "wb") as f:
-            f.write(data)
-        self.data_version = hashlib.sha256(data).hexdigest()[:16]
+        self._dump = store.dump(format=ox.RdfFormat.N_QUADS)  # what each worker loads
+        self.data_version = hashlib.sha256(self._dump).hexdigest()[:16]
         self.triples = len(store)
         self._workers: set[_Worker] = set()
         self._idle: collections.deque[_Worker] | None = None
@@ -611,7 +613,6 @@ class QueryEngine:
             task.cancel()
         for w in list(self._workers):
             self._retire(w)
-        shutil.rmtree(self._tmpdir, ignore_errors=True)
 
     async def __aenter__(self) -> QueryEngine:
         await self.start()
@@ -630,7 +631,7 @@ class QueryEngine:
             process = await asyncio.to_thread(
                 subprocess.Popen,
                 [sys.executable, "-c", "from explore_kg.engine import _worker_entry; _worker_entry()",
-                 str(theirs.fileno()), self._nquads, str(self.worker_memory_mb)],
+                 str(theirs.fileno()), str(self.worker_memory_mb)],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -638,10 +639,14 @@ class QueryEngine:
         finally:
             theirs.close()
         worker = _Worker(process, Connection(ours.detach()))
-        parent_conn = worker.conn
         worker.ready = self._loop.create_future()
         self._workers.add(worker)
-        self._loop.add_reader(parent_conn.fileno(), self._on_readable, worker)
+        try:
+            # in a thread: the worker reads it only once its interpreter is up
+            await asyncio.to_thread(worker.conn.send_bytes, self._dump)
+        except OSError:
+            pass  # the worker died at once; the reader below sees EOF and reports it
+        self._loop.add_reader(worker.conn.fileno(), self._on_readable, worker)
         return worker
 
     def _respawn_later(self) -> None:
