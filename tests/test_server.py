@@ -397,3 +397,23 @@ def test_remote_jsonld_context_is_not_fetched(tmp_path):
     assert result.returncode == 2
     assert "remote.jsonld" in result.stderr and "never fetches" in result.stderr
     assert connections == []
+
+
+def test_large_results_concurrently(live_server):
+    """Answers larger than a socket buffer, many at once, come back whole (the worker-to-server transport
+    reads them in pieces under uvloop as under asyncio)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [f"SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o OFFSET {i} LIMIT 100000" for i in range(8)]
+
+    def ask(query: str) -> httpx.Response:
+        return httpx.get(live_server + "/sparql", params={"query": query}, timeout=60)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, queries * 2))
+    for r in answers:
+        assert r.status_code == 200, r.text
+    sizes = [len(r.json()["results"]["bindings"]) for r in answers[:8]]
+    assert len(answers[0].content) > 256 * 1024
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] - sizes[7] == 7
+    assert httpx.get(live_server + "/health").json()["stats"]["crashes"] == 0

@@ -22,8 +22,10 @@ import contextlib
 import hashlib
 import logging
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -32,7 +34,6 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
@@ -472,13 +473,37 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+# --- framing: every message is an 8-byte big-endian length, then a pickle (or raw bytes) ----------
+
+_HEADER = struct.Struct("!Q")
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    buf = bytearray(n)
+    view, pos = memoryview(buf), 0
+    while pos < n:
+        got = sock.recv_into(view[pos:])
+        if not got:
+            raise EOFError
+        pos += got
+    return bytes(buf)
+
+
+def _recv_frame(sock: socket.socket) -> bytes:
+    (n,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+    return _recv_exact(sock, n)
+
+
+def _send_frame(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(_HEADER.pack(len(payload)))
+    sock.sendall(payload)
+
+
 def _worker_entry() -> None:
     """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
 
-    The first message on the socket is the dataset as N-Quads; no file is written anywhere.
+    The first frame on the socket is the dataset as N-Quads; no file is written anywhere.
     """
-    from multiprocessing.connection import Connection
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -490,16 +515,17 @@ def _worker_entry() -> None:
         limit = memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    conn = Connection(int(sys.argv[1]))
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    sock.setblocking(True)
     threading.stack_size(WORKER_STACK_BYTES)
-    thread = threading.Thread(target=_worker_loop, args=(conn,), name="explore-kg-worker")
+    thread = threading.Thread(target=_worker_loop, args=(sock,), name="explore-kg-worker")
     thread.start()
     thread.join()
 
 
-def _worker_loop(conn) -> None:
+def _worker_loop(sock: socket.socket) -> None:
     try:
-        data = conn.recv_bytes()
+        data = _recv_frame(sock)
     except (EOFError, OSError):
         return
     started = time.perf_counter()
@@ -508,12 +534,12 @@ def _worker_loop(conn) -> None:
     del data
     known_graphs = _named_graphs(store)
     try:
-        conn.send(("ready", os.getpid(), (time.perf_counter() - started) * 1000))
-    except (OSError, ValueError):
+        _send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
+    except OSError:
         return  # the server went away while this worker was starting
     while True:
         try:
-            req = conn.recv()
+            req = pickle.loads(_recv_frame(sock))
         except (EOFError, OSError):
             return
         try:
@@ -524,8 +550,8 @@ def _worker_loop(conn) -> None:
         except Exception as e:  # noqa: BLE001 - any failure becomes an answer, the worker lives on
             reply = ("error", "QueryFailed", f"query evaluation failed: {e}", 500)
         try:
-            conn.send(reply)
-        except (OSError, ValueError):
+            _send_frame(sock, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
             return
 
 
@@ -536,15 +562,17 @@ _ERRORS = {
 
 
 class _Worker:
-    """One query worker process and its end of the pipe."""
+    """One query worker process and the server's end of its socket (non-blocking, read by the loop)."""
 
-    def __init__(self, process, conn):
+    def __init__(self, process, sock: socket.socket):
         self.process = process
-        self.conn = conn
+        self.sock = sock
+        self.inbox = bytearray()  # bytes received and not yet a whole frame
         self.pending: asyncio.Future | None = None
         self.ready: asyncio.Future | None = None
         self.dead = False
         self.load_ms = 0.0
+        self.query_head = ""  # the start of the query it runs, for the log if it dies
 
     @property
     def pid(self) -> int | None:
@@ -638,15 +666,17 @@ class QueryEngine:
             )
         finally:
             theirs.close()
-        worker = _Worker(process, Connection(ours.detach()))
+        worker = _Worker(process, ours)
         worker.ready = self._loop.create_future()
         self._workers.add(worker)
         try:
-            # in a thread: the worker reads it only once its interpreter is up
-            await asyncio.to_thread(worker.conn.send_bytes, self._dump)
+            # blocking, in a thread: the worker reads it only once its interpreter is up
+            await asyncio.to_thread(_send_frame, ours, self._dump)
         except OSError:
             pass  # the worker died at once; the reader below sees EOF and reports it
-        self._loop.add_reader(worker.conn.fileno(), self._on_readable, worker)
+        # From here on the event loop owns the socket: non-blocking, whatever the loop (asyncio or uvloop)
+        ours.setblocking(False)
+        self._loop.add_reader(ours.fileno(), self._on_readable, worker)
         return worker
 
     def _respawn_later(self) -> None:
@@ -687,32 +717,56 @@ class QueryEngine:
         worker.dead = True
         self._workers.discard(worker)
         with contextlib.suppress(Exception):
-            self._loop.remove_reader(worker.conn.fileno())
+            self._loop.remove_reader(worker.sock.fileno())
         with contextlib.suppress(Exception):
             worker.process.kill()
         with contextlib.suppress(Exception):
-            worker.conn.close()
+            worker.sock.close()
         threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
 
     def _on_readable(self, worker: _Worker) -> None:
+        """Read what the worker's socket holds; handle every complete frame; notice a dead worker."""
         try:
-            message = worker.conn.recv()
-        except (EOFError, OSError):
-            message = None
-        if message is None:  # the worker died
-            was_ready = worker.ready.done()
-            self._retire(worker)
-            if worker.pending is not None and not worker.pending.done():
-                worker.pending.set_exception(
-                    QueryFailed("the query worker stopped while evaluating this query (out of memory, or a "
-                                "crash); it was replaced and the server goes on")
-                )
-            elif not was_ready:
-                worker.ready.set_exception(QueryFailed("a query worker failed to start"))
-            if was_ready:
-                self.stats["crashes"] += 1
-                self._respawn_later()
+            chunk = worker.sock.recv(1 << 20)
+        except (BlockingIOError, InterruptedError):
             return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._on_worker_gone(worker)
+            return
+        inbox = worker.inbox
+        inbox += chunk
+        while len(inbox) >= _HEADER.size:
+            (n,) = _HEADER.unpack_from(inbox)
+            if len(inbox) < _HEADER.size + n:
+                break
+            message = pickle.loads(inbox[_HEADER.size:_HEADER.size + n])
+            del inbox[:_HEADER.size + n]
+            self._on_message(worker, message)
+
+    def _on_worker_gone(self, worker: _Worker) -> None:
+        """The worker closed its socket: it died (or was killed); fail its query and replace it."""
+        was_ready = worker.ready.done()
+        code = None
+        with contextlib.suppress(Exception):
+            code = worker.process.wait(0.05)  # it closed its end: it is exiting or gone
+        if not worker.dead:
+            log.warning("query worker %s ended unexpectedly (exit status %s)%s", worker.pid, code,
+                        f" while running: {worker.query_head!r}" if worker.pending is not None else "")
+        self._retire(worker)
+        if worker.pending is not None and not worker.pending.done():
+            worker.pending.set_exception(
+                QueryFailed("the query worker stopped while evaluating this query (out of memory, or a "
+                            "crash); it was replaced and the server goes on")
+            )
+        elif not was_ready:
+            worker.ready.set_exception(QueryFailed("a query worker failed to start"))
+        if was_ready:
+            self.stats["crashes"] += 1
+            self._respawn_later()
+
+    def _on_message(self, worker: _Worker, message: tuple) -> None:
         if message[0] == "ready":
             worker.load_ms = message[2]
             worker.ready.set_result(worker)
@@ -811,18 +865,22 @@ class QueryEngine:
             ) from None
         future = loop.create_future()
         worker.pending = future
+        worker.query_head = req.sparql[:300]
         try:
-            worker.conn.send(req)
-        except (OSError, ValueError):
-            self._retire(worker)
-            self._respawn_later()
+            payload = pickle.dumps(req, protocol=pickle.HIGHEST_PROTOCOL)
+            await loop.sock_sendall(worker.sock, _HEADER.pack(len(payload)) + payload)
+        except OSError:
+            if not worker.dead:  # (if it died, its death was noticed and it is being replaced)
+                self._retire(worker)
+                self._respawn_later()
             raise QueryFailed("the query worker could not be reached; it was replaced") from None
         try:
             message = await asyncio.wait_for(future, max(0.001, deadline - loop.time()))
         except TimeoutError:
             self.stats["timeouts"] += 1
-            self._retire(worker)
-            self._respawn_later()
+            if not worker.dead:
+                self._retire(worker)
+                self._respawn_later()
             raise QueryTimeout(
                 f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
             ) from None
