@@ -100,7 +100,9 @@ def test_rdflib_parses_a_saved_query_result(http):
     assert {(str(b["property"]).rsplit("#", 1)[1], str(b["value"])) for b in bindings} == {
         ("missionStatus", "https://w3id.org/explore-kg/vocab/mission-status/under-development"),
         ("missionStatus", "https://w3id.org/explore-kg/vocab/mission-status/planning"),
-        ("plannedLaunchDate", "2025"), ("plannedLaunchDate", "2024")}
+        ("plannedLaunchDate", "2025"), ("plannedLaunchDate", "2024"),
+        ("agreementType", "https://w3id.org/explore-kg/vocab/agreement-type/joint-statement"),
+        ("agreementType", "https://w3id.org/explore-kg/vocab/agreement-type/cooperation-agreement")}
 
 
 @pytest.mark.parametrize(("path", "params", "parameter", "message"), [

@@ -306,7 +306,7 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
     event-loop process only moves bytes; nothing reaches the native parser before it.
     """
     started = time.perf_counter()
-    info = check_query(
+    check_query(
         req.sparql,
         known_graphs=known_graphs,
         allow_remote=req.allow_remote,
@@ -318,8 +318,8 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
         # A protocol dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4).
         kwargs["default_graph"] = [ox.NamedNode(u) for u in req.default_graph_uris]
         kwargs["named_graphs"] = [ox.NamedNode(u) for u in req.named_graph_uris]
-    elif not info.has_dataset_clause:
-        kwargs["use_default_graph_as_union"] = True
+    # Otherwise the store's own default graph already holds the union (merge) of the named graphs:
+    # see loading.LoadedData.to_store.
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(name): _oxigraph_term(t) for name, t in req.substitutions}
     if req.base_iri:

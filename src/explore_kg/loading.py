@@ -142,9 +142,18 @@ class LoadedData:
     files: list[Path] = field(default_factory=list)
 
     def to_store(self) -> ox.Store:
-        """An in-memory Oxigraph store holding every quad (for fast, cancellable SPARQL)."""
+        """An in-memory Oxigraph store for SPARQL: every quad, plus the union of all graphs written
+        into the store's default graph.
+
+        The default graph is the RDF *merge* of the named graphs: a triple that three sources state
+        is one triple there. Oxigraph's own union mode (``use_default_graph_as_union``) would
+        instead return one solution per graph stating it, so queries run on this materialised union.
+        """
         store = ox.Store()
         store.bulk_extend(self.quads)
+        default = ox.DefaultGraph()
+        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
+                          for q in self.quads if not isinstance(q.graph_name, ox.DefaultGraph))
         return store
 
     def to_dataset(self) -> Dataset:

@@ -103,13 +103,11 @@ def load_for_serving(config: ServerConfig) -> LoadedData:
 
 
 def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per graph ("" is the store's own default graph)."""
+    """Triples per named graph, and under "" the default graph (their merge, see LoadedData.to_store)."""
     sizes: dict[str, int] = {}
     for row in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
         sizes[row["g"].value] = int(row["n"].value)
-    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    if default:
-        sizes[""] = default
+    sizes[""] = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     return sizes
 
 
@@ -482,10 +480,10 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     sizes = graph_sizes(store)
     log.info(
         "loaded %d triples in %d graphs from %d files in %.0f ms",
-        len(store), len(sizes), len(loaded.files), (time.perf_counter() - started) * 1000,
+        len(loaded.quads), len(sizes) - 1, len(loaded.files), (time.perf_counter() - started) * 1000,
     )
     for graph_iri, count in sorted(sizes.items()):
-        log.info("  %7d triples  %s", count, graph_iri or "(default graph)")
+        log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
     engine = QueryEngine(
         store,
         workers=config.workers,
@@ -535,8 +533,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         return JSONResponse({
             "status": "ok",
             "version": __version__,
-            "triples": len(store),
-            "graphs": len(sizes),
+            "triples": len(loaded.quads),
+            "graphs": len(sizes) - 1,
             "data_version": engine.data_version,
             "workers": len(engine.worker_pids()),
             "timeout_s": config.timeout,
