@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                       "rdflib_load_s": round(t2 - t1, 2)}), flush=True)
     for template in load_templates(args.queries.split(",")):
         sparql = template.variants(params, 1, args.seed)[0]
-        ox_times, ox_rows = timed(lambda q=sparql: len(list(store.query(q, use_default_graph_as_union=True))),
+        ox_times, ox_rows = timed(lambda q=sparql: len(list(store.query(q))),
                                   args.runs, args.budget)
         rdf_times, rdf_rows = timed(lambda q=sparql: len(list(dataset.query(q))), args.runs, args.budget)
         ox_ms = statistics.median(ox_times) * 1000

@@ -58,6 +58,9 @@ def machine() -> dict:
     try:
         info["git_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                             cwd=BENCH_DIR).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True,
+                               cwd=BENCH_DIR.parent).stdout.strip()
+        info["src_uncommitted_changes"] = bool(dirty)
     except OSError:
         pass
     return info
@@ -156,6 +159,8 @@ def markdown(report: dict) -> str:
              f"Command: `{report['command']}`", "",
              f"Data: {report['data']['file']} ({report['data']['quads']:,} quads served, "
              f"{report['data']['graphs']:,} named graphs)", "",
+             f"Code: commit {report['machine'].get('git_commit', '?')}"
+             + (" with uncommitted changes in src/" if report['machine'].get("src_uncommitted_changes") else "") + "", "",
              f"Machine: {report['machine'].get('cpus')} CPUs ({report['machine'].get('cpu', '?')}), "
              f"load average before {report['loadavg_before']} after {report['loadavg_after']}; "
              f"client: {report['settings']['client']} asyncio HTTP/1.1 on the same machine", "",
@@ -191,11 +196,12 @@ def markdown(report: dict) -> str:
                      + "; ".join(f"{a['query']} {a['rows']}" for a in diff[:10]))]
     if report.get("rdflib"):
         lines += ["", "## rdflib vs pyoxigraph, in-process (no HTTP), median of runs", "",
-                  "| query | pyoxigraph ms | rdflib ms | rdflib slower | rows |", "|---|--:|--:|--:|--:|"]
+                  "| query | pyoxigraph ms | rdflib ms | rdflib slower | rows (pyoxigraph / rdflib) |",
+                  "|---|--:|--:|--:|--:|"]
         for r in report["rdflib"]:
             if r.get("event") == "query":
                 lines.append(f"| {r['query']} | {r['oxigraph_ms']} | {r['rdflib_ms']} | {r['rdflib_slower_x']}x "
-                             f"| {r['rows_oxigraph']} |")
+                             f"| {r['rows_oxigraph']} / {r['rows_rdflib']} |")
             elif r.get("event") == "timeout":
                 lines.append(f"| {r['query']} | | > {r['seconds']} s | | |")
     if report.get("servers"):

@@ -78,7 +78,7 @@ def test_every_template_fills_into_a_query_that_finds_something(small):
     for template in load_templates():
         texts = template.variants(params, 10, seed=3)
         assert len(set(texts)) == 10 and "{{" not in texts[0]
-        found = sum(len(list(store.query(q, use_default_graph_as_union=True))) for q in texts)
+        found = sum(len(list(store.query(q))) for q in texts)
         assert found > 0, template.name
         assert template.repeated(params, 3, seed=3) == [texts[0]] * 3
 
@@ -98,7 +98,7 @@ def test_raw_client_against_a_real_oxigraph_server(small):
         from load import fetch
 
         status, body = asyncio.run(fetch(server.url, queries[0]))
-        expected = json.loads(store.query(queries[0], use_default_graph_as_union=True)
+        expected = json.loads(store.query(queries[0])
                               .serialize(format=ox.QueryResultsFormat.JSON))
         assert status == 200 and rows(body) == rows(json.dumps(expected).encode())
     finally:
