@@ -108,16 +108,31 @@ def measure_with_cpu(url: str, queries: list[str], c: int, args, server: servers
     """One measured cell, plus the CPU milliseconds per request spent by the client (this process) and,
     for a server we started, by its main process and its worker processes: where the time goes."""
     before = server.cpu_seconds() if server else None
-    client_before = time.process_time()
+    client_before, busy_before, wall_before = time.process_time(), machine_busy_seconds(), time.perf_counter()
     cell = asyncio.run(measure(url, queries, c, max_seconds=args.max_seconds, request_timeout=args.timeout * 3,
                                client=args.client)).as_dict()
     n = max(1, cell["requests"])
-    cell["client_cpu_ms"] = round((time.process_time() - client_before) * 1000 / n, 3)
+    client = time.process_time() - client_before
+    cell["client_cpu_ms"] = round(client * 1000 / n, 3)
     if server and before:
         after = server.cpu_seconds()
+        used = (after[0] - before[0]) + max(0.0, after[1] - before[1])
         cell["server_cpu_ms"] = round((after[0] - before[0]) * 1000 / n, 3)
         cell["workers_cpu_ms"] = round(max(0.0, after[1] - before[1]) * 1000 / n, 3)
+        # CPU that neither this client nor this server used: other processes on the machine
+        others = machine_busy_seconds() - busy_before - used - client
+        cell["others_cores"] = round(max(0.0, others) / (time.perf_counter() - wall_before), 2)
     return cell
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processors have been busy since boot (from /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def run_cells(endpoints: dict[str, str], templates: list[Template], params: dict, args,
@@ -178,12 +193,13 @@ def markdown(report: dict) -> str:
     if cpu_rows:
         lines += ["", "## Where the time goes: CPU milliseconds per request (2 cores shared by all processes)", "",
                   "| query | mode | clients | ours main process | ours workers | oxigraph | client (ours run) "
-                  "| client (oxigraph run) |", "|---|---|--:|--:|--:|--:|--:|--:|"]
+                  "| client (oxigraph run) | other processes, cores busy (ours run / oxigraph run) |",
+                  "|---|---|--:|--:|--:|--:|--:|--:|--:|"]
         for r in cpu_rows:
             o, x = r["ours"], r.get("oxigraph", {})
             lines.append(f"| {r['query']} | {r['mode']} | {r['concurrency']} | {o['server_cpu_ms']} "
                          f"| {o['workers_cpu_ms']} | {x.get('server_cpu_ms', '')} | {o['client_cpu_ms']} "
-                         f"| {x.get('client_cpu_ms', '')} |")
+                         f"| {x.get('client_cpu_ms', '')} | {o.get('others_cores', '')} / {x.get('others_cores', '')} |")
     if report.get("targets"):
         lines += ["", "## Targets (100k triples, 8 clients)", "", "| target | query | mode | measured | met |",
                   "|---|---|---|--:|---|"]
@@ -268,11 +284,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="queries for the in-process rdflib comparison ('' to skip)")
     ap.add_argument("--rdflib-limit", type=float, default=300.0, help="seconds for the rdflib comparison at most")
     ap.add_argument("--out", type=Path, default=RESULTS_DIR / "latest", help="results path without extension")
+    ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                    help="first wait up to this long for the 1-minute load average to fall below --quiet-load")
+    ap.add_argument("--quiet-load", type=float, default=1.0)
     args = ap.parse_args(argv)
     args.modes = [m for m in args.modes.split(",") if m]
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c]
 
     data = generate.ensure(args.triples, args.seed, args.data)
+    waited = time.perf_counter()
+    while args.wait_quiet and loadavg() and loadavg()[0] >= args.quiet_load \
+            and time.perf_counter() - waited < args.wait_quiet:
+        time.sleep(5)
     params = load_params(data)
     templates = load_templates([n for n in args.queries.split(",") if n] or None)
     report: dict = {"command": " ".join(["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
