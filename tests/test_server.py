@@ -108,6 +108,10 @@ def test_service_description_names_endpoint_and_graphs(live_server):
     assert (endpoint, URIRef(SD + "supportedLanguage"), URIRef(SD + "SPARQL11Query")) in g
     assert (None, URIRef(SD + "name"), URIRef(ONTOLOGY_GRAPH)) in g
     assert len(set(g.objects(endpoint, URIRef(SD + "resultFormat")))) >= 4
+    # the default graph's size is that of the merge the queries see, not the sum of the graphs
+    [declared] = g.query(f"SELECT ?n WHERE {{ ?ds <{SD}defaultGraph>/<http://rdfs.org/ns/void#triples> ?n }}")
+    counted = sparql(live_server, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").json()["results"]["bindings"][0]["n"]["value"]
+    assert int(declared[0]) == int(counted)
     # also by Accept, e.g. JSON-LD
     r = httpx.get(live_server + "/sparql", headers={"accept": "application/ld+json"})
     assert r.headers["content-type"].startswith("application/ld+json")
