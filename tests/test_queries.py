@@ -164,6 +164,7 @@ def test_partners_of_lupex_with_how_firm_each_contribution_is(kg):
         ("agency:jaxa", "contributor", "contribrole:instrument", None, "commitment:planned"),
         ("agency:isro", "contributor", "contribrole:instrument", None, "commitment:planned"),
         ("agency:nasa", "contributor", "contribrole:participation", None, "commitment:under-discussion"),
+        ("organisation:other-space-agencies", "contributor", "contribrole:instrument", None, "commitment:possible"),
     }
     assert rows(kg, "partners-of-mission", "partner", "source", mission="LUPEX") >= {
         ("agency:isro", LUPEX_PAGE), ("agency:jaxa", JAXA_PAGE), ("agency:isro", SPACENEWS)}
@@ -211,6 +212,7 @@ def test_mmx_timeline_in_date_order(kg):
 def test_lupex_timeline_keeps_both_planned_launch_dates(kg):
     assert table(kg, "mission-timeline", "date", "precision", "what", "planned", "source", mission="LUPEX") == [
         ("2017-12", "month", "agreement:lupex-phase-a-implementation-agreement-2017", "false", LUPEX_PAGE),
+        ("2017-12", "month", "event:lupex-ia-signing-2017", "false", LUPEX_PAGE),
         ("2018", "year", "event:lupex-joint-mission-review-2018", "false", LUPEX_PAGE),
         ("2019", "year", "event:lupex-jaxa-nasa-discussion-2019", "false", LUPEX_PAGE),
         ("2019", "year", "event:lupex-project-preparation-review-2019", "false", LUPEX_PAGE),
@@ -281,6 +283,7 @@ def test_cooperation_between_jaxa_and_esa(kg):
     items = rows(kg, "cooperation-between-agencies", "kind", "item")
     assert items == {
         ("agreement", "agreement:esa-jaxa-joint-statement-2024"),
+        ("event", "event:esa-jaxa-joint-statement-signing-2024"),
         ("mission", "mission:athena"), ("mission", "mission:bepicolombo"), ("mission", "mission:earthcare"),
         ("mission", "mission:litebird"), ("mission", "mission:mars-small-landers-2030s"), ("mission", "mission:ramses"),
         ("programme", "programme:artemis"), ("programme", "programme:esa-jaxa-cooperation"),

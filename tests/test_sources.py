@@ -136,7 +136,7 @@ def test_mmx_collaboration_chronology(ds):
     assert_in_source(ds, slug, """
         event:macromega-cnes-visit-2017 ekg:date "2017-05"^^xsd:gYearMonth ; ekg:host agency:cnes ;
             ekg:participant ?professor ; ekg:concerns instrument:macromega .
-        ?professor skos:altLabel "Bibling"@en .
+        ?professor rdfs:label "Bibling"@en ; skos:altLabel "Bibring"@en .
         ?position ekg:holder ?professor ; ekg:role role:professor ; ekg:inOrganisation organisation:macromega-french-team .
     """)
     assert_in_source(ds, slug, """
@@ -285,6 +285,100 @@ def test_both_lupex_launch_claims_are_kept_each_in_its_own_source(ds):
         ("lupex-mission-overview", "planning"),
     }
     assert_in_source(ds, "lupex-mission-overview", "mission:lupex ekg:dateQualifier datequal:by .")
+
+
+# --- acronyms and facts added by the sentence-by-sentence audit -------------------------------------------
+
+ACRONYMS = [  # (source, entity, acronym, expansion as the document gives it)
+    ("jaxa-international-space-exploration", "organisation:jsec", "JSEC", "JAXA Space Exploration Center"),
+    ("jaxa-international-space-exploration", "place:low-earth-orbit", "LEO", "low Earth orbit"),
+    ("jaxa-international-space-exploration", "spacecraft:iss", "ISS", "International Space Station"),
+    ("jaxa-international-space-exploration", "event:isef2", "ISEF2", "2nd International Space Exploration Forum"),
+    ("jaxa-international-space-exploration", "mission:slim", "SLIM", "Smart Lander for Investigating the Moon"),
+    ("jaxa-international-space-exploration", "mission:selene", "SELENE", "SELENE"),
+    ("jaxa-international-space-exploration", "mission:lupex", "LUPEX", "Lunar Polar Exploration"),
+    ("jaxa-international-space-exploration", "mission:mmx", "MMX", "Martian Moons eXploration"),
+    ("jaxa-mmx-international-collaboration", "agency:cnes", "CNES", "Centre National d'Études Spatiales"),
+    ("jaxa-mmx-international-collaboration", "organisation:pposs", "PPOSS", "Planetary Protection of the Outer Solar System"),
+    ("jaxa-mmx-international-collaboration", "organisation:jpgu", "JpGU", "Japan Earth and Planetary Science Association"),
+    ("jaxa-mmx-international-collaboration", "organisation:honeybee-robotics", "HBR", "HoneyBee Robotics"),
+    ("jaxa-mmx-international-collaboration", "instrument:megane", "MEGANE", "Mars-moon Exploration with Gamma rays and Neutrons"),
+    ("jaxa-mmx-international-collaboration", "instrument:megane", "GRNS", "Mars-moon Exploration with Gamma rays and Neutrons"),
+    ("spacenews-esa-jaxa-joint-statement", "mission:ramses", "RAMSES", "Rapid Apophis Mission for Space Safety"),
+    ("spacenews-esa-jaxa-joint-statement", "programme:crd2", "CRD2", "Commercial Removal of Debris Demonstration"),
+    ("spacenews-esa-jaxa-joint-statement", "mission:adras-j", "ADRAS-J", "ADRAS-J"),
+    ("spacenews-esa-jaxa-joint-statement", "agency:isro", "ISRO", "Indian Space Research Organisation"),
+    ("spacenews-esa-jaxa-joint-statement", "mission:athena", "Athena", "New Advanced Telescope for High-ENergy Astrophysics"),
+    ("lupex-mission-overview", "agreement:lupex-phase-a-implementation-agreement-2017", "IA",
+     "Preliminary Phase A and Phase A Research Implementation Agreement (LUPEX)"),
+    ("lupex-mission-overview", "agency:jaxa", "JAXA", "Japan Aerospace Exploration Agency"),
+]
+
+
+@pytest.mark.parametrize("slug,entity,acronym,expansion", ACRONYMS, ids=[f"{a[2]}-{a[0][:12]}" for a in ACRONYMS])
+def test_each_acronym_is_stated_with_its_expansion_in_its_source(ds, slug, entity, acronym, expansion):
+    assert_in_source(ds, slug, f'{entity} ekg:acronym "{acronym}" ; rdfs:label ?l . FILTER(STR(?l) = "{expansion}")')
+
+
+def test_jsec_works_with_government_industry_academia_and_foreign_agencies(ds):
+    slug = "jaxa-international-space-exploration"
+    partners = {str(label) for (label,) in select(ds, f"""SELECT ?label WHERE {{ GRAPH src:{slug} {{
+        organisation:jsec ekg:collaboratesWith ?o . ?o rdfs:label ?label }} }}""")}
+    assert partners == {"Japanese government", "Japanese industry", "Japanese academia", "Space agencies outside Japan"}
+    assert ask(ds, "ekg:collaboratesWith rdfs:subPropertyOf org:linkedTo ; rdfs:label ?l ; skos:definition ?d .")
+
+
+def test_jaxa_outreach_activities(ds):
+    slug = "jaxa-international-space-exploration"
+    activities = {str(label) for (label,) in select(ds, f"""SELECT ?label WHERE {{ GRAPH src:{slug} {{
+        ?a a ekg:OutreachActivity ; ekg:operator agency:jaxa ; ekg:objective objective:jaxa-exploration-outreach ;
+           rdfs:label ?label }} }}""")}
+    assert activities == {"JAXA space exploration symposiums", "Lectures on international space exploration by JAXA staff",
+                          "JAXA space exploration social networking services"}
+    assert ask(ds, "ekg:OutreachActivity rdfs:subClassOf ekg:Programme ; skos:definition ?d .")
+
+
+def test_tokyo_principles_affirm_exploration_benefits_all_humanity(ds):
+    slug = "jaxa-international-space-exploration"
+    assert_in_source(ds, slug, """
+        agreement:tokyo-principles ekg:description ?d ; ekg:objective ?goal ; ekg:declaredAt event:isef2 .
+        FILTER (CONTAINS(?d, "benefit all of humanity") && CONTAINS(?d, "realm of human activity"))
+        programme:jaxa-space-exploration ekg:objective ?goal .
+        spacecraft:iss ekg:missionStatus status:completed .
+        mission:selene ekg:acronym "SELENE" ; skos:altLabel "Kaguya"@en .
+    """)
+
+
+def test_signings_are_dated_events_in_the_source_that_dates_them(ds):
+    assert_in_source(ds, "spacenews-esa-jaxa-joint-statement", """
+        ?signing a ekg:SigningCeremony ; ekg:date "2024-11-20"^^xsd:date ; ekg:location place:tsukuba ;
+            ekg:participant person:hiroshi-yamakawa, person:josef-aschbacher ;
+            ekg:outcome agreement:esa-jaxa-joint-statement-2024 .
+        agreement:esa-jaxa-joint-statement-2024 ekg:declaredAt ?signing .
+    """)
+    assert_in_source(ds, "lupex-mission-overview", """
+        ?signing a ekg:SigningCeremony ; ekg:date "2017-12"^^xsd:gYearMonth ; ekg:participant agency:isro ;
+            ekg:outcome agreement:lupex-phase-a-implementation-agreement-2017 .
+    """)
+    # the SpaceDaily item gives no date or place of signing, so its graph has no signing event
+    assert not ask(ds, "GRAPH src:esa-jaxa-cooperation-news { ?s a ekg:SigningCeremony }")
+
+
+def test_hakamada_statement_is_who_said_what_about_what(ds):
+    assert_in_source(ds, "spacenews-esa-jaxa-joint-statement", """
+        ?statement ekg:speaker person:takeshi-hakamada ; ekg:participant organisation:ispace ;
+            ekg:concerns agreement:esa-jaxa-joint-statement-2024, agency:esa, agency:jaxa ; ekg:description ?d .
+        FILTER (CONTAINS(?d, "commercial opportunities") && CONTAINS(?d, "Japan and in Europe"))
+    """)
+
+
+def test_lupex_overview_audit_additions(ds):
+    assert_in_source(ds, "lupex-mission-overview", """
+        spacecraft:lupex-rover ekg:country country:japan . spacecraft:lupex-lander ekg:country country:india .
+        ?c ekg:contributor ?others ; ekg:contributesTo mission:lupex ; ekg:contributionRole contribrole:instrument ;
+            ekg:commitmentStatus commitment:possible .
+        ?others rdfs:label "Other space agencies"@en .
+    """)
 
 
 # --- curation and reasoning ----------------------------------------------------------------------------
