@@ -101,22 +101,25 @@ def main(argv: list[str] | None = None) -> int:
                             f"http://127.0.0.1:{port}/sparql", servers.LOG_DIR / f"profile-{port}.log")
     server.start()
     raw = servers.LOG_DIR / f"profile-{port}.pyspy.txt"
-    spy = None
+    spies: list = []
     try:
         asyncio.run(measure(server.url, queries[:50], args.concurrency))  # warm up
         queries = queries[50:]
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        if Path(py_spy).exists():
-            spy = subprocess.Popen([py_spy, "record", "-p", str(server.proc.pid), "-d", str(int(args.seconds) + 1),
-                                    "-r", "250", "-f", "raw", "-o", str(raw)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spies = []
+        if Path(py_spy).exists():  # one sampler for the main process, one for each query worker
+            for pid, out in [(server.proc.pid, raw)] + [(w, raw.with_suffix(f".worker{w}.txt"))
+                                                        for w in servers._children(server.proc.pid)]:
+                spies.append((out, subprocess.Popen(
+                    [py_spy, "record", "-p", str(pid), "-d", str(int(args.seconds) + 1), "-r", "250", "-f", "raw",
+                     "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
             time.sleep(0.5)
         started = time.time()
         cpu0, client0 = server.cpu_seconds(), time.process_time()
         cell = asyncio.run(measure(server.url, queries, args.concurrency, max_seconds=args.seconds))
         cpu1, client1 = server.cpu_seconds(), time.process_time()
         ended = time.time()
-        if spy:
+        for _, spy in spies:
             spy.wait(30)
     finally:
         server.stop()
@@ -136,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         if ms:
             print(f"GC {gen}: {len(ms)} pauses during the load, median {ms[len(ms) // 2]:.2f} ms, max {ms[-1]:.2f} ms, "
                   f"total {sum(ms):.0f} ms")
-    if raw.exists():
-        print("\n".join(hottest(raw, args.top)))
-    else:
+    if not spies:
         print("(no profile: pip install py-spy)")
+    for out, _ in spies:
+        if out.exists():
+            print(f"\n== {'main process' if out == raw else 'query worker ' + out.suffixes[-2][7:]} ==")
+            print("\n".join(hottest(out, args.top)))
     return 0
 
 

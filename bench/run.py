@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -90,18 +91,17 @@ def check_answers(endpoints: dict[str, str], templates: list[Template], params: 
 
 
 def plan(t: Template, params: dict, mode: str, concurrency: list[int], requests: int, warmup: int,
-         seed: int) -> dict[int, tuple[list[str], list[str]]]:
-    """Per concurrency: (warm-up queries, measured queries). "varying" slices one list of distinct texts,
-    so no query text is sent twice in the run while the template's pools allow it."""
+         seed: int, repeat: int = 1) -> dict[int, list[tuple[list[str], list[str]]]]:
+    """Per concurrency, per repetition: (warm-up queries, measured queries). "varying" slices one list of
+    distinct texts, so no query text is sent twice in the run while the template's pools allow it."""
     if mode == "repeated":
         q = t.repeated(params, 1, seed)[0]
-        return {c: ([q] * warmup, [q] * requests) for c in concurrency}
-    texts = t.variants(params, (warmup + requests) * len(concurrency), seed)
-    out = {}
-    for i, c in enumerate(concurrency):
-        chunk = texts[i * (warmup + requests):(i + 1) * (warmup + requests)]
-        out[c] = (chunk[:warmup], chunk[warmup:])
-    return out
+        return {c: [([q] * warmup, [q] * requests)] * repeat for c in concurrency}
+    size = warmup + requests
+    texts = t.variants(params, size * len(concurrency) * repeat, seed)
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    return {c: [(chunk[:warmup], chunk[warmup:]) for chunk in chunks[i * repeat:(i + 1) * repeat]]
+            for i, c in enumerate(concurrency)}
 
 
 def measure_with_cpu(url: str, queries: list[str], c: int, args, server: servers.Server | None) -> dict:
@@ -137,25 +137,50 @@ def machine_busy_seconds() -> float:
 
 def run_cells(endpoints: dict[str, str], templates: list[Template], params: dict, args,
               started: dict[str, servers.Server]) -> list[dict]:
+    """Every template x mode x concurrency, against every endpoint; with --repeat, each cell is measured
+    that many times (servers alternating) and summarised by medians (``runs`` keeps every measurement)."""
     results = []
     names = list(endpoints)
+    turn = 0
     for t in templates:
         for mode in args.modes:
-            cells = plan(t, params, mode, args.concurrency, args.requests, args.warmup, args.seed)
-            for c, (warm, measured) in cells.items():
+            cells = plan(t, params, mode, args.concurrency, args.requests, args.warmup, args.seed, args.repeat)
+            for c, repetitions in cells.items():
                 row = {"query": t.name, "mode": mode, "concurrency": c, "combinations": t.combinations(params)}
-                order = names if (len(results) % 2 == 0) else names[::-1]  # alternate who goes first
-                for name in order:
-                    url = endpoints[name]
-                    if warm:
-                        asyncio.run(measure(url, warm, min(c, len(warm)), max_seconds=args.max_seconds,
-                                            client=args.client))
-                    row[name] = measure_with_cpu(url, measured, c, args, started.get(name))
+                runs: dict[str, list[dict]] = {name: [] for name in names}
+                for warm, measured in repetitions:
+                    turn += 1
+                    for name in (names if turn % 2 else names[::-1]):  # alternate who goes first
+                        url = endpoints[name]
+                        if warm:
+                            asyncio.run(measure(url, warm, min(c, len(warm)), max_seconds=args.max_seconds,
+                                                client=args.client))
+                        runs[name].append(measure_with_cpu(url, measured, c, args, started.get(name)))
+                for name in names:
+                    row[name] = summarise(runs[name])
                 if "ours" in row and "oxigraph" in row and row["oxigraph"]["rps"]:
-                    row["ratio"] = round(row["ours"]["rps"] / row["oxigraph"]["rps"], 2)
+                    paired = [o["rps"] / x["rps"] for o, x in zip(runs["ours"], runs["oxigraph"], strict=True)
+                              if x["rps"]]
+                    row["ratio"] = round(statistics.median(paired), 2) if paired else 0.0
+                    if len(paired) > 1:
+                        row["ratio_range"] = [round(min(paired), 2), round(max(paired), 2)]
                 results.append(row)
                 print(format_row(row), flush=True)
     return results
+
+
+def summarise(runs: list[dict]) -> dict:
+    """One cell's figures: the run itself, or for repetitions the median of each figure (errors summed)."""
+    if len(runs) == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
+            out[key] = sum(values) if key in ("errors", "requests") else round(statistics.median(values), 3)
+    out["first_error"] = next((r["first_error"] for r in runs if r["first_error"]), "")
+    out["runs"] = runs
+    return out
 
 
 def format_row(row: dict) -> str:
@@ -165,7 +190,7 @@ def format_row(row: dict) -> str:
             c = row[name]
             parts.append(f"{name} {c['rps']:8.1f}/s p50 {c['p50_ms']:7.2f} p99 {c['p99_ms']:7.2f} err {c['errors']}")
     if "ratio" in row:
-        parts.append(f"ratio {row['ratio']:.2f}")
+        parts.append(f"ratio {ratio_text(row)}")
     return " | ".join(parts)
 
 
@@ -180,7 +205,9 @@ def markdown(report: dict) -> str:
              f"load average before {report['loadavg_before']} after {report['loadavg_after']}; "
              f"client: {report['settings']['client']} asyncio HTTP/1.1 on the same machine", "",
              f"Per cell: up to {report['settings']['requests']} requests and {report['settings']['max_seconds']} s, "
-             f"after {report['settings']['warmup']} warm-up requests; ratio = ours req/s / oxigraph req/s.", "",
+             f"after {report['settings']['warmup']} warm-up requests; ratio = ours req/s / oxigraph req/s"
+             + (f"; each cell measured {report['settings']['repeat']} times, medians shown (ratio: median of the "
+                "paired runs, range in brackets)" if report['settings'].get('repeat', 1) > 1 else "") + ".", "",
              "| query | mode | clients | ours req/s | ours p50 ms | ours p99 ms | ours err | oxigraph req/s "
              "| oxigraph p50 ms | oxigraph p99 ms | oxigraph err | ratio |",
              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
@@ -188,7 +215,7 @@ def markdown(report: dict) -> str:
         o, x = r.get("ours", {}), r.get("oxigraph", {})
         lines.append(f"| {r['query']} | {r['mode']} | {r['concurrency']} | {o.get('rps', '')} | {o.get('p50_ms', '')} "
                      f"| {o.get('p99_ms', '')} | {o.get('errors', '')} | {x.get('rps', '')} | {x.get('p50_ms', '')} "
-                     f"| {x.get('p99_ms', '')} | {x.get('errors', '')} | {r.get('ratio', '')} |")
+                     f"| {x.get('p99_ms', '')} | {x.get('errors', '')} | {ratio_text(r)} |")
     cpu_rows = [r for r in report["results"] if "server_cpu_ms" in r.get("ours", {})]
     if cpu_rows:
         lines += ["", "## Where the time goes: CPU milliseconds per request (2 cores shared by all processes)", "",
@@ -226,6 +253,12 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ratio_text(row: dict) -> str:
+    if "ratio" not in row:
+        return ""
+    return f"{row['ratio']}" + (" ({}-{})".format(*row["ratio_range"]) if "ratio_range" in row else "")
+
+
 def targets(results: list[dict], c: int = 8) -> list[dict]:
     """The issue's targets, checked on the cells measured at c clients."""
     out = []
@@ -237,7 +270,7 @@ def targets(results: list[dict], c: int = 8) -> list[dict]:
             op = ">=" if r["mode"] == "varying" else ">"
             met = r["ratio"] >= need if r["mode"] == "varying" else r["ratio"] > need
             out.append({"target": f"throughput {op} {need}x oxigraph", "query": r["query"], "mode": r["mode"],
-                        "measured": f"{r['ratio']}x", "met": met})
+                        "measured": ratio_text(r) + "x", "met": met})
         ours = r["ours"]
         if ours["p50_ms"] and ours["requests"]:
             ratio = ours["p99_ms"] / ours["p50_ms"]
@@ -273,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=2000, help="requests per cell at most")
     ap.add_argument("--max-seconds", type=float, default=5.0, help="seconds per cell at most")
     ap.add_argument("--warmup", type=int, default=20, help="unmeasured requests before each cell")
+    ap.add_argument("--repeat", type=int, default=1, help="measure each cell this many times; report medians")
     ap.add_argument("--timeout", type=float, default=10.0, help="query timeout given to both servers")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
     ap.add_argument("--ours-url", help="measure an explore-kg endpoint already running (e.g. .../sparql)")
