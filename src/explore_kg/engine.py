@@ -504,7 +504,10 @@ def _worker_entry() -> None:
 
     The first frame on the socket is the dataset as N-Quads; no file is written anywhere.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C, or a SIGTERM sent to the whole process group (timeout, systemd, a container stop), is the
+    # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
     memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     if memory_mb > 0:
