@@ -342,7 +342,7 @@ def test_tokyo_principles_affirm_exploration_benefits_all_humanity(ds):
     slug = "jaxa-international-space-exploration"
     assert_in_source(ds, slug, """
         agreement:tokyo-principles ekg:description ?d ; ekg:objective ?goal ; ekg:declaredAt event:isef2 .
-        FILTER (CONTAINS(?d, "benefit all of humanity") && CONTAINS(?d, "realm of human activity"))
+        FILTER (CONTAINS(?d, "all of humanity") && CONTAINS(?d, "realm of human activity"))
         programme:jaxa-space-exploration ekg:objective ?goal .
         spacecraft:iss ekg:missionStatus status:completed .
         mission:selene ekg:acronym "SELENE" ; skos:altLabel "Kaguya"@en .
