@@ -98,3 +98,10 @@ def live_server_process() -> Iterator[ServerProcess]:
 def live_server(live_server_process: ServerProcess) -> str:
     """Base URL of a real uvicorn server serving the shipped data."""
     return live_server_process.url
+
+
+@pytest.fixture(scope="module")
+def http(live_server: str) -> Iterator[httpx.Client]:
+    """An httpx client whose base URL is the live server (generous timeout: dumps take a while)."""
+    with httpx.Client(base_url=live_server, timeout=120) as client:
+        yield client

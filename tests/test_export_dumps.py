@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pyoxigraph as ox
 import pytest
 
@@ -16,14 +15,8 @@ def exporter():
     return Exporter(load())
 
 
-@pytest.fixture(scope="module")
-def client(live_server):
-    with httpx.Client(base_url=live_server, timeout=120) as c:
-        yield c
-
-
-def test_dumps_lists_every_format(client):
-    r = client.get("/dumps")
+def test_dumps_lists_every_format(http):
+    r = http.get("/dumps")
     assert r.status_code == 200
     listing = r.json()
     names = {d["name"] for d in listing["dumps"]}
@@ -35,19 +28,19 @@ def test_dumps_lists_every_format(client):
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
-def test_each_dump_is_the_cli_export(client, exporter, fmt):
+def test_each_dump_is_the_cli_export(http, exporter, fmt):
     f = FORMATS[fmt]
-    r = client.get(f"/dumps/explore-kg.{f.extension}")
+    r = http.get(f"/dumps/explore-kg.{f.extension}")
     assert r.status_code == 200
     assert r.headers["content-type"].split(";")[0] == f.media_type
     assert r.headers["content-disposition"] == f'attachment; filename="explore-kg.{f.extension}"'
     assert r.content == exporter.document(fmt).data
-    again = client.get(f"/dumps/explore-kg.{f.extension}", headers={"If-None-Match": r.headers["etag"]})
+    again = http.get(f"/dumps/explore-kg.{f.extension}", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
 
 
-def test_inferred_dump_keeps_inferred_in_its_graph(client, exporter):
-    r = client.get("/dumps/explore-kg.trig", params={"inferred": "true"})
+def test_inferred_dump_keeps_inferred_in_its_graph(http, exporter):
+    r = http.get("/dumps/explore-kg.trig", params={"inferred": "true"})
     assert r.status_code == 200
     assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.with-inferred.trig"'
     graphs = {q.graph_name.value for q in ox.parse(r.content, format=ox.RdfFormat.TRIG)}
@@ -55,37 +48,37 @@ def test_inferred_dump_keeps_inferred_in_its_graph(client, exporter):
     assert r.content == exporter.document("trig", content="all").data
 
 
-def test_triple_format_points_to_the_inferred_file(client, exporter):
-    refused = client.get("/dumps/explore-kg.ttl", params={"inferred": "true"})
+def test_triple_format_points_to_the_inferred_file(http, exporter):
+    refused = http.get("/dumps/explore-kg.ttl", params={"inferred": "true"})
     assert refused.status_code == 400
     assert "explore-kg.inferred.ttl" in refused.json()["error"]
-    r = client.get("/dumps/explore-kg.inferred.ttl")
+    r = http.get("/dumps/explore-kg.inferred.ttl")
     assert r.status_code == 200
     assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.inferred.ttl"'
     assert r.content == exporter.document("turtle", content="inferred").data
 
 
-def test_profile_and_graph_parameters(client, exporter):
-    r = client.get("/dumps/explore-kg.jsonld", params={"profile": "schema"})
+def test_profile_and_graph_parameters(http, exporter):
+    r = http.get("/dumps/explore-kg.jsonld", params={"profile": "schema"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/ld+json")
     assert r.headers["content-disposition"] == 'attachment; filename="explore-kg.schema.jsonld"'
     assert r.json()["@context"]["@vocab"] == "https://schema.org/"
-    one = client.get("/dumps/explore-kg.nq", params={"graph": "lupex-mission-overview"})
+    one = http.get("/dumps/explore-kg.nq", params={"graph": "lupex-mission-overview"})
     assert one.status_code == 200
     assert one.content == exporter.document("nquads", graph="lupex-mission-overview").data
 
 
-def test_bad_requests_are_clear(client):
-    assert client.get("/dumps/explore-kg.csv").status_code == 404
-    assert client.get("/dumps/other.ttl").status_code == 404
-    bad_graph = client.get("/dumps/explore-kg.ttl", params={"graph": "nowhere"})
+def test_bad_requests_are_clear(http):
+    assert http.get("/dumps/explore-kg.csv").status_code == 404
+    assert http.get("/dumps/other.ttl").status_code == 404
+    bad_graph = http.get("/dumps/explore-kg.ttl", params={"graph": "nowhere"})
     assert bad_graph.status_code == 400 and "known graphs" in bad_graph.json()["error"]
-    bad_profile = client.get("/dumps/explore-kg.ttl", params={"profile": "nope"})
+    bad_profile = http.get("/dumps/explore-kg.ttl", params={"profile": "nope"})
     assert bad_profile.status_code == 400 and "known profiles" in bad_profile.json()["error"]
 
 
-def test_head_gives_length_without_body(client, exporter):
-    r = client.head("/dumps/explore-kg.nt")
+def test_head_gives_length_without_body(http, exporter):
+    r = http.head("/dumps/explore-kg.nt")
     assert r.status_code == 200 and r.content == b""
     assert int(r.headers["content-length"]) == len(exporter.document("ntriples").data)

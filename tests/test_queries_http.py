@@ -5,19 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-import httpx
 import pytest
 from rdflib.query import Result
 
 from explore_kg.saved_queries import load_saved_queries
 
 LUPEX = "https://w3id.org/explore-kg/id/mission/lupex"
-
-
-@pytest.fixture(scope="module")
-def http(live_server):
-    with httpx.Client(base_url=live_server, timeout=30) as client:
-        yield client
 
 
 def test_catalogue_as_json_lists_every_query_with_its_parameters(http):
