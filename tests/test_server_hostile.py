@@ -188,6 +188,10 @@ def test_service_is_refused_and_nothing_is_fetched(hostile_server):
             f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
             f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
             f"LOAD <{url}>",
+            # no space around the keyword: Oxigraph still reads SERVICE
+            f"SELECT * WHERE {{ ?s ?p 1SERVICE <{url}> {{ ?a ?b ?c }} }}",
+            f"PREFIX remote: <{url}>\nSELECT * WHERE {{ ?s ?p ?o SERVICEremote: {{ ?a ?b ?c }} }}",
+            f"SELECT * WHERE {{ ?s ?p ?o SERVICESILENT <{url}> {{ ?a ?b ?c }} }}",
         ]
         for query in queries:
             r, _ = post_query(hostile_server.url, query)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
+import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
 
 from explore_kg.engine import NotAcceptable, negotiate, run_query
 from explore_kg.loading import load
-from explore_kg.safety import QueryRefused, QueryTooLarge, check_query
+from explore_kg.safety import QueryRefused, QueryTooLarge, _nothing_to_refuse, check_query, scan
 
 KNOWN = {"http://example.org/g1", "http://example.org/g2"}
 
@@ -82,6 +85,77 @@ def test_size_and_nesting_limits():
     check_query("SELECT * WHERE " + "{" * 200 + "}" * 200)
     # braces inside strings do not count
     check_query('SELECT * WHERE { ?s ?p "' + "{" * 1000 + '" }')
+
+
+GLUED_SERVICE = [
+    # Oxigraph needs no space around the keyword: each of these would make it fetch the URL
+    "SELECT * WHERE { ?s ?p 1SERVICE <http://example.com/> { ?a ?b ?c } }",
+    "PREFIX ex: <http://example.com/> SELECT * WHERE { ?s ?p ?o SERVICEex:a { ?a ?b ?c } }",
+    "PREFIX ex: <http://example.com/> SELECT * WHERE { ?s ?p ?o SERVICEex: { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p ?o SERVICESILENT <http://example.com/> { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p 1e0SERVICE <http://example.com/> { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p trueSERVICE <http://example.com/> { ?a ?b ?c } }",
+    "# from a comment, with words\nSELECT * WHERE { ?s ?p 1service <http://example.com/> { ?a ?b ?c } }",
+]
+
+
+@pytest.mark.parametrize("query", GLUED_SERVICE)
+def test_service_glued_to_other_text_is_refused(query):
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        check_query(query, known_graphs=KNOWN)
+
+
+def test_oxigraph_does_read_glued_service_as_service():
+    """Why the glued forms above matter: with allow_remote the same texts reach pyoxigraph's SERVICE
+    evaluation (port 9 is one it refuses to call, so nothing leaves the machine)."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://example.com/s"), ox.NamedNode("http://example.com/p"),
+                      ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))))
+    for query in (GLUED_SERVICE[0], GLUED_SERVICE[1]):
+        query = query.replace("http://example.com/", "http://127.0.0.1:9/")
+        with pytest.raises(OSError, match="port 9"):
+            list(store.query(query))
+
+
+@pytest.mark.parametrize("query", [
+    # refused keywords in comments and names do not stop the quick path...
+    "# missions from an agency, with their targets\nSELECT * WHERE { ?s <http://example.org/from> ?o }",
+    "SELECT * WHERE { ?s ?p ?o } # created from data loaded with care",
+])
+def test_quick_path_passes_keywords_in_comments(query):
+    assert _nothing_to_refuse(query, 256)
+    check_query(query, known_graphs=KNOWN)
+
+
+@pytest.mark.parametrize("query", [
+    # ...but anything the full scan could refuse goes to the full scan
+    "SELECT * FROM <http://example.com/x> WHERE { ?s ?p ?o } # with a comment",
+    "# SERVICE only in a comment\nSELECT * WHERE { ?s ?p ?o }",  # any SERVICE: scanned (and passes)
+    "SELECT * WHERE { ?s ?p ?o \\u0053ERVICE <http://example.com/> { } }",
+    "SELECT * WHERE { ?s ?p ?o \\U00000053ERVICE <http://example.com/> { } }",
+    "SELECT * WHERE { ?s ?p ?o } # from\nFROM <http://example.com/x>",
+    "SELECT * WHERE " + "{" * 300 + "}" * 300,
+])
+def test_quick_path_defers_to_the_full_scan(query):
+    assert not _nothing_to_refuse(query, 256)
+
+
+def test_quick_path_never_passes_what_the_scan_refuses():
+    """Random texts from SPARQL-ish pieces (keywords split by comments, strings, escapes, glued names):
+    whenever the quick path passes a text, the full scan finds nothing to refuse in it either."""
+    pieces = ["SERVICE", "service", "SER", "VICE", "from", "FROM", "insert", "with", "LOAD", "ex:", "ex:a",
+              "<http://x/>", "{", "}", "(", ")", "#", "\n", "'", '"', '"""', "1", "true", "?x", " ", ".", "\\",
+              "ADD", "addr", "SERVICEex:", "\\u0053", "NAMED", "SELECT", "*", "WHERE", "\u00e9", "\u00df",
+              "\u017fervice:"]
+    rnd = random.Random(20261121)
+    passed = 0
+    for _ in range(20_000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 16)))
+        if _nothing_to_refuse(text, 256):
+            passed += 1
+            info, updates, remote = scan(text)
+            assert not updates and not remote and not info.has_dataset_clause and info.depth <= 256, text
+    assert passed > 1000  # the property was exercised
 
 
 @pytest.mark.parametrize(("accept", "kind", "expected"), [
