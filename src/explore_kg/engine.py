@@ -77,7 +77,14 @@ DEFAULT_WORKER_MEMORY_MB = 4096
 # Queries run on a thread with a big stack: a 64 KB query cannot nest deep enough to overflow it
 # (an 8 MB stack overflows at ~3,000 nested groups or a ~20,000-term expression).
 WORKER_STACK_BYTES = 512 * 1024 * 1024
+MAX_DEFAULT_WORKERS = 8
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def default_workers() -> int:
+    """Two query workers per CPU, 2 to 8: a worker sits idle while the event loop moves its answer out
+    and the next query in, so one per core left the cores partly idle under load (bench/README.md)."""
+    return max(2, min(2 * (os.cpu_count() or 1), MAX_DEFAULT_WORKERS))
 
 
 @dataclass
@@ -603,7 +610,7 @@ class QueryEngine:
         worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
     ):
         self.store = store
-        self.workers_wanted = workers or max(2, os.cpu_count() or 2)
+        self.workers_wanted = workers or default_workers()
         self.timeout = timeout
         self.max_query_bytes = max_query_bytes
         self.max_result_bytes = max_result_bytes
