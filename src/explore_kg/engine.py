@@ -630,6 +630,7 @@ class QueryEngine:
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
         self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
+        self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
         self.respawn_ms: list[float] = []
 
     # -- lifecycle --
@@ -700,10 +701,11 @@ class QueryEngine:
                 try:
                     worker = await self._spawn()
                     await worker.ready
-                except QueryError:
+                except (QueryError, OSError) as e:
                     if self._closed:
                         return
-                    log.error("a replacement query worker failed to start (attempt %d)", attempt + 1)
+                    log.error("a replacement query worker failed to start (attempt %d): %s", attempt + 1, e)
+                    self._start_failed(f"{type(e).__name__}: {getattr(e, 'message', e)}")
                     await asyncio.sleep(0.5 * 2**attempt)
                     continue
                 self.respawn_ms.append((time.perf_counter() - started) * 1000)
@@ -719,6 +721,30 @@ class QueryEngine:
         task = self._loop.create_task(respawn())
         self._tasks.add(task)
         task.add_done_callback(done)
+
+    @property
+    def available(self) -> bool:
+        """Whether at least one started worker is alive (False: queries cannot be answered now)."""
+        return any(w.ready.done() and not w.ready.exception() and not w.dead for w in self._workers)
+
+    def _start_failed(self, reason: str) -> None:
+        """A worker failed to start. With no other worker alive, nothing can answer: the queries waiting
+        for a worker fail now, with a 503 that says so, instead of at their deadline."""
+        self.start_failure = reason
+        if self.available:
+            return
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(self._unavailable())
+
+    def _unavailable(self) -> QueryError:
+        err = QueryFailed(
+            "no query worker is available: new query workers fail to start "
+            f"({self.start_failure}); the server keeps trying, see its log"
+        )
+        err.status = 503
+        return err
 
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker (stuck, dead or closing) and forget it; reaping happens off the event loop."""
@@ -779,6 +805,7 @@ class QueryEngine:
     def _on_message(self, worker: _Worker, message: tuple) -> None:
         if message[0] == "ready":
             worker.load_ms = message[2]
+            self.start_failure = None
             worker.ready.set_result(worker)
             self._release(worker)
             return
@@ -802,6 +829,10 @@ class QueryEngine:
             worker = self._idle.popleft()
             if not worker.dead:
                 return worker
+        if self.start_failure is not None and not self.available:
+            if not self._tasks and not self._closed:  # the retries gave up: try again, one at a time
+                self._respawn_later()
+            raise self._unavailable()
         waiter = self._loop.create_future()
         self._waiters.append(waiter)
         try:

@@ -536,8 +536,11 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
 
     @app.get("/health", tags=["meta"], summary="Liveness and what is loaded")
     async def health() -> JSONResponse:
-        return JSONResponse({
-            "status": "ok",
+        # 503 "degraded" while no query worker is alive (after crashes, until a replacement starts)
+        available = engine.available
+        return JSONResponse(status_code=200 if available else 503, content={
+            "status": "ok" if available else "degraded",
+            "start_failure": engine.start_failure,
             "version": __version__,
             "triples": len(loaded.quads),
             "graphs": len(sizes) - 1,
