@@ -12,9 +12,10 @@ import pytest
 from explore_kg.engine import QueryEngine, QueryFailed, default_workers
 
 
-def test_default_pool_has_two_workers_per_cpu_within_bounds():
+def test_default_pool_has_one_and_a_half_workers_per_cpu_within_bounds():
+    cpus = os.cpu_count() or 1
     assert 2 <= default_workers() <= 8
-    assert default_workers() == max(2, min(2 * (os.cpu_count() or 1), 8))
+    assert default_workers() == max(2, min(cpus + max(1, cpus // 2), 8))
 
 
 def test_no_worker_can_start_queries_fail_at_once():

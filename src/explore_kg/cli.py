@@ -42,7 +42,7 @@ def serve(
     timeout: float = typer.Option(5.0, help="Time limit of every query, in seconds (exceeded: 503)."),
     inferred: bool = typer.Option(False, "--inferred/--asserted",
                                   help="Also serve OWL 2 RL inferences, in graph https://w3id.org/explore-kg/graph/inferred."),
-    workers: int = typer.Option(0, help="Query worker processes (0: 2 per CPU, at least 2, at most 8)."),
+    workers: int = typer.Option(0, help="Query worker processes (0: 1.5 per CPU, at least 2, at most 8)."),
     max_query_bytes: int = typer.Option(64 * 1024, help="Largest query text accepted (larger: 413)."),
     max_result_bytes: int = typer.Option(256 * 1024 * 1024, help="Largest serialized result sent."),
     cache_mb: int = typer.Option(64, help="Size of the in-memory result cache in MB (0: off)."),

@@ -83,9 +83,15 @@ _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def default_workers() -> int:
-    """Two query workers per CPU, 2 to 8: a worker sits idle while the event loop moves its answer out
-    and the next query in, so one per core left the cores partly idle under load (bench/README.md)."""
-    return max(2, min(2 * (os.cpu_count() or 1), MAX_DEFAULT_WORKERS))
+    """One and a half query workers per CPU, 2 to 8.
+
+    A worker sits idle while the event loop moves its answer out and the next query in (about a third
+    of its own time per query), so one per core left the cores partly idle under load; two per core
+    made them compete for the cores and caches. Measured on 2 CPUs (bench/README.md): 3 workers beat
+    both 2 and 4.
+    """
+    cpus = os.cpu_count() or 1
+    return max(2, min(cpus + max(1, cpus // 2), MAX_DEFAULT_WORKERS))
 
 
 @dataclass

@@ -71,7 +71,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     timeout: float = DEFAULT_TIMEOUT
-    workers: int | None = None  # query worker processes; None: engine.default_workers() (2 per CPU, 2-8)
+    workers: int | None = None  # query worker processes; None: engine.default_workers() (1.5 per CPU, 2-8)
     inferred: bool = False  # add OWL RL inferences as graph .../graph/inferred
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
