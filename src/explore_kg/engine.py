@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
+import gc
 import hashlib
 import logging
 import os
@@ -190,6 +192,7 @@ def _parse_accept(accept: str) -> list[tuple[str, float, int]]:
     return ranges
 
 
+@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None, kind: str) -> tuple[object, str]:
     """Pick the result format for ``kind`` that the Accept value ranks highest.
 
@@ -509,8 +512,34 @@ def _recv_frame(sock: socket.socket) -> bytes:
 
 
 def _send_frame(sock: socket.socket, payload: bytes) -> None:
-    sock.sendall(_HEADER.pack(len(payload)))
-    sock.sendall(payload)
+    if len(payload) < 1 << 20:  # one system call (copying a small answer costs less than a second one)
+        sock.sendall(_HEADER.pack(len(payload)) + payload)
+    else:
+        sock.sendall(_HEADER.pack(len(payload)))
+        sock.sendall(payload)
+
+
+class _FrameReader:
+    """Frames from a blocking socket, reading what is there at once (a query's header and text
+    usually arrive together: one recv instead of two)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def next(self) -> bytes:
+        buffer = self.buffer
+        while True:
+            if len(buffer) >= _HEADER.size:
+                end = _HEADER.size + _HEADER.unpack_from(buffer)[0]
+                if len(buffer) >= end:
+                    frame = bytes(buffer[_HEADER.size:end])
+                    del buffer[:end]
+                    return frame
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError
+            buffer += chunk
 
 
 def _worker_entry() -> None:
@@ -554,9 +583,11 @@ def _worker_loop(sock: socket.socket) -> None:
         _send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
     except OSError:
         return  # the server went away while this worker was starting
+    reader = _FrameReader(sock)
+    gc.freeze()  # the store's Python side and the modules: never garbage, never walked again
     while True:
         try:
-            req = _Request(*pickle.loads(_recv_frame(sock)))
+            req = _Request(*pickle.loads(reader.next()))
         except (EOFError, OSError):
             return
         try:
