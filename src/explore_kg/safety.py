@@ -191,9 +191,11 @@ def scan(text: str) -> tuple[QueryInfo, list[str], list[str]]:
                 remote.append(word)
             elif "SERVICE" in word:  # glued to what precedes or follows (1SERVICE, SERVICESILENT): see _glued_service
                 remote.append("SERVICE")
-            if word == "FROM" and i + 1 < len(toks):
-                named = toks[i + 1][0] == "word" and toks[i + 1][1].upper() == "NAMED"
-                j = i + 2 if named else i + 1
+            if word in ("FROM", "FROMNAMED") and i + 1 < len(toks):
+                # Oxigraph also reads FROMNAMED, with no space, as FROM NAMED
+                spaced = toks[i + 1][0] == "word" and toks[i + 1][1].upper() == "NAMED"
+                named = word == "FROMNAMED" or spaced
+                j = i + 2 if spaced else i + 1
                 if j < len(toks):
                     iri = _expand(*toks[j], prefixes, base)
                     if iri is not None:
@@ -216,7 +218,7 @@ def _glued_service(pname: str) -> bool:
 # ("# missions from ... with ..."): _WORD_TOKENS then splits the text exactly as _TOKEN does (the same
 # alternatives in the same order, in one C-level findall) and captures only the words.
 _KEYWORD_ANYWHERE = re.compile("SERVICE|LOAD|FROM|INSERT|DELETE|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH")
-_REFUSED_WORDS = UPDATE_KEYWORDS | {"SERVICE", "LOAD", "FROM"}
+_REFUSED_WORDS = UPDATE_KEYWORDS | {"SERVICE", "LOAD", "FROM", "FROMNAMED"}
 _WORD_TOKENS = re.compile(
     "|".join(f"({pattern})" if kind == "word" else f"(?:{pattern})" for kind, pattern in _TOKEN_KINDS),
     re.VERBOSE | re.DOTALL,
