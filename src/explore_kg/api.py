@@ -22,12 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from . import saved_queries
+from .labels import NameIndex, names_query
 from .namespaces import EKG, PREFIXES
 from .saved_queries import NAME_PATTERN, ParameterError, SavedQuery, UnknownQuery, compact
 
@@ -60,44 +60,6 @@ _INTEGERS = {str(XSD[t]) for t in ("integer", "int", "long", "short", "byte", "n
                                    "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                    "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
 _FLOATS = {str(XSD.decimal), str(XSD.double), str(XSD.float)}
-
-_LABELS_QUERY = """\
-PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-SELECT DISTINCT ?iri ?rank ?name WHERE {
-  VALUES ?iri { @IRIS@ }
-  { ?iri ekg:acronym ?name BIND(1 AS ?rank) }
-  UNION { ?iri rdfs:label ?name BIND(2 AS ?rank) }
-  UNION { ?iri skos:prefLabel ?name BIND(3 AS ?rank) }
-  UNION { ?iri foaf:name ?name BIND(4 AS ?rank) }
-  UNION { ?iri dcterms:title ?name BIND(5 AS ?rank) }
-}
-"""
-
-
-def labels_query(iris: Iterable[str]) -> str | None:
-    """The query for the names of these IRIs (written as terms into VALUES), or None if there are none."""
-    values = " ".join(str(ox.NamedNode(iri)) for iri in iris if _valid_iri(iri))
-    return _LABELS_QUERY.replace("@IRIS@", values) if values else None
-
-
-def best_labels(rows: Iterable[tuple]) -> dict[str, str]:
-    """The best (iri, rank, name) answer of the labels query for each IRI.
-
-    An acronym names a thing best (JAXA, MMX) unless it is too short to mean anything alone (an
-    agreement's "IA"); then English labels, then other labels, prefLabels, names and titles.
-    """
-    best: dict[str, tuple] = {}
-    for iri, rank, name in rows:
-        rank = int(rank) if int(rank) != 1 or len(str(name)) >= 3 else 6
-        key = (rank, 0 if getattr(name, "language", None) in (None, "en") else 1, str(name))
-        if str(iri) not in best or key < best[str(iri)]:
-            best[str(iri)] = key
-    return {iri: key[2] for iri, key in best.items()}
-
 
 # --- turning RDF terms into Python values ----------------------------------------------------------
 
@@ -261,7 +223,7 @@ class Result:
         return list(seen)
 
     def labels(self) -> dict[str, str]:
-        """A readable name for every IRI of the rows (acronym, else label, else title)."""
+        """A readable name for every IRI of the rows (its short name, see :mod:`explore_kg.labels`)."""
         if self.source is None:
             return {}
         return self.source.labels(self.iris())
@@ -391,7 +353,7 @@ class _Base:
     """What both kinds of graph share: saved-query lookup, labels, DataFrames."""
 
     def __init__(self) -> None:
-        self._labels: dict[str, str] = {}
+        self._names = NameIndex()
 
     # subclasses implement: run(name_or_sparql, *, media_type, **params) -> engine-like answer
 
@@ -430,15 +392,15 @@ class _Base:
         return self._run(name_or_sparql, media_type, params)[0]
 
     def labels(self, iris: Iterable[str]) -> dict[str, str]:
-        """Readable names for IRIs (see :func:`best_labels`); cached."""
-        wanted = sorted({str(i) for i in iris} - set(self._labels))
+        """Readable names for IRIs (their short names, see :mod:`explore_kg.labels`); cached."""
+        wanted = sorted({str(i) for i in iris} - set(self._names))
         for start in range(0, len(wanted), 200):
-            sparql = labels_query(wanted[start:start + 200])
+            sparql = names_query(wanted[start:start + 200])
             if sparql is None:
                 continue
             answer, _ = self._run(sparql, _PARSEABLE, {})
-            self._labels.update(best_labels(_parse_sparql_json(answer.body)[1]))
-        return {str(i): self._labels[str(i)] for i in iris if str(i) in self._labels}
+            self._names.add_rows(_parse_sparql_json(answer.body)[1])
+        return {str(i): self._names.short(str(i)) for i in iris if str(i) in self._names}
 
 
 class KnowledgeGraph(_Base):
@@ -487,14 +449,6 @@ class KnowledgeGraph(_Base):
             return run_query(self.store, saved.sparql, media_type=media_type, substitutions=bound), bound
         bound = {k: _term(v) for k, v in params.items()}
         return run_query(self.store, name_or_sparql, media_type=media_type, substitutions=bound), bound
-
-
-def _valid_iri(text: str) -> bool:
-    try:
-        ox.NamedNode(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _term(value: Any) -> Node:

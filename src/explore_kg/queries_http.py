@@ -24,8 +24,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from rdflib import URIRef
 
-from .api import _parse_sparql_json, best_labels, display, labels_query, python_value
+from .api import _parse_sparql_json, display, python_value
 from .engine import QueryError, format_to_accept
+from .labels import NameIndex, names_query
 from .saved_queries import ParameterError, SavedQuery, UnknownQuery, load_saved_queries
 
 _SPARQL_JSON = "application/sparql-results+json"
@@ -90,11 +91,13 @@ async def bind(engine, saved: SavedQuery, given: dict[str, str]) -> dict:
 
 
 async def _labels(engine, iris: list[str]) -> dict[str, str]:
-    sparql = labels_query(iris[:500])
+    """The short names of (at most 500 of) these IRIs, as the Python API's tables show them."""
+    sparql = names_query(iris[:500])
     if sparql is None:
         return {}
     rows = await _select(engine, sparql, None)
-    return best_labels((row["iri"], row["rank"], row["name"]) for row in rows)
+    names = NameIndex().add_rows((row["iri"], row["property"], row["name"]) for row in rows)
+    return {iri: names.short(iri) for iri in names}
 
 
 def _error(err: Exception, status: int | None = None) -> Response:

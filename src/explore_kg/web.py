@@ -26,6 +26,7 @@ from markupsafe import Markup
 from rdflib import Literal, URIRef
 from starlette.routing import request_response
 
+from .labels import NAME_PROPERTIES, NameIndex
 from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -50,15 +51,6 @@ GRAPH_FORMATS = {
 RESULT_FORMATS = {**BINDINGS_FORMATS, **GRAPH_FORMATS}
 RDF_MEDIA_TYPES = {media: name for name, (media, _, _) in GRAPH_FORMATS.items()}
 
-# Properties whose value names a thing, best first; the first found is the thing's label.
-LABEL_PROPERTIES = [
-    "http://www.w3.org/2000/01/rdf-schema#label",
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "http://purl.org/dc/terms/title",
-    "https://schema.org/name",
-    "http://xmlns.com/foaf/0.1/name",
-    str(EKG.acronym),
-]
 DEFINITION_PROPERTIES = ["http://www.w3.org/2004/02/skos/core#definition", str(EKG.description),
                          "http://purl.org/dc/terms/description", "http://www.w3.org/2000/01/rdf-schema#comment"]
 EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
@@ -202,39 +194,15 @@ class Shown:
         return self.kind == "uri" and local_path(self.value) is not None
 
 
-class Labels:
-    """The best label of each IRI (rdfs:label before skos:prefLabel before dcterms:title ..., English
-    first) and its short form (the acronym); falls back to a shared index, then to prefix:local."""
-
-    def __init__(self, base: Labels | None = None):
-        self._best: dict[str, tuple[int, str]] = {}
-        self._short: dict[str, str] = {}
-        self.base = base
-
-    def add(self, iri: str, prop: str, text: str, lang: str | None = None) -> None:
-        if prop not in LABEL_PROPERTIES:
-            return
-        if prop == str(EKG.acronym):
-            self._short.setdefault(iri, text)
-        rank = LABEL_PROPERTIES.index(prop) * 2
-        rank += 0 if lang in (None, "", "en") or (lang or "").startswith("en-") else 1
-        if iri not in self._best or rank < self._best[iri][0]:
-            self._best[iri] = (rank, text)
-
-    def get(self, iri: str) -> str | None:
-        found = self._best.get(iri)
-        if found:
-            return found[1]
-        return self.base.get(iri) if self.base else None
-
-    def short(self, iri: str) -> str:
-        return self._short.get(iri) or (self.base.short(iri) if self.base else None) or self(iri)
+class Labels(NameIndex):
+    """The names pages show (see :mod:`explore_kg.labels`); an IRI without one shows as prefix:local."""
 
     def __call__(self, iri: str) -> str:
-        return self.get(iri) or compact(iri)
+        return self.full(iri) or compact(iri)
 
     def to_json(self) -> dict[str, list[str]]:
-        return {iri: [label, self._short.get(iri, label)] for iri, (_, label) in self._best.items()}
+        """{IRI: [full name, acronym however short]}: a graph node has room for "IA", a table cell shows more."""
+        return {iri: [self.full(iri), self.short(iri, min_length=1)] for iri in self}
 
 
 # Names for the standard terms pages show most, where the data gives them none.
@@ -262,15 +230,11 @@ STANDARD_LABELS = {
 
 def label_index(loaded: Any) -> Labels:
     """Labels of every IRI in the loaded data, read once: the pages and result views name things by them."""
-    import pyoxigraph as ox
-
     labels = Labels()
-    for q in loaded.quads:
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
-            labels.add(q.subject.value, q.predicate.value, q.object.value, q.object.language)
+    labels.add_quads(loaded.quads)
     for iri, label in STANDARD_LABELS.items():
-        if labels.get(iri) is None:
-            labels.add(iri, LABEL_PROPERTIES[0], label)
+        if labels.full(iri) is None:
+            labels.add(iri, NAME_PROPERTIES[0], label)
     return labels
 
 
@@ -396,16 +360,16 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> 
     types = list(out.pop(RDF_TYPE, {}).values())
     stated_in = out.pop(str(EKG.statedIn), {})  # the loader's provenance: shown as the sources list
     wikidata = [s for s in out.get(EXACT_MATCH, {}).values() if s.value.startswith(str(WD))]
-    label = labels.get(entity)
+    label = labels.full(entity)
     definition = next((next(iter(out[p].values())).label for p in DEFINITION_PROPERTIES if p in out), None)
 
     def arrange(groups: dict[str, dict[tuple, Shown]]) -> list[PropertyGroup]:
         arranged = [PropertyGroup(Shown("uri", p, labels(p), href=href(p), title=p),
                                   sorted(vals.values(), key=lambda s: (s.kind != "uri", s.label.lower())))
                     for p, vals in groups.items()]
-        return sorted(arranged, key=lambda g: (g.prop.value not in LABEL_PROPERTIES,
-                                                LABEL_PROPERTIES.index(g.prop.value)
-                                                if g.prop.value in LABEL_PROPERTIES else 0,
+        return sorted(arranged, key=lambda g: (g.prop.value not in NAME_PROPERTIES,
+                                                NAME_PROPERTIES.index(g.prop.value)
+                                                if g.prop.value in NAME_PROPERTIES else 0,
                                                 g.prop.label.lower()))
 
     source_list = [Shown("uri", g, graph_label(g, labels), href=href(g), title=g) for g in sources]
@@ -485,7 +449,7 @@ ONTOLOGY_SECTIONS = [
     ("Datatypes", "http://www.w3.org/2000/01/rdf-schema#Datatype"),
 ]
 # Shown as the term's heading and definition rather than in its table of facts.
-ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy", *LABEL_PROPERTIES,
+ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy", *NAME_PROPERTIES,
                    *DEFINITION_PROPERTIES}
 
 
@@ -641,7 +605,7 @@ def table_rows(data: Mapping[str, Any], base: Labels) -> tuple[list[str], list[l
             if lv in variables:
                 for b in bindings:
                     if v in b and lv in b and b[v]["type"] == "uri":
-                        labels.add(b[v]["value"], LABEL_PROPERTIES[0], b[lv]["value"])
+                        labels.add(b[v]["value"], NAME_PROPERTIES[0], b[lv]["value"])
     rows = [[show(b[v], labels) if v in b else None for v in variables] for b in bindings]
     return variables, rows
 
