@@ -4,6 +4,7 @@ Ontology terms, instance IRIs, SKOS schemes, source documents and named graphs e
 their own path of https://w3id.org/explore-kg/ .
 """
 
+import re
 from pathlib import Path
 
 from rdflib import Namespace
@@ -100,3 +101,23 @@ def _shipped_root() -> Path:
 
 
 PROJECT_ROOT = _shipped_root()
+
+
+_LOCAL_NAME = re.compile(r"[\w.-]*")
+
+
+def compact(iri: str) -> str:
+    """``mission:mmx`` for an IRI under a known namespace (the longest one wins), else the IRI itself.
+
+    Only where the rest is a plain local name that Turtle and SPARQL accept unescaped (letters, digits,
+    ``_ . -``, not ending in ``.``), so the short form can be pasted back into a query.
+    """
+    best = ""
+    found = ""
+    for prefix, ns in PREFIXES.items():
+        ns = str(ns)
+        if iri.startswith(ns) and len(ns) > len(best):
+            local = iri[len(ns):]
+            if _LOCAL_NAME.fullmatch(local) and not local.endswith("."):
+                best, found = ns, prefix
+    return f"{found}:{iri[len(best):]}" if best else iri

@@ -43,7 +43,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from .loading import QUERIES_DIR
-from .namespaces import BASE, PREFIXES
+from .namespaces import BASE, PREFIXES, compact
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -109,18 +109,6 @@ def expand_iri(text: str) -> str | None:
         return ox.NamedNode(text).value
     except ValueError:
         return None
-
-
-def compact(iri: str) -> str:
-    """``mission:mmx`` for an IRI under a known namespace (longest match), else the IRI itself."""
-    best = None
-    for prefix, ns in PREFIXES.items():
-        ns = str(ns)
-        if iri.startswith(ns) and (best is None or len(ns) > len(best[1])):
-            local = iri[len(ns):]
-            if re.match(r"^[\w.-]*$", local) and not local.endswith("."):
-                best = (prefix, ns)
-    return f"{best[0]}:{iri[len(best[1]):]}" if best else iri
 
 
 def _check_lexical(datatype: str, text: str) -> bool:

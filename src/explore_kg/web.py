@@ -27,7 +27,7 @@ from rdflib import Literal, URIRef
 from starlette.routing import request_response
 
 from .labels import NAME_PROPERTIES, NameIndex
-from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD
+from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD, compact
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -134,16 +134,6 @@ def wants_html(request: Request) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Terms for display
-
-
-def compact(iri: str) -> str:
-    """prefix:local for IRIs of a bound namespace (the longest namespace wins), else the IRI."""
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        ns = str(ns)
-        if iri.startswith(ns) and len(ns) > len(best) and re.fullmatch(r"[\w.-]*", iri[len(ns):]):
-            best, found = ns, prefix
-    return f"{found}:{iri[len(best):]}" if best else iri
 
 
 def local_path(iri: str) -> str | None:
