@@ -28,7 +28,7 @@ from rdflib.term import Node
 
 from . import saved_queries
 from .labels import NameIndex, names_query
-from .namespaces import EKG, PREFIXES
+from .namespaces import DATE_PRECISION, EKG, PREFIXES
 from .saved_queries import NAME_PATTERN, ParameterError, SavedQuery, UnknownQuery, compact
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,13 +49,6 @@ __all__ = [
 _PARSEABLE = "application/sparql-results+json, application/n-triples"
 
 JFY = str(EKG.japaneseFiscalYear)
-DATE_PRECISION = {
-    str(XSD.date): "day",
-    str(XSD.dateTime): "day",
-    str(XSD.gYearMonth): "month",
-    str(XSD.gYear): "year",
-    JFY: "Japanese fiscal year",
-}
 _INTEGERS = {str(XSD[t]) for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                    "positiveInteger", "negativeInteger", "nonPositiveInteger",
                                    "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}

@@ -103,6 +103,16 @@ def _shipped_root() -> Path:
 PROJECT_ROOT = _shipped_root()
 
 
+# How precise a date literal is, by its datatype: dates are stated at the precision a source gives.
+DATE_PRECISION = {
+    str(XSD.date): "day",
+    str(XSD.dateTime): "day",
+    str(XSD.gYearMonth): "month",
+    str(XSD.gYear): "year",
+    str(EKG.japaneseFiscalYear): "Japanese fiscal year",
+}
+
+
 _LOCAL_NAME = re.compile(r"[\w.-]*")
 
 

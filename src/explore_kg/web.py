@@ -27,7 +27,17 @@ from rdflib import Literal, URIRef
 from starlette.routing import request_response
 
 from .labels import NAME_PROPERTIES, NameIndex
-from .namespaces import BASE, EKG, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES, WD, compact
+from .namespaces import (
+    BASE,
+    DATE_PRECISION,
+    EKG,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_IRI,
+    PREFIXES,
+    WD,
+    compact,
+)
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -55,14 +65,8 @@ DEFINITION_PROPERTIES = ["http://www.w3.org/2004/02/skos/core#definition", str(E
                          "http://purl.org/dc/terms/description", "http://www.w3.org/2000/01/rdf-schema#comment"]
 EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 
-# How precise a date literal is, by datatype: what the timeline and the pages show.
-DATE_PRECISION = {
-    XSD + "date": "day",
-    XSD + "dateTime": "day",
-    XSD + "gYearMonth": "month",
-    XSD + "gYear": "year",
-    str(EKG.japaneseFiscalYear): "JFY",
-}
+# Pages and the timeline write a Japanese fiscal year as "JFY".
+SHOWN_DATE_PRECISION = {**DATE_PRECISION, str(EKG.japaneseFiscalYear): "JFY"}
 
 # Path prefixes under which our IRIs are served; "/explore-kg/..." is the path a w3id redirect keeps.
 DEREFERENCED = ("id", "vocab", "source", "graph")
@@ -158,7 +162,7 @@ def href(iri: str) -> str | None:
 
 def date_note(datatype: str | None, value: str) -> tuple[str | None, str | None]:
     """The precision of a date literal and, for a Japanese fiscal year, the span it covers."""
-    precision = DATE_PRECISION.get(datatype or "")
+    precision = SHOWN_DATE_PRECISION.get(datatype or "")
     if precision == "JFY" and re.fullmatch(r"\d{4}", value.strip()):
         year = int(value)
         return precision, f"Japanese fiscal year {year}: 1 April {year} to 31 March {year + 1}"
