@@ -21,6 +21,7 @@ JAXA_PAGE = "src:jaxa-international-space-exploration"
 LUPEX_PAGE = "src:lupex-mission-overview"
 SPACENEWS = "src:spacenews-esa-jaxa-joint-statement"
 SPACEDAILY = "src:esa-jaxa-cooperation-news"
+CURATION = "src:explore-kg-curation"
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +96,11 @@ def test_unknown_label_says_so(kg):
 
 
 def test_ambiguous_label_names_the_candidates(kg):
-    # "ISAS" is the acronym of the institute and another name of its campus (a venue).
+    # "Kaguya" is another name of the SELENE mission and of its orbiter (JAXA's page: "SELENE (Kaguya)").
     with pytest.raises(ParameterError) as e:
-        kg.query("sources-of-facts", entity="ISAS")
-    assert e.value.message.startswith("ambiguous label 'ISAS'")
-    assert "organisation:isas" in e.value.message and "place:isas-campus" in e.value.message
+        kg.query("sources-of-facts", entity="Kaguya")
+    assert e.value.message.startswith("ambiguous label 'Kaguya'")
+    assert "mission:selene" in e.value.message and "spacecraft:selene-orbiter" in e.value.message
 
 
 def test_label_of_the_wrong_class_is_unknown(kg):
@@ -142,13 +143,10 @@ def test_partners_of_mmx_and_what_each_contributes(kg):
         ("agency:jaxa", "lead", None, None, None, MMX_PAGE),
         ("agency:cnes", "participant", None, None, None, MMX_PAGE),
         ("agency:nasa", "participant", None, None, None, MMX_PAGE),
-        ("organisation:honeybee-robotics", "participant", None, None, None, MMX_PAGE),
         ("agency:nasa", "contributor", "contribrole:instrument", "instrument:megane", "commitment:committed", MMX_PAGE),
-        ("agency:cnes", "contributor", "contribrole:instrument", "instrument:macromega", None, MMX_PAGE),
-        ("organisation:honeybee-robotics", "contributor", "contribrole:sampler", "instrument:mmx-sampler", None, MMX_PAGE),
-        ("organisation:honeybee-robotics", "contributor", "contribrole:joint-research", "instrument:mmx-sampler", None,
-         MMX_PAGE),
-        ("organisation:megane-team", "developer", None, "instrument:megane", None, MMX_PAGE),
+        # the MMX page: joint research with the sampler team, not the sampler itself
+        ("organisation:honeybee-robotics", "contributor", "contribrole:joint-research", None, None, MMX_PAGE),
+        ("organisation:megane-developers", "developer", None, "instrument:megane", None, MMX_PAGE),
         ("organisation:macromega-team", "developer", None, "instrument:macromega", None, MMX_PAGE),
         ("organisation:mmx-sampler-team", "developer", None, "instrument:mmx-sampler", None, MMX_PAGE),
     }
@@ -161,8 +159,10 @@ def test_partners_of_lupex_with_how_firm_each_contribution_is(kg):
         ("agency:jaxa", "contributor", "contribrole:launch-vehicle", "vehicle:h3", "commitment:committed"),
         ("agency:jaxa", "contributor", "contribrole:rover", "spacecraft:lupex-rover", "commitment:committed"),
         ("agency:isro", "contributor", "contribrole:lander", "spacecraft:lupex-lander", "commitment:possible"),
-        ("agency:jaxa", "contributor", "contribrole:instrument", None, "commitment:planned"),
-        ("agency:isro", "contributor", "contribrole:instrument", None, "commitment:planned"),
+        ("agency:jaxa", "contributor", "contribrole:instrument", "instrument:lupex-rover-jaxa-equipment",
+         "commitment:planned"),
+        ("agency:isro", "contributor", "contribrole:instrument", "instrument:lupex-rover-isro-equipment",
+         "commitment:planned"),
         ("agency:nasa", "contributor", "contribrole:participation", None, "commitment:under-discussion"),
         ("organisation:other-space-agencies", "contributor", "contribrole:instrument", None, "commitment:possible"),
     }
@@ -170,77 +170,78 @@ def test_partners_of_lupex_with_how_firm_each_contribution_is(kg):
         ("agency:isro", LUPEX_PAGE), ("agency:jaxa", JAXA_PAGE), ("agency:isro", SPACENEWS)}
 
 
-def test_agreements_of_jaxa_with_parties_dates_and_subjects(kg):
-    result = table(kg, "agreements-of-agency", "agreement", "date", "precision", "otherParties", "types", "subjects")
-    assert [r[:4] for r in result] == [
-        ("agreement:mmx-cnes-implementation-agreement-2017", "2017-04-10", "day", "CNES"),
-        ("agreement:lupex-phase-a-implementation-agreement-2017", "2017-12", "month", "ISRO"),
-        ("agreement:esa-jaxa-joint-statement-2024", "2024-11-20", "day", "ESA"),
+def test_agreements_of_jaxa_one_row_per_party_and_kind_claim(kg):
+    result = table(kg, "agreements-of-agency", "agreement", "otherParty", "kind", "kindSource", "date", "precision",
+                   "dateSource")
+    assert result == [
+        ("agreement:mmx-cnes-implementation-agreement-2017", "agency:cnes", "agreementtype:implementation-agreement",
+         MMX_PAGE, "2017-04-10", "day", MMX_PAGE),
+        ("agreement:lupex-phase-a-implementation-agreement-2017", "agency:isro",
+         "agreementtype:implementation-agreement", LUPEX_PAGE, "2017-12", "month", LUPEX_PAGE),
+        # the two news sources name the 2024 document differently: one row per source's kind; SpaceNews
+        # gives 20 November without a year, so the full date is the curation graph's inference
+        ("agreement:esa-jaxa-joint-statement-2024", "agency:esa", "agreementtype:cooperation-agreement", SPACEDAILY,
+         "2024-11-20", "day", CURATION),
+        ("agreement:esa-jaxa-joint-statement-2024", "agency:esa", "agreementtype:joint-statement", SPACENEWS,
+         "2024-11-20", "day", CURATION),
     ]
-    assert result[0][5] == "MMX" and result[1][5] == "LUPEX"
-    # the two news sources name the 2024 document differently; both names are kept
-    assert set(result[2][4].split(" | ")) == {"joint statement", "cooperation agreement (form not stated)"}
-    assert set(result[2][5].split(", ")) >= {
-        "planetary defence", "Earth observation", "post-ISS low Earth orbit activities", "space science",
-        "Mars exploration", "RAMSES", "BepiColombo", "EarthCARE", "Athena", "LiteBIRD"}
 
 
 def test_agreements_of_esa_include_the_crossu_letter_of_intent(kg):
-    assert rows(kg, "agreements-of-agency", "agreement", "otherParties", "date", agency="ESA") == {
-        ("agreement:esa-crossu-letter-of-intent", "CrossU", None),
-        ("agreement:esa-jaxa-joint-statement-2024", "JAXA", "2024-11-20"),
+    assert rows(kg, "agreements-of-agency", "agreement", "otherParty", "date", agency="ESA") == {
+        ("agreement:esa-crossu-letter-of-intent", "organisation:crossu", None),
+        ("agreement:esa-jaxa-joint-statement-2024", "agency:jaxa", "2024-11-20"),
     }
 
 
 def test_mmx_timeline_in_date_order(kg):
+    # the planetary protection tutorial and the JpGU panel are on the MMX page but not said to be about MMX
     assert table(kg, "mission-timeline", "date", "precision", "what", "kind") == [
         ("2016", "year", "event:mmx-hbr-joint-sampler-studies", "ekg:Event"),
         ("2017-04-10", "day", "agreement:mmx-cnes-implementation-agreement-2017", "ekg:Agreement"),
         ("2017-04-10", "day", "event:mmx-cnes-signing-ceremony-2017", "ekg:SigningCeremony"),
         ("2017-05", "month", "event:macromega-cnes-visit-2017", "ekg:Visit"),
-        ("2017-05-11", "day", "event:planetary-protection-tutorial-2017", "ekg:Meeting"),
-        ("2017-05-20", "day", "event:jpgu-panel-discussion-2017", "ekg:PanelDiscussion"),
         ("2017-08-16", "day", "event:mmx-hbr-sampler-visit-2017", "ekg:Visit"),
         ("2017-09-06", "day", "event:mmx-tenq-talk-2017", "ekg:PublicTalk"),
         ("2017-10-30", "day", "event:mmx-cnes-joint-review-2017", "ekg:Review"),
         ("2017-11-17", "day", "event:megane-team-selection-2017", "ekg:Milestone"),
         ("2026", "Japanese fiscal year", "mission:mmx", "ekg:plannedLaunchDate"),
     ]
-    assert ("2017-05-20", "2017-05-24") in rows(kg, "mission-timeline", "date", "endDate")
+    assert ("2017-08-16", "2017-08-17") in rows(kg, "mission-timeline", "date", "endDate")
 
 
-def test_lupex_timeline_keeps_both_planned_launch_dates(kg):
-    assert table(kg, "mission-timeline", "date", "precision", "what", "planned", "source", mission="LUPEX") == [
-        ("2017-12", "month", "agreement:lupex-phase-a-implementation-agreement-2017", "false", LUPEX_PAGE),
-        ("2017-12", "month", "event:lupex-ia-signing-2017", "false", LUPEX_PAGE),
-        ("2018", "year", "event:lupex-joint-mission-review-2018", "false", LUPEX_PAGE),
-        ("2019", "year", "event:lupex-jaxa-nasa-discussion-2019", "false", LUPEX_PAGE),
-        ("2019", "year", "event:lupex-project-preparation-review-2019", "false", LUPEX_PAGE),
-        ("2021", "year", "event:lupex-system-requirements-review-2021", "false", LUPEX_PAGE),
-        ("2024", "year", "mission:lupex", "true", LUPEX_PAGE),
-        ("2024-11-20", "day", "agreement:esa-jaxa-joint-statement-2024", "false", SPACENEWS),
-        ("2024-11-21", "day", "event:suzuki-remarks-space-tech-expo-europe-2024", "false", SPACENEWS),
-        ("2025", "Japanese fiscal year", "mission:lupex", "true", JAXA_PAGE),
+def test_lupex_timeline_keeps_both_planned_launch_dates_with_their_qualifiers(kg):
+    assert table(kg, "mission-timeline", "date", "precision", "qualifier", "what", "planned", "source",
+                 mission="LUPEX") == [
+        ("2017-12", "month", None, "agreement:lupex-phase-a-implementation-agreement-2017", "false", LUPEX_PAGE),
+        ("2017-12", "month", None, "event:lupex-ia-signing-2017", "false", LUPEX_PAGE),
+        ("2018", "year", None, "event:lupex-joint-mission-review-2018", "false", LUPEX_PAGE),
+        ("2019", "year", None, "event:lupex-jaxa-nasa-discussion-2019", "false", LUPEX_PAGE),
+        ("2019", "year", "datequal:end-of", "event:lupex-project-preparation-review-2019", "false", LUPEX_PAGE),
+        ("2021", "year", "datequal:early", "event:lupex-system-requirements-review-2021", "false", LUPEX_PAGE),
+        ("2024", "year", "datequal:by", "mission:lupex", "true", LUPEX_PAGE),
+        ("2024-11-20", "day", None, "agreement:esa-jaxa-joint-statement-2024", "false", CURATION),
+        ("2024-11-21", "day", None, "event:suzuki-remarks-space-tech-expo-europe-2024", "false", CURATION),
+        ("2025", "Japanese fiscal year", "datequal:target", "mission:lupex", "true", JAXA_PAGE),
     ]
 
 
-def test_missions_to_the_moon(kg):
-    found = {(m, t, frozenset(filter(None, (leads or "").split(", "))))
-             for m, t, leads in rows(kg, "missions-by-target", "mission", "target", "leads", body="Moon")}
-    jaxa, isro, esa, none = frozenset({"JAXA"}), frozenset({"ISRO"}), frozenset({"ESA"}), frozenset()
-    assert found == {
-        ("mission:chandrayaan-2", "body:moon", isro),
-        ("mission:chandrayaan-3", "body:moon", isro),
-        ("mission:jaxa-lunar-sample-return", "body:moon", jaxa),
-        ("mission:lupex", "body:moon", jaxa | isro),
-        ("mission:lupex", "place:lunar-polar-region", jaxa | isro),
-        ("mission:lupex", "place:lunar-south-polar-region", jaxa | isro),
-        ("mission:selene", "body:moon", jaxa),
-        ("mission:slim", "body:moon", jaxa),
-        ("programme:artemis", "body:moon", none),
-        ("programme:gateway", "body:moon", none),
-        ("programme:jaxa-space-exploration", "body:moon", jaxa),
-        ("programme:moonlight", "body:moon", esa),
+def test_missions_to_the_moon_one_row_per_lead(kg):
+    assert rows(kg, "missions-by-target", "mission", "target", "lead", body="Moon") == {
+        ("mission:chandrayaan-2", "body:moon", "agency:isro"),   # lead from the curation graph
+        ("mission:chandrayaan-3", "body:moon", "agency:isro"),
+        ("mission:jaxa-lunar-sample-return", "body:moon", "agency:jaxa"),
+        ("mission:lupex", "body:moon", "agency:isro"), ("mission:lupex", "body:moon", "agency:jaxa"),
+        ("mission:lupex", "place:lunar-polar-region", "agency:isro"),
+        ("mission:lupex", "place:lunar-polar-region", "agency:jaxa"),
+        ("mission:lupex", "place:lunar-south-polar-region", "agency:isro"),
+        ("mission:lupex", "place:lunar-south-polar-region", "agency:jaxa"),
+        ("mission:selene", "body:moon", "agency:jaxa"),
+        ("mission:slim", "body:moon", "agency:jaxa"),
+        ("programme:artemis", "body:moon", None),
+        ("programme:gateway", "body:moon", None),
+        ("programme:jaxa-space-exploration", "body:moon", "agency:jaxa"),
+        ("programme:moonlight", "body:moon", "agency:esa"),
     }
 
 
@@ -258,9 +259,7 @@ def test_companies_and_their_roles(kg):
     assert rows(kg, "companies-and-roles", "company", "relation", "subject", "role") == {
         ("organisation:astroscale", "takes part in", "mission:adras-j", None),
         ("organisation:crossu", "party to", "agreement:esa-crossu-letter-of-intent", "agreementtype:letter-of-intent"),
-        ("organisation:honeybee-robotics", "contributes to", "mission:mmx", "contribrole:sampler"),
         ("organisation:honeybee-robotics", "contributes to", "mission:mmx", "contribrole:joint-research"),
-        ("organisation:honeybee-robotics", "takes part in", "mission:mmx", None),
         ("organisation:honeybee-robotics", "takes part in", "event:mmx-hbr-joint-sampler-studies", None),
         ("organisation:honeybee-robotics", "takes part in", "event:mmx-hbr-sampler-visit-2017", None),
         ("organisation:ispace", "has position holder", "person:takeshi-hakamada", "role:founder"),
@@ -270,12 +269,12 @@ def test_companies_and_their_roles(kg):
 
 
 def test_who_signed_the_esa_jaxa_joint_statement_and_as_what(kg):
-    assert rows(kg, "signatories", "agreement", "signatory", "role", "organisation", "date", "precision", "place",
-                "source") == {
+    assert rows(kg, "signatories", "agreement", "signatory", "role", "organisation", "date", "precision", "dateSource",
+                "place", "source") == {
         ("agreement:esa-jaxa-joint-statement-2024", "person:hiroshi-yamakawa", "role:president", "agency:jaxa",
-         "2024-11-20", "day", "place:tsukuba", SPACENEWS),
+         "2024-11-20", "day", CURATION, "place:tsukuba", SPACENEWS),
         ("agreement:esa-jaxa-joint-statement-2024", "person:josef-aschbacher", "role:director-general", "agency:esa",
-         "2024-11-20", "day", "place:tsukuba", SPACENEWS),
+         "2024-11-20", "day", CURATION, "place:tsukuba", SPACENEWS),
     }
 
 
@@ -287,29 +286,34 @@ def test_cooperation_between_jaxa_and_esa(kg):
         ("mission", "mission:athena"), ("mission", "mission:bepicolombo"), ("mission", "mission:earthcare"),
         ("mission", "mission:litebird"), ("mission", "mission:mars-small-landers-2030s"), ("mission", "mission:ramses"),
         ("programme", "programme:artemis"), ("programme", "programme:esa-jaxa-cooperation"),
+        ("programme", "programme:esa-jaxa-iss-astronaut-cooperation"),
         ("programme", "programme:esa-jaxa-next-big-cooperations"), ("programme", "programme:gateway"),
         ("programme", "programme:iss"),
     }
-    areas = {a for kind, a in rows(kg, "cooperation-between-agencies", "kind", "area") if kind == "agreement"}
-    assert areas == {"area:planetary-defence", "area:earth-observation", "area:post-iss-leo", "area:space-science",
-                     "area:mars-exploration", "area:lunar-exploration", "area:lunar-communication-navigation",
-                     "area:climate-change", "area:commercial-leo"}
+    areas = {(a, src) for kind, a, src in rows(kg, "cooperation-between-agencies", "kind", "area", "source")
+             if kind == "agreement"}
+    assert {a for a, _ in areas} == {"area:planetary-defence", "area:earth-observation", "area:post-iss-leo",
+                                     "area:space-science", "area:mars-exploration", "area:lunar-exploration",
+                                     "area:lunar-communication-navigation", "area:climate-change",
+                                     "area:commercial-leo"}
+    # each area is listed with a document that states it: only SpaceNews says "planetary defence"
+    assert {src for a, src in areas if a == "area:planetary-defence"} == {SPACENEWS}
+    assert {src for a, src in areas if a == "area:commercial-leo"} == {SPACEDAILY}
 
 
 def test_cooperation_between_jaxa_and_cnes_goes_through_mmx(kg):
     assert rows(kg, "cooperation-between-agencies", "kind", "item", first="JAXA", second="CNES") == {
         ("agreement", "agreement:mmx-cnes-implementation-agreement-2017"),
         ("event", "event:mmx-cnes-signing-ceremony-2017"),
-        ("event", "event:mmx-cnes-joint-review-2017"),
         ("mission", "mission:mmx"),
     }
 
 
 def test_agency_cooperation_network(kg):
     assert table(kg, "agency-cooperation-network", "agency1", "agency2", "sharedMissions", "sharedAgreements",
-                 "weight")[0] == ("agency:esa", "agency:jaxa", "11", "1", "12")
+                 "weight")[0] == ("agency:esa", "agency:jaxa", "12", "1", "13")
     assert rows(kg, "agency-cooperation-network", "agency1", "agency2", "sharedMissions", "sharedAgreements") == {
-        ("agency:esa", "agency:jaxa", "11", "1"),
+        ("agency:esa", "agency:jaxa", "12", "1"),
         ("agency:cnes", "agency:jaxa", "1", "1"),   # MMX; the 2017 implementation agreement
         ("agency:isro", "agency:jaxa", "1", "1"),   # LUPEX; the Phase A implementation agreement
         ("agency:jaxa", "agency:nasa", "2", "0"),   # MMX (MEGANE); LUPEX (participation discussed)
@@ -319,15 +323,15 @@ def test_agency_cooperation_network(kg):
 
 
 def test_sources_disagree_on_lupex_status_and_launch_and_on_the_esa_jaxa_document(kg):
-    assert rows(kg, "source-disagreements", "subject", "property", "value", "precision", "source") == {
-        ("agreement:esa-jaxa-joint-statement-2024", "ekg:agreementType", "agreementtype:joint-statement", None,
-         "src:spacenews-esa-jaxa-joint-statement"),
+    assert rows(kg, "source-disagreements", "subject", "property", "value", "precision", "qualifier", "source") == {
+        ("agreement:esa-jaxa-joint-statement-2024", "ekg:agreementType", "agreementtype:joint-statement", None, None,
+         SPACENEWS),
         ("agreement:esa-jaxa-joint-statement-2024", "ekg:agreementType", "agreementtype:cooperation-agreement", None,
-         "src:esa-jaxa-cooperation-news"),
-        ("mission:lupex", "ekg:missionStatus", "status:under-development", None, JAXA_PAGE),
-        ("mission:lupex", "ekg:missionStatus", "status:planning", None, LUPEX_PAGE),
-        ("mission:lupex", "ekg:plannedLaunchDate", "2025", "Japanese fiscal year", JAXA_PAGE),
-        ("mission:lupex", "ekg:plannedLaunchDate", "2024", "year", LUPEX_PAGE),
+         None, SPACEDAILY),
+        ("mission:lupex", "ekg:missionStatus", "status:under-development", None, None, JAXA_PAGE),
+        ("mission:lupex", "ekg:missionStatus", "status:planning", None, None, LUPEX_PAGE),
+        ("mission:lupex", "ekg:plannedLaunchDate", "2025", "Japanese fiscal year", "datequal:target", JAXA_PAGE),
+        ("mission:lupex", "ekg:plannedLaunchDate", "2024", "year", "datequal:by", LUPEX_PAGE),
     }
 
 
@@ -339,7 +343,9 @@ def test_which_document_states_a_fact(kg):
         ("out", "ekg:leadAgency", "agency:isro", LUPEX_PAGE),
         ("out", "ekg:participant", "agency:isro", SPACENEWS),
         ("out", "ekg:missionStatus", "status:planning", LUPEX_PAGE),
-        ("in", "ekg:concerns", "agreement:lupex-phase-a-implementation-agreement-2017", LUPEX_PAGE),
+        ("in", "ekg:isAbout", "agreement:lupex-phase-a-implementation-agreement-2017", LUPEX_PAGE),
+        ("in", "ekg:claimSubject", compact("https://w3id.org/explore-kg/id/claim/lupex-planned-launch-lupex-overview"),
+         LUPEX_PAGE),
         ("in", "ekg:contributesTo", "contribution:lupex-isro-lander", LUPEX_PAGE),
     } <= lupex
     assert {r[3] for r in lupex} == {LUPEX_PAGE, JAXA_PAGE, SPACENEWS, SPACEDAILY}
@@ -348,6 +354,8 @@ def test_which_document_states_a_fact(kg):
 def test_heritage_chains_of_lupex(kg):
     assert rows(kg, "heritage-chains", "part", "buildsOn", "direct", "link", item="LUPEX") == {
         ("mission:lupex", "mission:slim", "true", "ekg:usesTechnologyFrom"),
+        # "Chandrayaan-3 ekg:precursorOf LUPEX": LUPEX builds on its precursor (the inverse, in the buildsOn family)
+        ("mission:lupex", "mission:chandrayaan-3", "true", "ekg:buildsOnPrecursor"),
         ("mission:lupex", "mission:selene", "false", None),
         ("instrument:lupex-navigation-equipment", "mission:slim", "true", "ekg:usesTechnologyFrom"),
         ("instrument:lupex-navigation-equipment", "mission:selene", "false", None),
@@ -357,10 +365,10 @@ def test_heritage_chains_of_lupex(kg):
     assert ("contribution:gateway-jaxa-participation", "programme:iss", "true") in every
 
 
-def test_planned_launches_with_their_precision(kg):
+def test_planned_launches_one_row_per_claim_with_source_and_qualifier(kg):
     assert table(kg, "planned-launches", "mission", "plannedLaunch", "precision", "qualifier", "status", "source") == [
         ("mission:lupex", "2024", "year", "datequal:by", "status:planning", LUPEX_PAGE),
-        ("mission:lupex", "2025", "Japanese fiscal year", None, "status:under-development", JAXA_PAGE),
+        ("mission:lupex", "2025", "Japanese fiscal year", "datequal:target", "status:under-development", JAXA_PAGE),
         ("mission:mmx", "2026", "Japanese fiscal year", None, "status:under-development", JAXA_PAGE),
         ("mission:athena", "2037", "year", None, None, SPACEDAILY),
     ]
@@ -368,12 +376,24 @@ def test_planned_launches_with_their_precision(kg):
         "mission:lupex", "mission:mmx", "mission:athena"]
 
 
+def test_planned_launches_carry_the_bounds_of_each_claim_once_the_loader_derives_them(kg):
+    bounds = {(m, d, e, lt) for m, d, e, lt in table(kg, "planned-launches", "mission", "plannedLaunch", "earliest",
+                                                     "latest")}
+    if all(e is None for _, _, e, _ in bounds):
+        pytest.skip("the loader on this branch does not derive ekg:earliestDate/ekg:latestDate yet (issue 9, loader)")
+    assert bounds == {
+        ("mission:lupex", "2024", "2024-01-01", "2024-12-31"),
+        ("mission:lupex", "2025", "2025-04-01", "2026-03-31"),
+        ("mission:mmx", "2026", "2026-04-01", "2027-03-31"),
+        ("mission:athena", "2037", "2037-01-01", "2037-12-31"),
+    }
+
+
 def test_people_and_positions(kg):
     assert rows(kg, "people-and-positions", "person", "role", "inOrganisation") == {
         ("person:andrew-jones", "role:reporter", "organisation:spacenews"),
         ("person:bibring", "role:professor", "organisation:macromega-french-team"),
         ("person:bibring", "role:team-member", "organisation:macromega-french-team"),
-        ("person:erica-marchand", None, None),
         ("person:hiroshi-yamakawa", "role:president", "agency:jaxa"),
         ("person:josef-aschbacher", "role:director-general", "agency:esa"),
         ("person:koichi-suzuki", "role:deputy-director", "agency:jaxa"),
@@ -389,10 +409,8 @@ def test_people_and_positions(kg):
 def test_instruments_of_mmx_and_who_provides_them(kg):
     assert rows(kg, "instruments-and-providers", "instrument", "provider", "how", mission="MMX") == {
         ("instrument:megane", "agency:nasa", "contributes"),
-        ("instrument:megane", "organisation:megane-team", "develops"),
-        ("instrument:macromega", "agency:cnes", "contributes"),
+        ("instrument:megane", "organisation:megane-developers", "develops"),
         ("instrument:macromega", "organisation:macromega-team", "develops"),
-        ("instrument:mmx-sampler", "organisation:honeybee-robotics", "contributes"),
         ("instrument:mmx-sampler", "organisation:mmx-sampler-team", "develops"),
     }
     every = rows(kg, "instruments-and-providers", "instrument", "carrier", "provider")
@@ -401,16 +419,15 @@ def test_instruments_of_mmx_and_who_provides_them(kg):
 
 
 def test_events_hosted_by_jaxa_and_its_units(kg):
-    assert table(kg, "events-hosted-by", "event", "date", "precision", "hostedBy") == [
-        ("event:planetary-protection-tutorial-2017", "2017-05-11", "day", "organisation:isas"),
-        ("event:mmx-tenq-talk-2017", "2017-09-06", "day", "agency:jaxa"),
-        ("event:lupex-project-preparation-review-2019", "2019", "year", "agency:jaxa"),
-        ("event:lupex-system-requirements-review-2021", "2021", "year", "agency:jaxa"),
+    # the MMX page says where the tutorial and the TeNQ talk took place, not who hosted them
+    assert table(kg, "events-hosted-by", "event", "date", "precision", "qualifier", "hostedBy") == [
+        ("event:lupex-project-preparation-review-2019", "2019", "year", "datequal:end-of", "agency:jaxa"),
+        ("event:lupex-system-requirements-review-2021", "2021", "year", "datequal:early", "agency:jaxa"),
     ]
     assert rows(kg, "events-hosted-by", "event", "kind", "date", "location", host="MEXT") == {
         ("event:isef2", "ekg:Forum", "2018-03-03", "place:tokyo")}
-    assert rows(kg, "events-hosted-by", "event", "date", "planned", host="ESA") == {
-        ("event:esa-ministerial-meeting-2025", "2025", "true")}
+    assert rows(kg, "events-hosted-by", "event", "date", "qualifier", "planned", host="ESA") == {
+        ("event:esa-ministerial-meeting-2025", "2025", "datequal:late", "true")}
 
 
 def test_search_entities_puts_exact_matches_first(kg):
@@ -421,21 +438,20 @@ def test_search_entities_puts_exact_matches_first(kg):
         kg, "search-entities", "entity", "class", "exact", text="south pol")
 
 
-def test_source_catalogue(kg):
-    result = rows(kg, "source-catalogue", "source", "title", "kind", "publisher", "published")
+def test_source_catalogue_says_where_each_document_record_comes_from(kg):
+    result = rows(kg, "source-catalogue", "source", "kind", "publisher", "publisherSource", "author", "published")
     assert result == {
-        (SPACEDAILY, "ESA and Japan expand collaboration in space exploration", "sourcekind:news-article",
-         "organisation:spacedaily", "2024-11-22"),
-        ("src:explore-kg-curation", "explore-kg editorial curation: links to Wikidata", "sourcekind:editorial-curation",
-         "organisation:explore-kg-editors", None),
-        (JAXA_PAGE, "About International Space Exploration", "sourcekind:agency-web-page", "agency:jaxa", None),
-        (MMX_PAGE, "International Collaboration", "sourcekind:agency-web-page", "agency:jaxa", None),
-        (LUPEX_PAGE, "LUPEX Mission", "sourcekind:reference-article", "organisation:iaspoint", None),
-        (SPACENEWS, "ESA and JAXA joint statement on planetary defense, the Moon, Mars and beyond (SpaceNews)",
-         "sourcekind:news-article", "organisation:spacenews", "2024-11"),
+        # the stored texts of the news report and the LUPEX article show no site, author or date: none is claimed
+        (SPACEDAILY, "sourcekind:news-article", None, None, None, None),
+        (LUPEX_PAGE, "sourcekind:reference-article", None, None, None, None),
+        (CURATION, "sourcekind:editorial-curation", "organisation:explore-kg-editors", CURATION, None, None),
+        (JAXA_PAGE, "sourcekind:agency-web-page", "agency:jaxa", JAXA_PAGE, None, None),
+        # the MMX page and the SpaceNews article: publisher, author and month are editorial inferences
+        (MMX_PAGE, "sourcekind:agency-web-page", "agency:jaxa", CURATION, None, None),
+        (SPACENEWS, "sourcekind:news-article", "organisation:spacenews", CURATION, "person:andrew-jones", "2024-11"),
     }
     assert all(int(n) > 0 for (n,) in rows(kg, "source-catalogue", "statements"))
-    assert ("person:andrew-jones",) in rows(kg, "source-catalogue", "author")
+    assert "url" not in kg.query("source-catalogue").columns
 
 
 # --- the command line ------------------------------------------------------------------------------
@@ -468,7 +484,7 @@ def test_cli_query_formats():
     csv_out = runner.invoke(app, ["query", "planned-launches", "--format", "csv"])
     assert csv_out.exit_code == 0
     lines = csv_out.stdout.strip().splitlines()
-    assert lines[0] == "from_year,mission,plannedLaunch,precision,qualifier,vehicle,status,source"
+    assert lines[0] == "from_year,mission,plannedLaunch,precision,qualifier,earliest,latest,status,source"
     assert len(lines) == 5 and "https://w3id.org/explore-kg/id/mission/athena,2037,year" in lines[4]
     json_out = runner.invoke(app, ["query", "signatories", "-f", "json"])
     import json

@@ -62,7 +62,7 @@ def test_datasette_json_shapes(http):
     objects = http.get("/queries/agency-cooperation-network", params={"_shape": "objects"}).json()
     assert objects["rows"][0] == {"agency1": "https://w3id.org/explore-kg/id/agency/esa",
                                   "agency2": "https://w3id.org/explore-kg/id/agency/jaxa",
-                                  "sharedMissions": 11, "sharedAgreements": 1, "weight": 12}
+                                  "sharedMissions": 12, "sharedAgreements": 1, "weight": 13}
 
 
 def test_sparql_formats_are_negotiated_like_the_endpoint(http):
@@ -102,7 +102,7 @@ def test_rdflib_parses_a_saved_query_result(http):
     ("search-entities", {}, "text", "missing required parameter 'text'"),
     ("planned-launches", {"from_year": "soon"}, "from_year", "must be a xsd:integer"),
     ("partners-of-mission", {"mission": "Hayabusa9"}, "mission", "unknown label 'Hayabusa9'"),
-    ("sources-of-facts", {"entity": "ISAS"}, "entity", "ambiguous label 'ISAS'"),
+    ("sources-of-facts", {"entity": "Kaguya"}, "entity", "ambiguous label 'Kaguya'"),
     ("sources-of-facts", {"entity": "LUPEX", "property": "not an iri"}, "property", "must be an IRI"),
     ("partners-of-mission", {"mission": "MMX", "colour": "blue"}, "colour", "has no parameter 'colour'"),
     ("partners-of-mission", {"mission": 'MMX" } UNION { ?s ?p ?o } #'}, "mission", "unknown label"),
