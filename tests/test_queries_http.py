@@ -62,7 +62,7 @@ def test_datasette_json_shapes(http):
     objects = http.get("/queries/agency-cooperation-network", params={"_shape": "objects"}).json()
     assert objects["rows"][0] == {"agency1": "https://w3id.org/explore-kg/id/agency/esa",
                                   "agency2": "https://w3id.org/explore-kg/id/agency/jaxa",
-                                  "sharedMissions": 12, "sharedAgreements": 1, "weight": 13}
+                                  "sharedMissions": 11, "sharedAgreements": 1, "weight": 12}
 
 
 def test_sparql_formats_are_negotiated_like_the_endpoint(http):

@@ -205,9 +205,9 @@ def test_spacenews_joint_statement_article(ds):
         mission:bepicolombo ekg:target body:mercury .
         mission:earthcare ekg:objective/ekg:cooperationArea area:climate-change ; ekg:missionStatus status:in-operation .
         organisation:ispace ekg:collaboratesWith agency:esa, agency:jaxa .
-        programme:esa-jaxa-iss-astronaut-cooperation ekg:spacecraft spacecraft:iss ;
+        programme:iss ekg:spacecraft spacecraft:iss ;
             ekg:participant organisation:esa-astronauts, organisation:jaxa-astronauts .
-        organisation:esa-astronauts ekg:parentOrganisation agency:esa .
+        organisation:esa-astronauts ekg:parentOrganisation agency:esa ; ekg:collaboratesWith organisation:jaxa-astronauts .
         organisation:jaxa-astronauts ekg:parentOrganisation agency:jaxa .
     """)
     assert_in_source(ds, slug, """
@@ -236,7 +236,7 @@ def test_space_news_item_on_esa_jaxa_agreement(ds):
     assert_in_source(ds, slug, """
         mission:ramses skos:altLabel "Ramses"@en .
         mission:bepicolombo ekg:missionStatus status:in-operation .
-        programme:esa-jaxa-iss-astronaut-cooperation ekg:spacecraft spacecraft:iss .
+        programme:iss ekg:participant organisation:esa-astronauts, organisation:jaxa-astronauts .
         mission:athena ekg:plannedLaunchDate "2037"^^xsd:gYear .
         mission:litebird skos:altLabel "LiteBird"@en ; ekg:leadAgency agency:jaxa .
         spacecraft:argonaut a ekg:Lander ; ekg:developer agency:esa ; ekg:partOf programme:artemis .
