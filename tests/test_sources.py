@@ -404,7 +404,13 @@ def test_signings_are_dated_events_in_the_source_that_dates_them(ds):
             ekg:outcome agreement:esa-jaxa-joint-statement-2024 .
         agreement:esa-jaxa-joint-statement-2024 ekg:declaredAt ?signing .
     """)
-    # SpaceNews gives "Nov. 20" without a year: the full date is the curation graph's inference, with its basis
+    # SpaceNews gives "Nov. 20" without a year: its graph says the date is not given (no date it can hold) ...
+    assert_in_source(ds, "spacenews-esa-jaxa-joint-statement", """
+        event:esa-jaxa-joint-statement-signing-2024 ekg:dateNotGiven true .
+        agreement:esa-jaxa-joint-statement-2024 ekg:dateNotGiven true .
+        event:suzuki-remarks-space-tech-expo-europe-2024 ekg:dateNotGiven true .""")
+    assert not ask(ds, "GRAPH src:spacenews-esa-jaxa-joint-statement { ?x ekg:date|ekg:signingDate ?d }")
+    # ... and the full date is the curation graph's inference, with its basis
     assert_in_source(ds, "explore-kg-curation", """
         event:esa-jaxa-joint-statement-signing-2024 ekg:date "2024-11-20"^^xsd:date ; ekg:claim ?c .
         ?c ekg:basis basis:inference ; prov:wasDerivedFrom src:spacenews-esa-jaxa-joint-statement ; rdfs:comment ?why .
