@@ -32,92 +32,85 @@ _PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
-_DELTA = ox.NamedNode("urn:x-explore-kg:entailment:delta")  # the last round's new triples (removed after)
+_DELTA = "urn:x-explore-kg:entailment:delta"  # the last round's new triples (scratch graphs, removed after)
+_NEXT = "urn:x-explore-kg:entailment:next"  # this round's new triples
 
-# The schema: each query gives (?s ?p ?o) triples, over the default graph, not already there.
+# Each rule is the WHERE clause of an INSERT of (?s ?p ?o) into graph/entailed and the default graph,
+# evaluated on the default graph, run inside Oxigraph (no triple passes through Python). Every rule
+# checks FILTER NOT EXISTS, so nothing asserted or already entailed is added again.
+
+# The schema: equivalences are symmetric and each side a sub-class (sub-property) of the other; inverses
+# are symmetric; then sub-class and sub-property transitivity.
 _SCHEMA = [
-    # equivalences are symmetric, and each side is a sub-class (sub-property) of the other
-    """SELECT DISTINCT ?s ?p ?o WHERE {
-         VALUES (?eq ?p) { (owl:equivalentClass owl:equivalentClass) (owl:equivalentClass rdfs:subClassOf)
-                           (owl:equivalentProperty owl:equivalentProperty) (owl:equivalentProperty rdfs:subPropertyOf) }
-         { ?s ?eq ?o } UNION { ?o ?eq ?s }
-         FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o)
-         FILTER NOT EXISTS { ?s ?p ?o } }""",
-    """SELECT DISTINCT ?s (owl:inverseOf AS ?p) ?o WHERE {
-         ?o owl:inverseOf ?s . FILTER(isIRI(?s) && isIRI(?o)) FILTER NOT EXISTS { ?s owl:inverseOf ?o } }""",
-    # transitivity (equivalences are sub-class/-property pairs by now)
-    """SELECT DISTINCT ?s (rdfs:subClassOf AS ?p) ?o WHERE {
-         ?s rdfs:subClassOf/rdfs:subClassOf+ ?o .
-         FILTER(isIRI(?o) && ?s != ?o && ?o != owl:Thing && ?o != rdfs:Resource)
-         FILTER NOT EXISTS { ?s rdfs:subClassOf ?o } }""",
-    """SELECT DISTINCT ?s (rdfs:subPropertyOf AS ?p) ?o WHERE {
-         ?s rdfs:subPropertyOf/rdfs:subPropertyOf+ ?o . FILTER(isIRI(?o) && ?s != ?o)
-         FILTER NOT EXISTS { ?s rdfs:subPropertyOf ?o } }""",
+    """VALUES (?eq ?p) { (owl:equivalentClass owl:equivalentClass) (owl:equivalentClass rdfs:subClassOf)
+                         (owl:equivalentProperty owl:equivalentProperty) (owl:equivalentProperty rdfs:subPropertyOf) }
+       { ?s ?eq ?o } UNION { ?o ?eq ?s }
+       FILTER(isIRI(?s) && isIRI(?o) && ?s != ?o)
+       FILTER NOT EXISTS { ?s ?p ?o }""",
+    """?o owl:inverseOf ?s . BIND(owl:inverseOf AS ?p)
+       FILTER(isIRI(?s) && isIRI(?o)) FILTER NOT EXISTS { ?s owl:inverseOf ?o }""",
+    """?s rdfs:subClassOf/rdfs:subClassOf+ ?o . BIND(rdfs:subClassOf AS ?p)
+       FILTER(isIRI(?o) && ?s != ?o && ?o != owl:Thing && ?o != rdfs:Resource)
+       FILTER NOT EXISTS { ?s rdfs:subClassOf ?o }""",
+    """?s rdfs:subPropertyOf/rdfs:subPropertyOf+ ?o . BIND(rdfs:subPropertyOf AS ?p)
+       FILTER(isIRI(?o) && ?s != ?o)
+       FILTER NOT EXISTS { ?s rdfs:subPropertyOf ?o }""",
 ]
 
-# The data: {premise} is a triple pattern matched in the whole default graph (a full round) or in the
-# last round's new triples only (semi-naive rounds); the schema side is always the whole graph.
+# The data: {premise} is matched in the whole default graph (a full round) or, in a semi-naive round,
+# in the last round's new triples only; the schema side is always the whole default graph.
 _DATA = [
-    """SELECT DISTINCT ?s (rdf:type AS ?p) ?o WHERE {{
-         {premise} ?c rdfs:subClassOf ?o .
-         FILTER(isIRI(?o) && ?o != ?c && ?o != owl:Thing && ?o != rdfs:Resource)
-         FILTER NOT EXISTS {{ ?s a ?o }} }}""",
-    """SELECT DISTINCT ?s ?p ?o WHERE {{
-         {premise} ?q rdfs:subPropertyOf ?p .
-         FILTER(isIRI(?p) && ?p != ?q)
-         FILTER NOT EXISTS {{ ?s ?p ?o }} }}""",
-    """SELECT DISTINCT ?s ?p ?o WHERE {{
-         {premise} ?q owl:inverseOf ?p .
-         FILTER(isIRI(?p) && !isLiteral(?s))
-         FILTER NOT EXISTS {{ ?s ?p ?o }} }}""",
+    """{premise} ?c rdfs:subClassOf ?o . BIND(rdf:type AS ?p)
+       FILTER(isIRI(?o) && ?o != ?c && ?o != owl:Thing && ?o != rdfs:Resource)
+       FILTER NOT EXISTS {{ ?s a ?o }}""",
+    """{premise} ?q rdfs:subPropertyOf ?p .
+       FILTER(isIRI(?p) && ?p != ?q)
+       FILTER NOT EXISTS {{ ?s ?p ?o }}""",
+    """{premise} ?q owl:inverseOf ?p .
+       FILTER(isIRI(?p) && !isLiteral(?s))
+       FILTER NOT EXISTS {{ ?s ?p ?o }}""",
 ]
 _PREMISES = (  # per data rule: the premise's triple pattern, binding ?s/?o of the conclusion
     "?s a ?c .",
     "?s ?q ?o .",
     "?o ?q ?s .",
 )
-_SCHEMA_PREDICATES = frozenset(ox.NamedNode(iri) for iri in (
-    "http://www.w3.org/2000/01/rdf-schema#subClassOf", "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
-    "http://www.w3.org/2002/07/owl#equivalentClass", "http://www.w3.org/2002/07/owl#equivalentProperty",
-    "http://www.w3.org/2002/07/owl#inverseOf"))
+_SCHEMA_PREDICATES = "rdfs:subClassOf rdfs:subPropertyOf owl:equivalentClass owl:equivalentProperty owl:inverseOf"
 
 
 def materialise(store: ox.Store, *, max_rounds: int = 100) -> int:
     """Add the entailments of ``store``'s default graph to it (graph/entailed and the default graph).
 
-    Returns how many triples were added. The store's default graph must already hold the merge of its
-    named graphs, as :meth:`explore_kg.loading.LoadedData.to_store` builds it. Each query adds only
-    triples the default graph lacks, so nothing is entailed twice and asserted triples are never copied.
+    Returns how many triples were added (0 when called again). The store's default graph must already hold the merge of its
+    named graphs, as :meth:`explore_kg.loading.LoadedData.to_store` builds it.
     """
-    entailed = ox.NamedNode(str(ENTAILED_GRAPH))
-    total = 0
-    full = True  # the first round, and any round after the schema grew, looks at every triple
+    before = _count(store, f"GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }}")
+    full = True  # the first round, and any round after the data rules added schema triples, sees every triple
     for _ in range(max_rounds):
-        new: list[ox.Triple] = []
-        for query in _SCHEMA if full else ():
-            new += _add(store, entailed, _select(store, query))
+        for where in _SCHEMA if full else ():
+            _insert(store, where, into_next=False)  # the data rules of this same round see these
         for rule, premise in zip(_DATA, _PREMISES, strict=True):
             if not full:  # semi-naive: a conclusion not drawn yet needs a premise new in the last round
-                premise = f"GRAPH <{_DELTA.value}> {{ {premise} }}"
-            new += _add(store, entailed, _select(store, rule.format(premise=premise)))
-        if store.contains_named_graph(_DELTA):
-            store.remove_graph(_DELTA)
+                premise = f"GRAPH <{_DELTA}> {{ {premise} }}"
+            _insert(store, rule.format(premise=premise), into_next=True)
+        new = _count(store, f"GRAPH <{_NEXT}> {{ ?s ?p ?o }}")
+        full = new > 0 and bool(store.query(
+            f"{_PREFIXES} ASK {{ GRAPH <{_NEXT}> {{ ?s ?p ?o }} VALUES ?p {{ {_SCHEMA_PREDICATES} }} }}"))
+        store.update(f"DROP SILENT GRAPH <{_DELTA}> ; MOVE SILENT GRAPH <{_NEXT}> TO GRAPH <{_DELTA}>")
         if not new:
             break
-        store.extend(ox.Quad(t.subject, t.predicate, t.object, _DELTA) for t in new)
-        full = any(t.predicate in _SCHEMA_PREDICATES for t in new)
-        total += len(new)
     else:
         raise RuntimeError(f"entailment did not reach a fixpoint in {max_rounds} rounds")  # pragma: no cover
-    return total
+    store.update(f"DROP SILENT GRAPH <{_DELTA}> ; DROP SILENT GRAPH <{_NEXT}>")
+    return _count(store, f"GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }}") - before
 
 
-def _select(store: ox.Store, query: str) -> list[ox.Triple]:
-    return [ox.Triple(row["s"], row["p"], row["o"]) for row in store.query(_PREFIXES + query)]
+def _insert(store: ox.Store, where: str, *, into_next: bool) -> None:
+    """Insert the (?s ?p ?o) solutions of ``where`` into graph/entailed and the default graph (and the
+    round's scratch graph)."""
+    target = f"GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} ?s ?p ?o ." + (f" GRAPH <{_NEXT}> {{ ?s ?p ?o }}" if into_next else "")
+    store.update(f"{_PREFIXES} INSERT {{ {target} }} WHERE {{ {where} }}")
 
 
-def _add(store: ox.Store, entailed: ox.NamedNode, triples: list[ox.Triple]) -> list[ox.Triple]:
-    """Add triples (new ones: every query checks ``FILTER NOT EXISTS``) to graph/entailed and the default graph."""
-    default = ox.DefaultGraph()
-    store.extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in triples for g in (entailed, default)])
-    return triples
+def _count(store: ox.Store, pattern: str) -> int:
+    return int(next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")))["n"].value)
