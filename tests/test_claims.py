@@ -225,3 +225,14 @@ def test_flat_turtle_export_ties_each_claim_to_its_document():
         ("2024", "lupex-mission-overview", Literal("2024-01-01", datatype=URIRef(XSD_NS + "date"))),
         ("2025", "jaxa-international-space-exploration", Literal("2025-04-01", datatype=URIRef(XSD_NS + "date"))),
     }
+
+
+def test_claims_minted_in_a_quad_file_are_stated_in_their_source_graph(tmp_path):
+    """N-Quads and TriG keep their graphs; a claim minted in a source document's graph gets ekg:statedIn."""
+    doc = "https://w3id.org/explore-kg/source/fixture-nq"
+    event = "https://w3id.org/explore-kg/id/event/fixture-nq"
+    nq = tmp_path / "doc.nq"
+    nq.write_text(f"<{doc}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EKG.SourceDocument}> <{doc}> .\n"
+                  f'<{event}> <{EKG.date}> "2020"^^<{XSD_NS}gYear> <{doc}> .\n')
+    rows = select(fixture_store(nq), f"SELECT ?c ?g WHERE {{ GRAPH <{doc}> {{ <{event}> ekg:claim ?c . ?c ekg:statedIn ?g }} }}")
+    assert [g for _, g in rows] == [doc]

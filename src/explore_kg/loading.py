@@ -136,8 +136,12 @@ def assign_graphs(path: Path, quads: list[ox.Quad], ontology: bool = False,
             ox.Quad(q.subject, q.predicate, q.object, _ONTOLOGY_GRAPH) for q in quads]
     if dates is None:
         dates = known_date_properties(subproperty_edges(quads))
-    if rdf_format(path) in QUAD_FORMATS:
-        return quads + complete_date_claims(quads, dates)
+    if rdf_format(path) in QUAD_FORMATS:  # its graphs are its own: claims in each, statedIn for new claims
+        claims = complete_date_claims(quads, dates)
+        sources = {q.subject for q in quads
+                   if q.predicate == _RDF_TYPE and q.object == _SOURCE_DOCUMENT and q.subject == q.graph_name}
+        minted = {(q.subject, q.graph_name): None for q in claims if q.predicate == _RDF_TYPE and q.graph_name in sources}
+        return quads + claims + [ox.Quad(c, _STATED_IN, g, g) for c, g in minted]
     source = source_of(quads)
     graph = source if source is not None else ox.NamedNode(path.resolve().as_uri())
     out = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
