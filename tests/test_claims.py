@@ -236,3 +236,11 @@ def test_claims_minted_in_a_quad_file_are_stated_in_their_source_graph(tmp_path)
                   f'<{event}> <{EKG.date}> "2020"^^<{XSD_NS}gYear> <{doc}> .\n')
     rows = select(fixture_store(nq), f"SELECT ?c ?g WHERE {{ GRAPH <{doc}> {{ <{event}> ekg:claim ?c . ?c ekg:statedIn ?g }} }}")
     assert [g for _, g in rows] == [doc]
+
+
+def test_claims_dataframe_is_the_same_from_a_server(kg, live_server):
+    remote = explore_kg.connect(live_server)
+    try:
+        pd.testing.assert_frame_equal(remote.claims("LUPEX"), kg.claims("LUPEX"))
+    finally:
+        remote.close()
