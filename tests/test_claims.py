@@ -244,3 +244,14 @@ def test_claims_dataframe_is_the_same_from_a_server(kg, live_server):
         pd.testing.assert_frame_equal(remote.claims("LUPEX"), kg.claims("LUPEX"))
     finally:
         remote.close()
+
+
+def test_date_properties_are_ekg_date_and_its_sub_properties_plus_plans_and_publication():
+    from explore_kg.claims import date_properties
+
+    n = lambda local: ox.NamedNode(str(EKG[local]))  # noqa: E731
+    found = date_properties([(n("launchDate"), n("date")), (n("landingDate"), n("launchDate")),
+                             (n("startDate"), ox.NamedNode("https://schema.org/startDate"))])
+    assert {n("date"), n("launchDate"), n("landingDate"), n("plannedLaunchDate"), n("plannedDate"),
+            n("published")} <= found
+    assert n("startDate") not in found  # not (yet) below ekg:date in this list of axioms

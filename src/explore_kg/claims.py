@@ -142,12 +142,13 @@ def subproperty_edges(quads: Iterable[ox.Quad]) -> list[tuple[ox.NamedNode, ox.N
 
 
 def date_properties(edges: Iterable[tuple[ox.NamedNode, ox.NamedNode]]) -> frozenset[ox.NamedNode]:
-    """The properties whose date values get claims: the base ones and every sub-property of ekg:date."""
+    """The properties whose date values get claims: the base ones and every sub-property of ekg:date
+    (and of ekg:temporalValue, the super-property of every date the graph holds)."""
     subs: dict[ox.NamedNode, list[ox.NamedNode]] = {}
     for sub, sup in edges:
         subs.setdefault(sup, []).append(sub)
     found = {ox.NamedNode(str(p)) for p in BASE_DATE_PROPERTIES}
-    todo = [_N["date"]]
+    todo = [_N["date"], ox.NamedNode(str(EKG.temporalValue))]
     while todo:
         for sub in subs.get(todo.pop(), ()):
             if sub not in found:
