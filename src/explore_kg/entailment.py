@@ -2,7 +2,8 @@
 
 ``?m ekg:participant ?agency`` should find lead agencies (ekg:leadAgency rdfs:subPropertyOf
 ekg:participant) and ``?x a ekg:Mission`` every kind of mission. :func:`materialise` computes, with
-SPARQL on the Oxigraph store itself (fast: 1M quads in seconds, where owlrl takes minutes), the closure
+SPARQL updates inside the Oxigraph store (no triple passes through Python: the 100k-triple benchmark
+graph with the shipped ontology takes about 1.6 s; owlrl takes minutes at that size), the closure
 of the store's default graph (the merge of all graphs) under
 
 * rdfs:subClassOf and rdfs:subPropertyOf (transitive; types and property values inherited upwards),
@@ -81,8 +82,8 @@ _SCHEMA_PREDICATES = "rdfs:subClassOf rdfs:subPropertyOf owl:equivalentClass owl
 def materialise(store: ox.Store, *, max_rounds: int = 100) -> int:
     """Add the entailments of ``store``'s default graph to it (graph/entailed and the default graph).
 
-    Returns how many triples were added (0 when called again). The store's default graph must already hold the merge of its
-    named graphs, as :meth:`explore_kg.loading.LoadedData.to_store` builds it.
+    Returns how many triples were added (0 when called again). The store's default graph must already
+    hold the merge of its named graphs, as :meth:`explore_kg.loading.LoadedData.to_store` builds it.
     """
     before = _count(store, f"GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }}")
     full = True  # the first round, and any round after the data rules added schema triples, sees every triple
