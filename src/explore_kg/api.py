@@ -384,6 +384,18 @@ class _Base:
         """The serialized answer (``.body`` bytes, ``.media_type``) in a format of your choice, e.g. text/csv."""
         return self._run(name_or_sparql, media_type, params)[0]
 
+    def claims(self, subject: Any = None, property: Any = None, *, labels: bool = True) -> pandas.DataFrame:  # noqa: A002
+        """The claims (statement nodes), one row per claim: subject, property, value, precision,
+        qualifier, earliest, latest, source (see :func:`explore_kg.claims.claims_frame`).
+
+        ``subject`` / ``property`` narrow it: an IRI, a prefixed name or a name ("LUPEX").
+
+        >>> kg.claims("LUPEX", "ekg:plannedLaunchDate")         # doctest: +SKIP
+        """
+        from .claims import claims_frame, claims_query
+
+        return claims_frame(self.query(claims_query(subject, property)), labels=labels)
+
     def labels(self, iris: Iterable[str]) -> dict[str, str]:
         """Readable names for IRIs (their short names, see :mod:`explore_kg.labels`); cached."""
         wanted = sorted({str(i) for i in iris} - set(self._names))
@@ -403,24 +415,27 @@ class KnowledgeGraph(_Base):
     >>> kg.query("source-catalogue").to_dataframe()             # doctest: +SKIP
     """
 
-    def __init__(self, store, loaded=None, *, inferred: bool = False):
+    def __init__(self, store, loaded=None, *, inferred: bool = False, entailed: bool = False):
         super().__init__()
         self.store = store
         self.loaded = loaded
         self.inferred = inferred
+        self.entailed = entailed
 
     @classmethod
-    def load(cls, paths: Iterable = (), *, inferred: bool = False) -> KnowledgeGraph:
+    def load(cls, paths: Iterable = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:
         """Load the shipped graph (or the given files); with ``inferred`` also OWL 2 RL inferences,
-        in the graph ``https://w3id.org/explore-kg/graph/inferred``."""
+        in the graph ``https://w3id.org/explore-kg/graph/inferred``; with ``entailed`` (the default)
+        the sub-class/-property, inverse and equivalence entailments, in graph ``.../graph/entailed``."""
         from .server import ServerConfig, load_for_serving
 
         paths = list(paths)
-        loaded = load_for_serving(ServerConfig(paths=paths, inferred=inferred))
-        return cls(loaded.to_store(), loaded, inferred=inferred)
+        loaded = load_for_serving(ServerConfig(paths=paths, inferred=inferred, entailed=entailed))
+        return cls(loaded.to_store(entailed=entailed), loaded, inferred=inferred, entailed=entailed)
 
     def __repr__(self) -> str:
-        return f"<KnowledgeGraph: {len(self.store)} quads{' with inferences' if self.inferred else ''}>"
+        kind = " with inferences" if self.inferred else "" if self.entailed else " (asserted only)"
+        return f"<KnowledgeGraph: {len(self.store)} quads{kind}>"
 
     def dataset(self):
         """The data as an rdflib Dataset (default graph = union of the source graphs)."""
@@ -530,20 +545,24 @@ def _wire(value: Any) -> str:
 
 # --- entry points ------------------------------------------------------------------------------------
 
-def open(paths: Sequence = (), *, inferred: bool = False) -> KnowledgeGraph:  # noqa: A001 - explore_kg.open()
+def open(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:  # noqa: A001 - explore_kg.open()
     """Load the shipped graph (plus any extra files) in one call, ready to query.
+
+    Sub-class, sub-property, inverse and equivalence entailments are served by default (graph
+    ``https://w3id.org/explore-kg/graph/entailed``); ``entailed=False`` gives the asserted triples only.
 
     >>> import explore_kg
     >>> kg = explore_kg.open()                                   # doctest: +SKIP
     >>> kg.df("missions-by-target", body="Moon")                # doctest: +SKIP
     >>> explore_kg.open(inferred=True)  # with OWL 2 RL inferences  # doctest: +SKIP
+    >>> explore_kg.open(entailed=False)  # asserted triples only    # doctest: +SKIP
     """
-    return KnowledgeGraph.load(paths, inferred=inferred)
+    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed)
 
 
-def load_graph(paths: Sequence = (), *, inferred: bool = False) -> KnowledgeGraph:
+def load_graph(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:
     """Same as :func:`open`."""
-    return KnowledgeGraph.load(paths, inferred=inferred)
+    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed)
 
 
 def connect(url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0) -> RemoteKnowledgeGraph:
@@ -564,7 +583,7 @@ def _console():
 
 
 def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "table", iris: bool = False,
-            endpoint: str | None = None, inferred: bool = False) -> int:
+            endpoint: str | None = None, inferred: bool = False, entailed: bool = True) -> int:
     """``explore-kg query`` / ``sparql``: run, print, and return the exit status (0 ok, 2 bad input)."""
     import sys
 
@@ -579,7 +598,7 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
             return 2
         given[key.strip()] = value
     try:
-        kg = connect(endpoint) if endpoint else open(inferred=inferred)
+        kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed)
         if fmt == "table":
             result = kg.query(name_or_sparql, **given)
             title = None

@@ -30,6 +30,14 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _entailed(asserted: bool, inferred: bool) -> bool:
+    """Whether to serve the RDFS-level entailments (on unless --asserted); --asserted --inferred is refused."""
+    if asserted and inferred:
+        typer.echo("error: --asserted and --inferred exclude each other", err=True)
+        raise typer.Exit(2)
+    return not asserted
+
+
 # Commands below are added by each module's owner: serve, validate, query, queries, sparql, export, diagram.
 
 
@@ -40,8 +48,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind (default: loopback only)."),
     port: int = typer.Option(8000, help="TCP port."),
     timeout: float = typer.Option(5.0, help="Time limit of every query, in seconds (exceeded: 503)."),
-    inferred: bool = typer.Option(False, "--inferred/--asserted",
+    inferred: bool = typer.Option(False, "--inferred",
                                   help="Also serve OWL 2 RL inferences, in graph https://w3id.org/explore-kg/graph/inferred."),
+    asserted: bool = typer.Option(False, "--asserted", help="Serve the asserted triples only: without the sub-class, "
+                                  "sub-property, inverse and equivalence entailments served by default (in graph "
+                                  "https://w3id.org/explore-kg/graph/entailed and the default graph)."),
     workers: int = typer.Option(0, help="Query worker processes (0: 1.5 per CPU, at least 2, at most 8)."),
     max_query_bytes: int = typer.Option(64 * 1024, help="Largest query text accepted (larger: 413)."),
     max_result_bytes: int = typer.Option(256 * 1024 * 1024, help="Largest serialized result sent."),
@@ -56,7 +67,9 @@ def serve(
     from .server import ServerConfig, run
 
     config = ServerConfig(
-        paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred, workers=workers or None,
+        paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred,
+        entailed=_entailed(asserted, inferred),
+        workers=workers or None,
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb,
     )
@@ -124,12 +137,15 @@ def query(
     iris: bool = typer.Option(False, "--iris", help="Show IRIs (as prefixed names) instead of labels in the table."),
     endpoint: str = typer.Option(None, "--endpoint", "-e", help="Run on a server (e.g. http://127.0.0.1:8000) "
                                  "instead of in-process."),
-    inferred: bool = typer.Option(False, "--inferred/--asserted", help="Include OWL 2 RL inferences (in-process only)."),
+    inferred: bool = typer.Option(False, "--inferred", help="Include OWL 2 RL inferences (in-process only)."),
+    asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
+                                  "inverse and equivalence entailments (in-process only)."),
 ) -> None:
     """Run a saved query; parameters are bound as RDF terms. Exit status: 0 ok, 2 bad name or parameter."""
     from .api import run_cli
 
-    raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred))
+    raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
+                             entailed=_entailed(asserted, inferred)))
 
 
 @app.command()
@@ -148,7 +164,9 @@ def sparql(
     format: str = typer.Option("table", "--format", "-f", help="table, csv, tsv, json, xml, turtle, ntriples, jsonld."),
     iris: bool = typer.Option(False, "--iris", help="Show IRIs (as prefixed names) instead of labels in the table."),
     endpoint: str = typer.Option(None, "--endpoint", "-e", help="Send the query to a server's /sparql instead."),
-    inferred: bool = typer.Option(False, "--inferred/--asserted", help="Include OWL 2 RL inferences (in-process only)."),
+    inferred: bool = typer.Option(False, "--inferred", help="Include OWL 2 RL inferences (in-process only)."),
+    asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
+                                  "inverse and equivalence entailments (in-process only)."),
 ) -> None:
     """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks and formats)."""
     import sys
@@ -162,4 +180,5 @@ def sparql(
         text = Path(query_or_file).read_text(encoding="utf-8")
     else:
         text = query_or_file
-    raise typer.Exit(run_cli(text, (), fmt=format, iris=iris, endpoint=endpoint, inferred=inferred))
+    raise typer.Exit(run_cli(text, (), fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
+                             entailed=_entailed(asserted, inferred)))

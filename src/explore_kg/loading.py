@@ -8,8 +8,14 @@ Named graphs: a Turtle/N-Triples/RDF-XML/JSON-LD file that describes exactly one
 ``ekg:SourceDocument`` is loaded into the named graph whose name is that document's IRI, so
 ``GRAPH ?source { ... }`` says which document states a triple. TriG and N-Quads keep their own graphs.
 Any other file goes to a graph named after the file. The ontology files go to ``graph/ontology``.
-For every entity of our ``id/`` namespace in a source's graph, the loader adds
+Every date triple (ekg:date and its sub-properties, ekg:plannedLaunchDate, ekg:plannedDate,
+ekg:published) gets a claim with its precision and earliest/latest day in the same graph
+(:mod:`explore_kg.claims`): an authored claim is completed, a missing one minted with a deterministic IRI.
+For every entity of our ``id/`` namespace in a source's graph, claims included, the loader adds
 ``?entity ekg:statedIn ?source`` to that graph, so provenance survives a flat (Turtle) export.
+
+:meth:`LoadedData.to_store` builds the store SPARQL runs on; with ``entailed=True`` it also materialises
+the RDFS-level entailments (:mod:`explore_kg.entailment`) in graph ``graph/entailed``.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from .claims import complete_date_claims, date_properties, subproperty_edges
 from .namespaces import EKG, ID, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT
 
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
@@ -118,19 +126,48 @@ def source_of(quads: Sequence[ox.Quad]) -> ox.NamedNode | None:
     return next(iter(docs)) if len(docs) == 1 and isinstance(next(iter(docs)), ox.NamedNode) else None
 
 
-def assign_graphs(path: Path, quads: list[ox.Quad], ontology: bool = False) -> list[ox.Quad]:
-    """Put a triple file's statements into its named graph and add ekg:statedIn provenance."""
-    if rdf_format(path) in QUAD_FORMATS:
-        return quads
+def assign_graphs(path: Path, quads: list[ox.Quad], ontology: bool = False,
+                  dates: frozenset[ox.NamedNode] | None = None) -> list[ox.Quad]:
+    """Put a triple file's statements into its named graph, complete the claims of its date triples
+    (``dates``: the date properties, default :func:`known_date_properties` of this file) and add
+    ekg:statedIn provenance."""
     if ontology:
-        return [ox.Quad(q.subject, q.predicate, q.object, _ONTOLOGY_GRAPH) for q in quads]
+        return quads if rdf_format(path) in QUAD_FORMATS else [
+            ox.Quad(q.subject, q.predicate, q.object, _ONTOLOGY_GRAPH) for q in quads]
+    if dates is None:
+        dates = known_date_properties(subproperty_edges(quads))
+    if rdf_format(path) in QUAD_FORMATS:  # its graphs are its own: claims in each, statedIn for new claims
+        claims = complete_date_claims(quads, dates)
+        sources = {q.subject for q in quads
+                   if q.predicate == _RDF_TYPE and q.object == _SOURCE_DOCUMENT and q.subject == q.graph_name}
+        minted = {(q.subject, q.graph_name): None for q in claims if q.predicate == _RDF_TYPE and q.graph_name in sources}
+        return quads + claims + [ox.Quad(c, _STATED_IN, g, g) for c, g in minted]
     source = source_of(quads)
     graph = source if source is not None else ox.NamedNode(path.resolve().as_uri())
     out = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+    out.extend(complete_date_claims(out, dates))
     if source is not None:
-        entities = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(ID))}
+        entities = {q.subject for q in out if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(ID))}
         out.extend(ox.Quad(e, _STATED_IN, source, graph) for e in sorted(entities, key=lambda n: n.value))
     return out
+
+
+@lru_cache(maxsize=1)
+def _shipped_subproperty_edges() -> tuple:
+    """The shipped ontology's sub-property axioms: which properties are dates even in a file loaded alone."""
+    edges: list = []
+    for path in shipped_ontology_files():
+        try:
+            edges += subproperty_edges(parse_file(path))
+        except LoadError:  # a broken shipped ontology is reported when it is loaded, not here
+            continue
+    return tuple(edges)
+
+
+def known_date_properties(edges: Iterable[tuple[ox.NamedNode, ox.NamedNode]] = ()) -> frozenset[ox.NamedNode]:
+    """The date properties (see :func:`explore_kg.claims.date_properties`) by the shipped ontology's
+    sub-property axioms plus ``edges`` (:func:`explore_kg.claims.subproperty_edges` of other files)."""
+    return date_properties([*_shipped_subproperty_edges(), *edges])
 
 
 @dataclass
@@ -140,20 +177,29 @@ class LoadedData:
     quads: list[ox.Quad] = field(default_factory=list)
     graph_files: dict[str, str] = field(default_factory=dict)  # graph IRI -> file path
     files: list[Path] = field(default_factory=list)
+    entailed: int | None = None  # entailed triples the last to_store(entailed=True) added; None: not asked
 
-    def to_store(self) -> ox.Store:
+    def to_store(self, *, entailed: bool = False) -> ox.Store:
         """An in-memory Oxigraph store for SPARQL: every quad, plus the union of all graphs written
         into the store's default graph.
 
         The default graph is the RDF *merge* of the named graphs: a triple that three sources state
         is one triple there. Oxigraph's own union mode (``use_default_graph_as_union``) would
         instead return one solution per graph stating it, so queries run on this materialised union.
+
+        With ``entailed``, the sub-class, sub-property, inverse and equivalence entailments of that
+        merge are added once, in graph ``graph/entailed`` and in the default graph; the source graphs
+        keep only asserted triples (:mod:`explore_kg.entailment`). ``self.entailed`` then counts them.
         """
         store = ox.Store()
         store.bulk_extend(self.quads)
         default = ox.DefaultGraph()
         store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
                           for q in self.quads if not isinstance(q.graph_name, ox.DefaultGraph))
+        if entailed:
+            from .entailment import materialise
+
+            self.entailed = materialise(store)
         return store
 
     def to_dataset(self) -> Dataset:
@@ -179,8 +225,11 @@ def load(paths: Iterable[Path | str] = (), *, shipped: bool = True, ontology_pat
     loaded = LoadedData()
     onto = list(ontology_paths) + (shipped_ontology_files() if shipped else [])
     data = (shipped_data_files() if shipped else []) + [Path(p) for p in paths]
+    edges: list = []  # the sub-property axioms read so far (ontology files come first)
     for path, is_ontology in [(Path(p), True) for p in onto] + [(Path(p), False) for p in data]:
-        quads = assign_graphs(path, parse_file(path), ontology=is_ontology)
+        parsed = parse_file(path)
+        edges += subproperty_edges(parsed)
+        quads = assign_graphs(path, parsed, ontology=is_ontology, dates=known_date_properties(edges))
         loaded.quads.extend(quads)
         loaded.files.append(path)
         for g in {q.graph_name for q in quads if isinstance(q.graph_name, ox.NamedNode)}:

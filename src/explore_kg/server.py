@@ -73,6 +73,7 @@ class ServerConfig:
     timeout: float = DEFAULT_TIMEOUT
     workers: int | None = None  # query worker processes; None: engine.default_workers() (1.5 per CPU, 2-8)
     inferred: bool = False  # add OWL RL inferences as graph .../graph/inferred
+    entailed: bool = True  # sub-class/-property, inverse, equivalence entailments in graph .../graph/entailed
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     allow_remote: bool = False
@@ -521,7 +522,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     config = config or ServerConfig()
     started = time.perf_counter()
     loaded = loaded if loaded is not None else load_for_serving(config)
-    store = loaded.to_store()
+    store = loaded.to_store(entailed=config.entailed)
     sizes = graph_sizes(store)
     log.info(
         "loaded %d triples in %d graphs from %d files in %.0f ms",
@@ -588,6 +589,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             "version": __version__,
             "triples": len(loaded.quads),
             "graphs": len(sizes) - 1,
+            "entailed_triples": loaded.entailed,
             "data_version": engine.data_version,
             "workers": len(engine.worker_pids()),
             "timeout_s": config.timeout,
