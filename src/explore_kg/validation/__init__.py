@@ -132,7 +132,7 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
             with timer("reason"):
                 found += _owlrl_results(graph, ctx)
 
-    results = _sorted_unique(found, review)
+    results = _sorted_unique(_consequences_dropped(found), review)
     # A warning about a shipped file that is not under review is not the contributor's to fix (and
     # cannot have been caused by the new files): count it, do not show it. Violations always show.
     reviewed_files = set(report.files)
@@ -212,6 +212,16 @@ def _owlrl_results(graph: Graph, ctx: checks.Context) -> list[Result]:
                           constraint=f"owlrl:{problem.rule}",
                           hint="Remove one of the contradicting statements.", **ctx.locator.locate(focus)))
     return out
+
+
+def _consequences_dropped(results: list[Result]) -> list[Result]:
+    """An ``http://w3id.org/explore-kg/`` IRI fails many shapes (pattern, class...) as a consequence; the
+    ``namespace-http`` result says the one thing to fix, so the others about that IRI are left out."""
+    if not any(r.rule == "namespace-http" for r in results):
+        return results
+    http = "http://w3id.org/explore-kg/"
+    return [r for r in results if r.rule == "namespace-http"
+            or not ((r.focus or "").startswith(http) or (r.value or "").strip("<").startswith(http))]
 
 
 def _sorted_unique(results: list[Result], review: list[Path]) -> list[Result]:

@@ -159,7 +159,7 @@ def unknown_terms(ctx: Context) -> Iterable[Result]:
                              "Use a property the ontology declares (see /ontology), or propose the new term in "
                              "ontology/explore-kg.ttl.", s, p, o, at="predicate")
         if p == RDF.type and isinstance(o, URIRef) and o not in ctx.classes and not str(o).startswith(_W3C_VOCABULARIES) \
-                and (s, o) not in reported:
+                and (str(o).startswith(BASE) or str(s).startswith(str(ID))) and (s, o) not in reported:
             reported.add((s, o))
             guess = _closest(o, {c for c in ctx.classes if str(c).startswith(str(EKG))}) if str(o).startswith(BASE) else None
             yield ctx.result("class-unknown", f"{curie(o)} is not a class of the explore-kg ontology.",
@@ -338,7 +338,10 @@ def claim_bounds(ctx: Context) -> Iterable[Result]:
     g = ctx.graph
     reviewed_claims = {q[0] for q in ctx.reviewed if q[1] == RDF.type and q[2] == EKG.Claim}
     for claim in sorted(reviewed_claims, key=str):
-        value = g.value(claim, EKG.claimValue)
+        values = list(g.objects(claim, EKG.claimValue))
+        if len(values) != 1 or len(set(g.objects(claim, EKG.claimProperty))) != 1:
+            continue  # the claim shapes report it; its bounds mean nothing yet
+        value = values[0]
         if not isinstance(value, Literal) or value.datatype not in dates.DATE_TYPES:
             continue
         span = dates.interval(value)
@@ -373,7 +376,7 @@ def covered_by_quick_check(graph: Graph) -> bool:
     """Whether the graph uses only OWL vocabulary whose consequences :func:`disjoint_classes` derives;
     otherwise the run falls back to owlrl."""
     owl = str(OWL)
-    for s, p, o in graph:
+    for _s, p, o in graph:
         for term in (p, o):
             if isinstance(term, URIRef) and str(term).startswith(owl) and term not in _OWL_COVERED:
                 return False
@@ -396,14 +399,21 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             disjoint[a] |= {b for b in members if b != a}
     if not disjoint:
         return
-    supers: dict[Node, set[Node]] = defaultdict(set)  # property -> itself and its super-properties
     inverse: dict[Node, set[Node]] = defaultdict(set)
 
+    memo: dict[Node, set[Node]] = {}
+
     def up(p: Node, seen: set[Node]) -> set[Node]:
-        for q in (*g.objects(p, RDFS.subPropertyOf), *g.objects(p, OWL.equivalentProperty), *g.subjects(OWL.equivalentProperty, p)):
-            if q not in seen:
-                seen.add(q)
-                up(q, seen)
+        if p in memo:
+            return memo[p]
+        todo = [p]
+        while todo:
+            for q in (*g.objects(todo[-1], RDFS.subPropertyOf), *g.objects(todo[-1], OWL.equivalentProperty),
+                      *g.subjects(OWL.equivalentProperty, todo.pop())):
+                if q not in seen:
+                    seen.add(q)
+                    todo.append(q)
+        memo[p] = seen
         return seen
 
     for a, b in g.subject_objects(OWL.inverseOf):

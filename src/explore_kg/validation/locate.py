@@ -77,7 +77,7 @@ class Locator:
         """
         if focus is None:
             return {}
-        focus = URIRef(focus) if isinstance(focus, str) else focus
+        focus = focus if isinstance(focus, Node) else URIRef(focus)  # (a BNode is a str too)
         if isinstance(path, URIRef):
             for file in self.order:
                 wf = self.written(file)
