@@ -32,6 +32,7 @@ from rdflib.namespace import XSD
 
 from ..loading import (
     SHAPES_FILE,
+    LoadedData,
     LoadError,
     load,
     parse_file,
@@ -64,8 +65,8 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-_ENTAILED = str(GRAPH["entailed"])  # the loader's materialised entailments: not asserted, never validated
-_INFERRED = str(GRAPH["inferred"])
+# The loader's materialised entailments and owlrl's inferences: not asserted, never validated.
+_NOT_ASSERTED = frozenset((str(GRAPH["entailed"]), str(GRAPH["inferred"])))
 
 
 def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress: Progress | None = None) -> Report:
@@ -97,14 +98,8 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
                 report.could_not_run = True
                 report.results.extend(syntax_results(e, review))
                 return report
-        quads = [q for q in base.quads + new.quads if _graph_iri(q) not in (_ENTAILED, _INFERRED)]
-        graph = _to_graph(quads)
+        graph, reviewed_terms = _graph_and_reviewed(base, new, set(review))
         report.triples = len(graph)
-        review_set = set(review)
-        reviewed = [q for q in new.quads if _graph_iri(q) not in (_ENTAILED, _INFERRED)]
-        reviewed += [q for q in base.quads if Path(base.graph_files.get(_graph_iri(q), "")) in review_set]
-        reviewed_terms = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), _graph_iri(q))
-                          for q in reviewed]
         locator = Locator(graph, review, base, new)
 
         say("Checking shapes (SHACL)")
@@ -113,7 +108,8 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
                 from .shacl import expand_sparql_targets, shacl_results
 
                 store = ox.Store()
-                store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+                store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
+                                  for q in base.quads + new.quads if _graph_iri(q) not in _NOT_ASSERTED)
                 found = shacl_results(graph, expand_sparql_targets(shapes, store), locator)
             except Exception as e:  # a broken shapes file or a pyshacl failure: we could not validate
                 report.could_not_run = True
@@ -189,6 +185,28 @@ def _to_graph(quads: Iterable[ox.Quad]) -> Graph:
     for q in quads:
         add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return g
+
+
+def _graph_and_reviewed(base: LoadedData, new: LoadedData, review: set[Path]) -> tuple[Graph, list[checks.Quad]]:
+    """The asserted quads as one rdflib Graph (what pyshacl takes), and the reviewed ones as rdflib quads
+    (subject, predicate, object, graph IRI), each term converted once."""
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True, replace=True)
+    add = g.add
+    reviewed: list[checks.Quad] = []
+    keep = reviewed.append
+    for data, all_reviewed in ((base, False), (new, True)):
+        files = data.graph_files
+        for q in data.quads:
+            graph_iri = _graph_iri(q)
+            if graph_iri in _NOT_ASSERTED:
+                continue
+            triple = (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+            add(triple)
+            if all_reviewed or Path(files.get(graph_iri, "")) in review:
+                keep((*triple, graph_iri))
+    return g, reviewed
 
 
 def _graph_iri(q: ox.Quad) -> str:

@@ -22,10 +22,9 @@ _SEVERITIES = {SH.Violation: VIOLATION, SH.Warning: WARNING, SH.Info: INFO}
 
 
 def expand_sparql_targets(shapes: Graph, store: ox.Store) -> Graph:
-    """A copy of the shapes whose SPARQL targets are replaced by the target nodes they select."""
-    out = Graph()
-    for t in shapes:
-        out.add(t)
+    """The shapes (changed in place: pass a fresh copy) with their SPARQL targets replaced by the target
+    nodes they select."""
+    out = shapes
     for target in list(shapes.subjects(RDF.type, SH.SPARQLTarget)):
         select = str(shapes.value(target, SH.select))
         prefixes = "".join(f"PREFIX {shapes.value(d, SH.prefix)}: <{shapes.value(d, SH.namespace)}>\n"
