@@ -313,6 +313,63 @@ def test_every_rule_emitted_is_documented(shapes):
              if str(s).startswith(str(SHAPES)) and (s, SH.message, None) in shapes}
     rules = {r for r in rules if not r[0].isupper()}  # value forms (Text, NonNegativeNumber) are not rules
     rules |= {rule for path in BAD for rule, _ in expectations(path)}
-    rules |= {"validator-error", "file-unreadable", "claim-bounds-missing", "owl-inconsistency"}
+    rules |= {"validator-error", "file-unreadable", "claim-bounds-missing", "date-bounds-missing", "owl-inconsistency"}
     missing = sorted(r for r in rules if f"| `{r}` |" not in doc)
     assert not missing, missing
+
+
+# --- regression tests, one per reported problem (issue 14) ----------------------------------------
+
+
+def test_every_date_needs_its_bounds_once_the_ontology_has_them():
+    """Issue 9: every date carries its earliest and latest day; a date triple the loader did not complete fails."""
+    from rdflib import Literal
+    from rdflib.namespace import OWL as OWL_NS
+    from rdflib.namespace import XSD
+
+    from explore_kg.validation import checks
+    from explore_kg.validation.locate import Locator
+
+    g = Graph()
+    s, claim, graph = URIRef("https://w3id.org/explore-kg/id/event/x"), URIRef("https://w3id.org/explore-kg/id/claim/x"), "g"
+    g.add((EKG.earliestDate, RDF.type, OWL_NS.DatatypeProperty))
+    day = Literal("2024-05-01", datatype=XSD.date)
+    quads = [(s, EKG.date, day, graph)]
+    ctx = checks.Context(g, quads, Locator(g, []))
+    assert [r.rule for r in checks.dates_without_bounds(ctx)] == ["date-bounds-missing"]
+    quads += [(s, EKG.claim, claim, graph), (claim, EKG.claimProperty, EKG.date, graph), (claim, EKG.claimValue, day, graph),
+              (claim, EKG.earliestDate, day, graph), (claim, EKG.latestDate, day, graph)]
+    assert list(checks.dates_without_bounds(checks.Context(g, quads, Locator(g, [])))) == []
+
+
+def test_signing_date_on_line_46_is_reported_on_line_46_not_42(tmp_path):
+    """Issue 14: a bad ekg:signingDate deep in a block was reported at the line where the block starts."""
+    head = (FIXTURES / "bad" / "malformed-date.ttl").read_text(encoding="utf-8").split("agreement:fixture-bad-day")[0]
+    block = ["agreement:fixture-deep a ekg:Agreement ;", '    rdfs:label "Fixture deep agreement"@en ;',
+             "    ekg:agreementType agreementtype:joint-statement ;", "    ekg:party agency:jaxa,", "        agency:esa ;",
+             '    rdfs:comment "A long block: the date is its last line."@en ;',
+             '    ekg:signingDate "2019-02-30"^^xsd:date .']
+    path = tmp_path / "deep.ttl"
+    path.write_text(head + "\n".join(block) + "\n", encoding="utf-8")
+    [r] = validate([path]).results
+    start = head.count("\n") + 1
+    assert (r.rule, r.line, r.column, r.focus_line) == ("date-malformed", start + 6, 21, start)
+
+
+def test_unsourced_fact_and_duplicate_fail_without_strict():
+    """Issue 14: "no source document" and "likely duplicate" were warnings, so CI let both through."""
+    for name in ("fact-without-source", "duplicate-agency"):
+        report = validate([FIXTURES / "bad" / f"{name}.ttl"])
+        assert report.status == 1 and report.count(VIOLATION) == 1
+
+
+def test_moon_is_not_a_valid_subject_gets_a_quote_hint():
+    """Issue 14: an unescaped quote reported only "Moon is not a valid subject or graph name"."""
+    [r] = validate([FIXTURES / "bad" / "syntax-unescaped-quote.ttl"]).results
+    assert "Moon is not a valid subject" in r.message and "unescaped quote" in r.hint
+
+
+def test_schema_only_type_names_our_classes():
+    """Issue 14: a schema.org-only type got no useful pointer."""
+    [r] = validate([FIXTURES / "bad" / "schema-only-organisation.ttl"]).results
+    assert "ekg:Organisation" in r.hint

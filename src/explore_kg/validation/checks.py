@@ -217,8 +217,12 @@ def text_values(ctx: Context) -> Iterable[Result]:
     for s, p, o, _g in ctx.reviewed:
         rule = _TEXT_RULES.get(p)
         if rule and not (isinstance(o, Literal) and (o.language or o.datatype in (None, XSD.string))):
-            hint = (f'Write it as a string: "{o}"@en.' if isinstance(o, Literal) else
-                    f"Give the text itself, e.g. \"...\"@en (to point at {curie(o)}, use another property).")
+            if p == EKG.timeframe and isinstance(o, Literal) and o.datatype in dates.DATE_TYPES:
+                hint = (f"A date goes in a date property (ekg:plannedDate {_turtle(o)}); ekg:timeframe holds a period in "
+                        'words, such as "2030s"@en.')
+            else:
+                hint = (f'Write it as a string: "{o}"@en.' if isinstance(o, Literal) else
+                        f"Give the text itself, e.g. \"...\"@en (to point at {curie(o)}, use another property).")
             yield ctx.result(rule[0], rule[1], hint, s, p, o)
 
 
@@ -392,6 +396,37 @@ def claim_bounds(ctx: Context) -> Iterable[Result]:
                              "Swap them, or leave both out and let the loader derive them.", claim, EKG.latestDate, latest)
 
 
+def dates_without_bounds(ctx: Context) -> Iterable[Result]:
+    """Every date triple has, in its own graph, a claim carrying its earliest and latest day (issue 9).
+
+    The loader derives these claims for every file it reads, so this fails only for data that bypassed
+    it. Checked once the ontology has the claim model (it declares ekg:earliestDate).
+    """
+    if EKG.earliestDate not in ctx.properties:
+        return
+    claims: dict[tuple[str, Node], dict[URIRef, set[Node]]] = defaultdict(lambda: defaultdict(set))
+    subject_of: dict[tuple[str, Node], Node] = {}
+    for s, p, o, g in ctx.reviewed:
+        if p in (EKG.claimProperty, EKG.claimValue, EKG.earliestDate, EKG.latestDate):
+            claims[(g, s)][p].add(o)
+        elif p == EKG.claimSubject:
+            subject_of[(g, s)] = o
+        elif p == EKG.claim:
+            subject_of.setdefault((g, o), s)
+    bounded = {(g, subject_of.get((g, c)), prop, value)
+               for (g, c), about in claims.items() if about[EKG.earliestDate] and about[EKG.latestDate]
+               for prop in about[EKG.claimProperty] for value in about[EKG.claimValue]}
+    skip = (EKG.earliestDate, EKG.latestDate, EKG.claimValue)
+    for s, p, o, g in ctx.reviewed:
+        if p in ctx.date_properties and p not in skip and isinstance(o, Literal) and dates.interval(o) is not None \
+                and (g, s, p, o) not in bounded:
+            yield ctx.result("date-bounds-missing",
+                             f"The date {_turtle(o)} has no claim with its earliest and latest day in this graph, so "
+                             "it does not sort or filter with the other dates.",
+                             "Load the file with explore-kg (the loader adds the claim), or add ekg:claim with "
+                             "ekg:claimProperty, ekg:claimValue, ekg:earliestDate and ekg:latestDate.", s, p, o)
+
+
 # --- OWL RL consistency, quickly ------------------------------------------------------------------
 
 
@@ -509,6 +544,7 @@ _XSD_CHECKED = frozenset(XSD[t] for t in (
 CHECKS: tuple[Callable[[Context], Iterable[Result]], ...] = (
     http_namespace, unknown_terms, dangling_references, schema_only_types, text_values, date_values, end_before_start,
     plans_as_facts, missing_sources, duplicates, basis_outside_curation, qualifiers_on_subjects, claim_bounds,
+    dates_without_bounds,
     disjoint_classes, ill_typed_literals,
 )
 
