@@ -135,16 +135,23 @@ def run_all(ctx: Context) -> list[Result]:
 
 
 def http_namespace(ctx: Context) -> Iterable[Result]:
-    """``http://w3id.org/explore-kg/...``: our namespace is https; the http IRI is another thing."""
-    seen = set()
-    for s, p, o, _g in ctx.reviewed:
-        for term, role in ((s, "subject"), (p, "predicate"), (o, "object")):
-            if isinstance(term, URIRef) and str(term).startswith("http://w3id.org/explore-kg/") and (term, role) not in seen:
-                seen.add((term, role))
-                fixed = "https" + str(term)[4:]
-                yield ctx.result("namespace-http", f"{term} uses http://; the explore-kg namespace is https://w3id.org/explore-kg/.",
-                                 f"Write <{fixed}> (check the @prefix declarations at the top of the file).",
-                                 s, p, o, at=role)
+    """``http://w3id.org/explore-kg/...``: our namespace is https; the http IRI is another thing.
+
+    One result per namespace written wrong (usually one @prefix), at its first use.
+    """
+    uses: dict[str, list[tuple[Quad, URIRef, str]]] = defaultdict(list)
+    for q in ctx.reviewed:
+        for term, role in ((q[0], "subject"), (q[1], "predicate"), (q[2], "object")):
+            if isinstance(term, URIRef) and str(term).startswith("http://w3id.org/explore-kg/"):
+                uses[_namespace(term)].append((q, term, role))
+    for namespace, found in uses.items():
+        (s, p, o, _g), term, role = found[0]
+        others = len({t for _q, t, _r in found}) - 1
+        more = f" ({others} other IRI(s) of this file too)" if others else ""
+        yield ctx.result("namespace-http",
+                         f"{term} uses http://; the explore-kg namespace is https://w3id.org/explore-kg/{more}.",
+                         f"Write <https{namespace[4:]}...> (check the @prefix declarations at the top of the file).",
+                         s, p, o, at=role)
 
 
 def unknown_terms(ctx: Context) -> Iterable[Result]:
@@ -486,10 +493,13 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
     for p, c in g.subject_objects(RDFS.range):
         ranges[p].add(c)
     why: dict[Node, dict[Node, tuple]] = defaultdict(dict)  # node -> class -> the triple that makes it one
+    reviewed_triples = {q[:3] for q in ctx.reviewed}
 
     def typed(node: Node, cls: Node, triple: tuple) -> None:
         for c in ctx.superclasses(cls):
-            why[node].setdefault(c, triple)
+            known = why[node].get(c)
+            if known is None or (known not in reviewed_triples and triple in reviewed_triples):
+                why[node][c] = triple  # the reason a reviewed file gives, where there is one
 
     for s, o in g.subject_objects(RDF.type):
         typed(s, o, (s, RDF.type, o))
@@ -518,11 +528,15 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             clash = sorted((b for b in disjoint.get(a, ()) if b in classes), key=str)
             if clash and str(a) < str(clash[0]):
                 b = clash[0]
-                ts, tp, to = classes[b] if classes[b][1] == RDF.type and classes[b][0] == node else classes[a]
+                reasons = [classes[b], classes[a]]
+                ts, tp, to = next((t for t in reasons if t in reviewed_triples), reasons[0])
+                via = "" if tp == RDF.type else f" (through the domain or range of {curie(tp)})"
                 yield ctx.result("owl-inconsistency",
-                                 f"{curie(node)} is both a {curie(a)} and a {curie(b)}, which are disjoint classes.",
-                                 "Give it one type; if two things are meant, give each its own IRI.",
-                                 ts, tp, to, constraint="owlrl:cax-dw")
+                                 f"{curie(node)} is a member of both {curie(a)} and {curie(b)}, which are disjoint "
+                                 f"classes{via}.",
+                                 "Give it one type; if two things are meant, give each its own IRI; if a property "
+                                 "implies the type, use the property meant.",
+                                 ts, tp, to, at="predicate" if tp != RDF.type else "object", constraint="owlrl:cax-dw")
 
 
 def ill_typed_literals(ctx: Context) -> Iterable[Result]:
