@@ -82,11 +82,12 @@ def validate(
                                       "(none: validate the shipped graph itself)."),
     format: str = typer.Option("text", "--format", "-f", help="Report format: text, json or github "
                                "(GitHub Actions annotations).", case_sensitive=False),
-    strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too."),
+    strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, as CI does."),
 ) -> None:
-    """Validate facts: syntax, OWL RL consistency, SHACL shapes, references, duplicates, sources.
+    """Validate facts: syntax, SHACL shapes, terms, dates, claims, OWL RL consistency, references, duplicates, sources.
 
-    Exit status: 0 conforms, 1 violations (or warnings with --strict), 2 could not run.
+    Each problem names file:line:column of the offending triple and says what to change. Exit status: 0 conforms,
+    1 violations (or warnings with --strict), 2 could not run (a missing file, a directory, a syntax error).
     """
     from .validation import run_cli
 

@@ -1,0 +1,113 @@
+"""Date literals as the graph writes them: the four datatypes, their intervals, and what a slip meant.
+
+Each date is stated at the precision its source gives: ``xsd:date`` (a day), ``xsd:gYearMonth`` (a
+month), ``xsd:gYear`` (a year) or ``ekg:japaneseFiscalYear`` (1 April to 31 March). The interval of a
+value is the earliest and latest day it can mean; comparisons between dates (end before start) compare
+intervals, so dates of different precision compare correctly.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from ..namespaces import EKG
+
+JFY = EKG.japaneseFiscalYear
+DATE_TYPES = {XSD.date: "YYYY-MM-DD", XSD.gYearMonth: "YYYY-MM", XSD.gYear: "YYYY", JFY: "YYYY"}
+_FORMS = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), XSD.date),
+    (re.compile(r"\d{4}-\d{2}"), XSD.gYearMonth),
+    (re.compile(r"\d{4}"), XSD.gYear),
+)
+_FISCAL = re.compile(r"(?:J?FY|fiscal(?: year)?)\s*(\d{4})", re.I)
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T[\d:.]+(?:Z|[+-]\d\d:\d\d)?")
+_VAGUE = re.compile(r"(early|mid|late|end of|by|before|around|spring|summer|autumn|fall|winter)[\s-]+(\d{4})", re.I)
+
+
+def interval(value: Literal) -> tuple[datetime.date, datetime.date] | None:
+    """The first and last day a well-formed date literal can mean, or None."""
+    text, dt = str(value), value.datatype
+    try:
+        if dt == XSD.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            d = datetime.date.fromisoformat(text)
+            return d, d
+        if dt == XSD.gYearMonth and re.fullmatch(r"\d{4}-\d{2}", text):
+            y, m = int(text[:4]), int(text[5:])
+            return datetime.date(y, m, 1), datetime.date(y, m, calendar.monthrange(y, m)[1])
+        if dt == XSD.gYear and re.fullmatch(r"\d{4}", text):
+            y = int(text)
+            return datetime.date(y, 1, 1), datetime.date(y, 12, 31)
+        if dt == JFY and re.fullmatch(r"\d{4}", text):
+            y = int(text)
+            return datetime.date(y, 4, 1), datetime.date(y + 1, 3, 31)
+    except ValueError:
+        return None
+    return None
+
+
+def written(text: str, datatype: URIRef) -> str:
+    """A literal as a contributor would write it in Turtle, with the datatype as a prefixed name."""
+    name = "ekg:japaneseFiscalYear" if datatype == JFY else "xsd:" + str(datatype).rsplit("#", 1)[-1]
+    return f'"{text}"^^{name}'
+
+
+def suggestion(text: str) -> str | None:
+    """How the text of a slipped date should have been written, if we can tell."""
+    text = text.strip()
+    if m := _FISCAL.fullmatch(text):
+        return written(m.group(1), JFY)
+    if m := _DATETIME.fullmatch(text):
+        return written(m.group(1), XSD.date)
+    for pattern, dt in _FORMS:
+        if pattern.fullmatch(text):
+            return written(text, dt)
+    return None
+
+
+def problem(value: Literal) -> tuple[str, str, str] | None:
+    """(rule, message, hint) for a value of a date property that is not a well-formed date, or None."""
+    text = str(value)
+    if value.datatype is None or value.datatype == XSD.string:
+        fix = suggestion(text)
+        if fix:
+            return ("date-plain-string", f'The date "{text}" is a plain string, so it neither sorts nor filters as a date.',
+                    f"Give it its datatype: {fix}.")
+        vague = _VAGUE.search(text)
+        if vague:
+            return ("date-plain-string", f'The date "{text}" is text, not a date.',
+                    f'State the value as {written(vague.group(2), XSD.gYear)} and record "{vague.group(1)}" as the '
+                    "qualifier of an ekg:Claim about it (ekg:qualifier datequal:...).")
+        return ("date-plain-string", f'The date "{text}" is text, not a date.',
+                "Use xsd:date (YYYY-MM-DD), xsd:gYearMonth (YYYY-MM), xsd:gYear (YYYY) or ekg:japaneseFiscalYear "
+                "(YYYY); a period in words goes in ekg:timeframe.")
+    if value.datatype not in DATE_TYPES:
+        fix = suggestion(text)
+        return ("date-wrong-datatype",
+                f"A date must be an xsd:date, xsd:gYearMonth, xsd:gYear or ekg:japaneseFiscalYear, not {_name(value.datatype)}.",
+                f"Write it as {fix}, at the precision the source gives." if fix else
+                "Use one of the four date datatypes, at the precision the source gives.")
+    if interval(value) is not None:
+        return None
+    fix = suggestion(text)
+    expected = DATE_TYPES[value.datatype]
+    if fix and not fix.endswith("^^" + written("", value.datatype).split("^^")[1]):
+        return ("date-wrong-datatype",
+                f'"{text}" is written as {expected} but typed {_name(value.datatype)}: the datatype and the precision disagree.',
+                f"Write {fix} (the datatype says the precision).")
+    return ("date-malformed", f'"{text}" is not a valid {_name(value.datatype)} (expected {expected}, a real day, '
+            "month or year, no time zone).",
+            f"Write {fix}." if fix else "Check the digits against the source; give only the precision it states.")
+
+
+def _name(datatype: URIRef | None) -> str:
+    if datatype is None:
+        return "a plain string"
+    if datatype == JFY:
+        return "ekg:japaneseFiscalYear"
+    s = str(datatype)
+    return "xsd:" + s.rsplit("#", 1)[-1] if s.startswith(str(XSD)) else f"<{s}>"

@@ -1,0 +1,120 @@
+"""Which file, line and column hold the triple a result is about.
+
+A result names a focus node, a path and a value; the offending triple is (focus, path, value). It is
+looked up in the written triples of each loaded file (:mod:`explore_kg.positions`), the files under
+review first, so when two files describe one entity the file that holds the offending triple is blamed.
+The line of the focus node's block in that file is kept as the result's second location
+(``focus_line``). A result about a triple that no file writes (a property that is missing, a triple the
+loader added) points at the focus node's block.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.term import Node
+
+from ..loading import ONTOLOGY_DIR, LoadedData, subject_lines
+from ..namespaces import ONTOLOGY_GRAPH
+from ..positions import Position, WrittenFile, read_file
+from .report import display_path
+
+
+class Locator:
+    """Finds where a triple, or a node's description, is written, preferring the files under review."""
+
+    def __init__(self, graph: Graph, review: list[Path], *loaded: LoadedData):
+        self.graph = graph
+        self.review = list(review)
+        self.order = list(dict.fromkeys([*review, *(Path(f).resolve() for data in loaded for f in data.files)]))
+        self.file_graphs: dict[Path, str] = {}
+        for data in loaded:
+            for g, f in data.graph_files.items():
+                self.file_graphs.setdefault(Path(f).resolve(), g)
+
+    def written(self, path: Path) -> WrittenFile:
+        return read_file(path)
+
+    def graph_of(self, path: Path) -> str:
+        """The named graph a file's facts went to (its source document, the ontology graph, or the file)."""
+        return self.file_graphs.get(path) or (str(ONTOLOGY_GRAPH) if path.parent == ONTOLOGY_DIR.resolve()
+                                              else path.as_uri())
+
+    def owner(self, node: Node) -> Node:
+        """A blank node is shown where the IRI that holds it is described."""
+        seen = set()
+        while isinstance(node, BNode) and node not in seen:
+            seen.add(node)
+            parent = next(self.graph.subjects(None, node), None)
+            if parent is None:
+                break
+            node = parent
+        return node
+
+    def anchor(self, node: Node) -> tuple | None:
+        """A blank node's (root IRI, predicates from it), as :mod:`positions` records it; None for an IRI."""
+        if not isinstance(node, BNode):
+            return None
+        path: list[URIRef] = []
+        seen = set()
+        while isinstance(node, BNode) and node not in seen:
+            seen.add(node)
+            found = next(self.graph.subject_predicates(node), None)
+            if found is None:
+                return (node, tuple(reversed(path)))
+            node, p = found
+            path.append(p)
+        return (node, tuple(reversed(path)))
+
+    def locate(self, focus: Node | None, path: Node | None = None, value: Node | None = None,
+               *, at: str = "object", inverse: bool = False) -> dict:
+        """file, line, column, focus_line and graph of the triple (focus, path, value).
+
+        ``at`` says which term to point at ('object', 'predicate' or 'subject'); ``inverse`` that the
+        triple is written (value, path, focus). Without a value, the first triple (focus, path, *) is
+        taken; without any triple, the focus node's block.
+        """
+        if focus is None:
+            return {}
+        focus = focus if isinstance(focus, Node) else URIRef(focus)  # (a BNode is a str too)
+        if isinstance(path, URIRef):
+            for file in self.order:
+                wf = self.written(file)
+                if inverse:
+                    if value is None:
+                        continue
+                    found = wf.find(value, path, focus, self.anchor(value))
+                else:
+                    found = wf.find(focus, path, value, self.anchor(focus))
+                if found:
+                    t = found[0]
+                    pos = t.predicate_at if at == "predicate" else t.subject_at if at == "subject" else t.object_at
+                    return self._where(file, pos, wf, focus)
+        return self.locate_node(focus)
+
+    def locate_node(self, node: Node) -> dict:
+        """The first file (under review first) whose text describes the node, and the line of its block."""
+        anchor = self.anchor(node)
+        for file in self.order:
+            wf = self.written(file)
+            pos = wf.subject_position(node, anchor)
+            if pos is not None:
+                return self._where(file, pos, wf, node)
+        owner = self.owner(node)
+        if isinstance(owner, URIRef):
+            for file in self.order:  # files the token reader could not read (RDF/XML, JSON-LD)
+                line = subject_lines(file).get(str(owner)) if file.suffix.lower() in (".ttl", ".trig") else None
+                if line:
+                    return {"file": display_path(file), "line": line, "graph": self.graph_of(file), "focus_line": line}
+            if owner != node:
+                return self.locate_node(owner)
+        return {}
+
+    def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node) -> dict:
+        block = wf.subject_position(focus, self.anchor(focus))
+        if block is None and isinstance(focus, BNode):
+            owner = self.owner(focus)
+            block = wf.subject_position(owner) if isinstance(owner, URIRef) else None
+        return {"file": display_path(file), "line": pos.line, "column": pos.column, "graph": self.graph_of(file),
+                "focus_line": block.line if block else pos.line}
