@@ -617,10 +617,10 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         sys.stdout.flush()
         return 0
     except QueryTimeout as e:
-        print(f"error: {e.message}", file=sys.stderr)
+        print(f"error: {_one_line(e.message)}", file=sys.stderr)
         return 3
     except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
-        print(f"error: {getattr(e, 'message', e)}", file=sys.stderr)
+        print(f"error: {_one_line(str(getattr(e, 'message', e)))}", file=sys.stderr)
         return 2
     except httpx.TimeoutException:
         print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
@@ -631,6 +631,15 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         reason = str(e) or type(e).__name__
         print(f"error: cannot reach {endpoint}: {reason}", file=sys.stderr)
         return 2
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line: the parser's list of every letter it would have accepted (several
+    lines of Unicode ranges) becomes "a name"."""
+    import re
+
+    message = re.sub(r"\['A' \.\.= 'Z'[^\]]*\]", "a name", message)
+    return " ".join(message.split())
 
 
 def list_cli(fmt: str = "table") -> int:

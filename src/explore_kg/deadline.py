@@ -93,6 +93,7 @@ def run_with_deadline(
     finally:
         os.close(read_fd)
     if payload is None:
+        _kill(pid)
         raise QueryTimeout(f"the query did not finish within the time limit of {timeout:g} s; it was stopped "
                            "(allow more time with --timeout, or timeout= in Python)")
     status = _reap(pid)
