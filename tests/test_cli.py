@@ -226,3 +226,12 @@ def test_remote_timeout_is_status_3_too():
     with start_server("--timeout", "1") as server:
         done = explore_kg_command("sparql", "-e", server.url, RUNAWAY)
     assert_user_error(done, 3, "time limit")
+
+
+def test_output_cut_short_by_head_ends_quietly():
+    """`explore-kg export | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    process = subprocess.Popen([*COMMAND, "export", "-f", "ntriples"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(100)
+    process.stdout.close()  # the dump is far larger than a pipe's buffer: the next write fails
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err

@@ -626,7 +626,7 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
         return 3
     except (httpx.HTTPError, OSError) as e:  # a server that cannot be reached
-        if not endpoint:
+        if not endpoint or isinstance(e, BrokenPipeError):  # (a closed standard output is the caller's)
             raise
         reason = str(e) or type(e).__name__
         print(f"error: cannot reach {endpoint}: {reason}", file=sys.stderr)

@@ -36,8 +36,10 @@ class _CommandLine(typer.Typer):
             code = command.main(*args, standalone_mode=False, **kwargs)
         except typer.Abort:  # end of input at a prompt
             _fail("interrupted", EXIT_INTERRUPTED, prefix="")
-        except BrokenPipeError:  # the reader went away (| head): stop quietly
-            sys.stderr.close()
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, without a second one at exit
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)
         except OSError as e:  # a file: missing, a directory, not writable...
             _fail(_os_error(e), EXIT_USER_ERROR)
