@@ -105,9 +105,11 @@ def test_sparql_with_a_missing_query_file_says_no_such_file_not_expected_constru
 
 def test_sparql_reads_a_file_and_standard_input(tmp_path):
     query = "ASK { ?s a <https://w3id.org/explore-kg/ontology#Mission> }"
-    (tmp_path / "q.rq").write_text(query, encoding="utf-8")
-    done = explore_kg_command("sparql", str(tmp_path / "q.rq"), "-f", "json")
-    assert done.returncode == 0 and '"boolean":true' in done.stdout.replace(" ", ""), done.stderr
+    (tmp_path / "my queries").mkdir()
+    for path in (tmp_path / "q.rq", tmp_path / "my queries" / "q.rq"):  # a space in the path is still a path
+        path.write_text(query, encoding="utf-8")
+        done = explore_kg_command("sparql", str(path), "-f", "json")
+        assert done.returncode == 0 and '"boolean":true' in done.stdout.replace(" ", ""), done.stderr
     done = subprocess.run([*COMMAND, "sparql", "-", "-f", "json"], input=query, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and '"boolean":true' in done.stdout.replace(" ", ""), done.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -24,9 +25,9 @@ class _CommandLine(typer.Typer):
     """Typer, except that every user error ends as one line on stderr and its exit status.
 
     Click's own usage errors (unknown option, value out of range...) print three lines; an OSError
-    (a file that cannot be read or written) would print a traceback. (Typer 0.2x vendors click as
-    ``typer._click``, older releases use ``click``: its errors are recognised by their shape.) Here each becomes
-    ``error: <what> (see: explore-kg CMD --help)``; anything else is a bug and says so.
+    (a file that cannot be read or written) would print a traceback. Here each becomes
+    ``error: <what> (see: explore-kg CMD --help)``; anything else is a bug and says so. (Typer 0.2x
+    vendors click as ``typer._click``, older releases use ``click``: its errors are known by their shape.)
     """
 
     def __call__(self, *args, **kwargs):
@@ -35,14 +36,14 @@ class _CommandLine(typer.Typer):
         try:
             code = command.main(*args, standalone_mode=False, **kwargs)
         except typer.Abort:  # end of input at a prompt
-            _fail("interrupted", EXIT_INTERRUPTED, prefix="")
+            _exit("interrupted", EXIT_INTERRUPTED, prefix="")
         except BrokenPipeError:  # the reader went away (| head): stop quietly, without a second one at exit
             import os
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_OK)
         except OSError as e:  # a file: missing, a directory, not writable...
-            _fail(_os_error(e), EXIT_USER_ERROR)
+            _exit(_os_error(e), EXIT_USER_ERROR)
         except Exception as e:  # noqa: BLE001 - either click's word for a user error, or a bug
             if type(e).__name__ == "NoArgsIsHelpError":  # plain `explore-kg`: the help
                 e.show()
@@ -50,21 +51,27 @@ class _CommandLine(typer.Typer):
             if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click's (typer's) ClickException
                 ctx = getattr(e, "ctx", None)
                 where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
-                _fail(f"{e.format_message()}{where}", e.exit_code)
+                _exit(f"{e.format_message()}{where}", e.exit_code)
             import traceback
 
             traceback.print_exc()
-            _fail(f"this is a bug in explore-kg; please report it with the traceback above: {ISSUES_URL}",
+            _exit(f"this is a bug in explore-kg; please report it with the traceback above: {ISSUES_URL}",
                   EXIT_INTERNAL, prefix="internal error: ")
         if code == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130), silently
-            _fail("interrupted", EXIT_INTERRUPTED, prefix="")
+            _exit("interrupted", EXIT_INTERRUPTED, prefix="")
         sys.exit(code or EXIT_OK)
 
 
-def _fail(message: str, code: int = EXIT_USER_ERROR, prefix: str = "error: ") -> None:
-    """End the command with one line on stderr and ``code``."""
+def _fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
+    """End a command with one line on stderr and ``code`` (a user error)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _exit(message: str, code: int, prefix: str = "error: ") -> NoReturn:
+    """End the process with one line on stderr and ``code`` (outside any command)."""
     print(f"{prefix}{message}", file=sys.stderr)
-    raise SystemExit(code)
+    sys.exit(code)
 
 
 def _os_error(e: OSError) -> str:
@@ -259,24 +266,27 @@ _SPARQL_START = ("select", "ask", "construct", "describe", "prefix", "base")
 
 
 def _query_text(query_or_file: str) -> str:
-    """The query an argument of ``sparql`` means: standard input ('-'), query text (it has a space, a
-    brace or starts like a query), or else the file it names, which must exist."""
+    """The query an argument of ``sparql`` means: standard input ('-'), an existing file, query text
+    (it has a brace, or a space, or starts like a query), or else a file that is missing: an error."""
     if query_or_file == "-":
         return sys.stdin.read()
+    if "{" in query_or_file or "\n" in query_or_file:
+        return query_or_file
     path = Path(query_or_file)
-    if any(c.isspace() for c in query_or_file) or "{" in query_or_file:
-        return query_or_file
-    if not path.exists() and query_or_file.lower().startswith(_SPARQL_START):
-        return query_or_file
-    if path.is_dir():
-        _fail(f"{query_or_file} is a directory, not a query file")
-    if not path.is_file():
-        _fail(f"no such query file: {query_or_file} (give a file holding a query, the query text itself, or '-')")
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        _fail(f"{query_or_file} is not UTF-8 text")
-    raise AssertionError("unreachable")  # pragma: no cover
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError:  # a name too long to be a path: text
+        return query_or_file
+    if is_file:
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            _fail(f"{query_or_file} is not UTF-8 text")
+    if is_dir:
+        _fail(f"{query_or_file} is a directory, not a query file")
+    if any(c.isspace() for c in query_or_file) or query_or_file.lower().startswith(_SPARQL_START):
+        return query_or_file
+    _fail(f"no such query file: {query_or_file} (give a file holding a query, the query text itself, or '-')")
 
 
 def _check_can_listen(host: str, port: int) -> None:
