@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from rdflib import Graph, Literal, URIRef
@@ -107,6 +114,83 @@ def test_open_with_inferred_triples_adds_the_inferred_graph():
     assert kg.query("""ASK { GRAPH <https://w3id.org/explore-kg/graph/inferred> {
         <https://w3id.org/explore-kg/id/mission/mmx> a <http://www.w3.org/ns/prov#Activity> } }""").boolean
     assert not explore_kg.open().query("""ASK { GRAPH <https://w3id.org/explore-kg/graph/inferred> { ?s ?p ?o } }""").boolean
+
+
+# --- the deadline: in-process queries are bounded like the server's, and interruptible ---------------
+
+# Three copies of the graph joined with each other: ~3e10 rows to count, far beyond any deadline here.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _children() -> list[str]:
+    """This process's child processes (Linux), to see that no query process is left behind."""
+    import glob
+
+    return [c for path in glob.glob(f"/proc/{os.getpid()}/task/*/children") for c in open(path).read().split()]
+
+
+def test_in_process_queries_get_the_servers_time_limit_by_default(kg):
+    from explore_kg.engine import DEFAULT_TIMEOUT
+
+    assert kg.timeout == DEFAULT_TIMEOUT == 5.0
+
+
+def test_kg_query_past_its_timeout_raises_and_leaves_nothing_running(kg):
+    """Issue 14: `kg.query()` ran with no time limit (pyoxigraph cannot cancel a query)."""
+    from explore_kg.engine import QueryTimeout
+
+    short = explore_kg.KnowledgeGraph(kg.store, kg.loaded, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout) as e:
+        short.query(RUNAWAY)
+    assert time.monotonic() - started < 10 and "time limit of 0.5 s" in e.value.message
+    if sys.platform.startswith("linux"):
+        assert _children() == []
+    assert short.query("ASK { ?s ?p ?o }").boolean  # the next query runs as usual
+
+
+def test_errors_from_the_query_process_keep_their_kind(kg):
+    from explore_kg.engine import QueryRefused, QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError):
+        kg.query("SELECT WHERE {")
+    with pytest.raises(QueryRefused):
+        kg.query("SELECT * WHERE { SERVICE <http://example.com/sparql> { ?s ?p ?o } }")
+    deep = "SELECT * WHERE { " + "{ " * 200 + "?s ?p ?o " + "} " * 200 + "} LIMIT 1"
+    assert kg.query(deep).kind == "bindings"  # on a big stack in the query process too
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the query's process")
+def test_keyboard_interrupt_stops_a_runaway_query_and_its_process():
+    """A notebook's interrupt (SIGINT to the kernel process) ends kg.query() at once, nothing left running."""
+    script = f"""
+import glob, os, explore_kg
+kg = explore_kg.open(timeout=None)
+print("ready", flush=True)
+try:
+    kg.query({RUNAWAY!r})
+except KeyboardInterrupt:
+    left = [c for p in glob.glob(f"/proc/{{os.getpid()}}/task/*/children") for c in open(p).read().split()]
+    print("interrupted, left:", left, flush=True)
+"""
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready", process.stderr.read()
+        deadline = time.monotonic() + 30
+        while not Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+            assert time.monotonic() < deadline, "the query never started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert time.monotonic() - stopped < 10
+    assert out.strip() == "interrupted, left: []", (out, err)
+    assert process.returncode == 0 and "Traceback" not in err, err
 
 
 # --- the same API against a running server ---------------------------------------------------------

@@ -27,6 +27,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from . import saved_queries
+from .engine import DEFAULT_TIMEOUT
 from .labels import NameIndex, names_query
 from .namespaces import DATE_PRECISION, EKG, PREFIXES
 from .saved_queries import NAME_PATTERN, ParameterError, SavedQuery, UnknownQuery, compact
@@ -415,23 +416,28 @@ class KnowledgeGraph(_Base):
     >>> kg.query("source-catalogue").to_dataframe()             # doctest: +SKIP
     """
 
-    def __init__(self, store, loaded=None, *, inferred: bool = False, entailed: bool = False):
+    def __init__(self, store, loaded=None, *, inferred: bool = False, entailed: bool = False,
+                 timeout: float | None = DEFAULT_TIMEOUT):
         super().__init__()
         self.store = store
         self.loaded = loaded
         self.inferred = inferred
         self.entailed = entailed
+        # Seconds each query may run, as on the server (None or 0: no limit); Ctrl-C stops a query either way.
+        self.timeout = timeout
 
     @classmethod
-    def load(cls, paths: Iterable = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:
+    def load(cls, paths: Iterable = (), *, inferred: bool = False, entailed: bool = True,
+             timeout: float | None = DEFAULT_TIMEOUT) -> KnowledgeGraph:
         """Load the shipped graph (or the given files); with ``inferred`` also OWL 2 RL inferences,
         in the graph ``https://w3id.org/explore-kg/graph/inferred``; with ``entailed`` (the default)
-        the sub-class/-property, inverse and equivalence entailments, in graph ``.../graph/entailed``."""
+        the sub-class/-property, inverse and equivalence entailments, in graph ``.../graph/entailed``.
+        ``timeout``: see :func:`open`."""
         from .server import ServerConfig, load_for_serving
 
         paths = list(paths)
         loaded = load_for_serving(ServerConfig(paths=paths, inferred=inferred, entailed=entailed))
-        return cls(loaded.to_store(entailed=entailed), loaded, inferred=inferred, entailed=entailed)
+        return cls(loaded.to_store(entailed=entailed), loaded, inferred=inferred, entailed=entailed, timeout=timeout)
 
     def __repr__(self) -> str:
         kind = " with inferences" if self.inferred else "" if self.entailed else " (asserted only)"
@@ -442,21 +448,24 @@ class KnowledgeGraph(_Base):
         return self.loaded.to_dataset()
 
     def _select(self, sparql: str, substitutions: Mapping[str, Node]) -> list[dict[str, Node]]:
-        from .engine import run_query
-
-        answer = run_query(self.store, sparql, media_type=_PARSEABLE, substitutions=substitutions)
+        answer = self._query(sparql, _PARSEABLE, substitutions)
         columns, rows, _ = _parse_sparql_json(answer.body)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def _run(self, name_or_sparql: str, media_type: str | None, params: Mapping[str, Any]):
-        from .engine import run_query
-
         saved = self._saved(name_or_sparql)
         if saved is not None:
             bound = saved.bind(params, self._select)
-            return run_query(self.store, saved.sparql, media_type=media_type, substitutions=bound), bound
+            return self._query(saved.sparql, media_type, bound), bound
         bound = {k: _term(v) for k, v in params.items()}
-        return run_query(self.store, name_or_sparql, media_type=media_type, substitutions=bound), bound
+        return self._query(name_or_sparql, media_type, bound), bound
+
+    def _query(self, sparql: str, media_type: str | None, substitutions: Mapping[str, Node]):
+        """One query under this graph's time limit, in a child process that the deadline or Ctrl-C kills."""
+        from .deadline import run_with_deadline
+
+        return run_with_deadline(self.store, sparql, media_type=media_type, substitutions=substitutions,
+                                 timeout=self.timeout)
 
 
 def _term(value: Any) -> Node:
@@ -503,7 +512,7 @@ class RemoteKnowledgeGraph(_Base):
         self.close()
 
     def _run(self, name_or_sparql: str, media_type: str | None, params: Mapping[str, Any]):
-        from .engine import QueryError
+        from .engine import QueryError, QueryTimeout
 
         headers = {"Accept": media_type or _PARSEABLE}
         saved = self._saved(name_or_sparql)
@@ -522,7 +531,9 @@ class RemoteKnowledgeGraph(_Base):
             parameter = response.headers.get("x-parameter")
             if parameter:
                 raise ParameterError(parameter, message)
-            err = QueryError(message or f"HTTP {response.status_code}")
+            # 503 is the server's deadline (or no worker free in time): the same error as in-process
+            kind = QueryTimeout if response.status_code == 503 else QueryError
+            err = kind(message or f"HTTP {response.status_code}")
             err.status = response.status_code
             raise err
         content_type = response.headers.get("content-type", "")
@@ -545,11 +556,15 @@ def _wire(value: Any) -> str:
 
 # --- entry points ------------------------------------------------------------------------------------
 
-def open(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:  # noqa: A001 - explore_kg.open()
+def open(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True,  # noqa: A001 - explore_kg.open()
+         timeout: float | None = DEFAULT_TIMEOUT) -> KnowledgeGraph:
     """Load the shipped graph (plus any extra files) in one call, ready to query.
 
     Sub-class, sub-property, inverse and equivalence entailments are served by default (graph
     ``https://w3id.org/explore-kg/graph/entailed``); ``entailed=False`` gives the asserted triples only.
+    Every query gets the server's time limit, ``timeout`` seconds (default 5; None or 0: no limit;
+    ``kg.timeout`` changes it later): past it, :class:`explore_kg.engine.QueryTimeout` is raised and
+    nothing is left running. Ctrl-C (KeyboardInterrupt, or a notebook's interrupt) stops a query at once.
 
     >>> import explore_kg
     >>> kg = explore_kg.open()                                   # doctest: +SKIP
@@ -557,12 +572,13 @@ def open(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True)
     >>> explore_kg.open(inferred=True)  # with OWL 2 RL inferences  # doctest: +SKIP
     >>> explore_kg.open(entailed=False)  # asserted triples only    # doctest: +SKIP
     """
-    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed)
+    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed, timeout=timeout)
 
 
-def load_graph(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True) -> KnowledgeGraph:
+def load_graph(paths: Sequence = (), *, inferred: bool = False, entailed: bool = True,
+               timeout: float | None = DEFAULT_TIMEOUT) -> KnowledgeGraph:
     """Same as :func:`open`."""
-    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed)
+    return KnowledgeGraph.load(paths, inferred=inferred, entailed=entailed, timeout=timeout)
 
 
 def connect(url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0) -> RemoteKnowledgeGraph:
@@ -583,11 +599,16 @@ def _console():
 
 
 def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "table", iris: bool = False,
-            endpoint: str | None = None, inferred: bool = False, entailed: bool = True) -> int:
-    """``explore-kg query`` / ``sparql``: run, print, and return the exit status (0 ok, 2 bad input)."""
+            endpoint: str | None = None, inferred: bool = False, entailed: bool = True,
+            timeout: float | None = DEFAULT_TIMEOUT) -> int:
+    """``explore-kg query`` / ``sparql``: run, print, and return the exit status: 0 ok, 2 bad input or
+    unreachable server, 3 over the time limit. Ctrl-C raises KeyboardInterrupt once the query's
+    process is gone (the command line turns it into status 130)."""
     import sys
 
-    from .engine import QueryError, format_to_accept
+    import httpx
+
+    from .engine import QueryError, QueryTimeout, format_to_accept
     from .loading import LoadError
 
     given: dict[str, str] = {}
@@ -597,8 +618,11 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
             print(f"error: --param takes NAME=VALUE, got {item!r}", file=sys.stderr)
             return 2
         given[key.strip()] = value
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        print(f"error: --endpoint takes a server's URL (http://host:port), got {endpoint!r}", file=sys.stderr)
+        return 2
     try:
-        kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed)
+        kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed, timeout=timeout)
         if fmt == "table":
             result = kg.query(name_or_sparql, **given)
             title = None
@@ -613,12 +637,30 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         sys.stdout.buffer.write(answer.body)
         sys.stdout.flush()
         return 0
+    except QueryTimeout as e:
+        print(f"error: {_one_line(e.message)}", file=sys.stderr)
+        return 3
     except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
-        print(f"error: {getattr(e, 'message', e)}", file=sys.stderr)
+        print(f"error: {_one_line(str(getattr(e, 'message', e)))}", file=sys.stderr)
         return 2
-    except OSError as e:  # a server that cannot be reached
-        print(f"error: {e}", file=sys.stderr)
+    except httpx.TimeoutException:
+        print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
+        return 3
+    except (httpx.HTTPError, OSError) as e:  # a server that cannot be reached
+        if not endpoint or isinstance(e, BrokenPipeError):  # (a closed standard output is the caller's)
+            raise
+        reason = str(e) or type(e).__name__
+        print(f"error: cannot reach {endpoint}: {reason}", file=sys.stderr)
         return 2
+
+
+def _one_line(message: str) -> str:
+    """An error message on one line: the parser's list of every letter it would have accepted (several
+    lines of Unicode ranges) becomes "a name"."""
+    import re
+
+    message = re.sub(r"\['A' \.\.= 'Z'[^\]]*\]", "a name", message)
+    return " ".join(message.split())
 
 
 def list_cli(fmt: str = "table") -> int:

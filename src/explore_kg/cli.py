@@ -2,23 +2,107 @@
 
 Each command imports its module lazily, so ``explore-kg --help`` is quick and a broken optional part
 cannot stop the others.
+
+Exit status, the same for every command (README "Exit status"): 0 done, 1 ``validate`` found
+violations, 2 a user error (bad option or argument, missing file, unreachable server, bad query or
+parameter; one line on stderr, never a traceback), 3 a query over its time limit, 130 interrupted
+(Ctrl-C), 70 an internal error (a traceback and a request to report it).
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import NoReturn
+
 import typer
 
-app = typer.Typer(
+EXIT_OK, EXIT_USER_ERROR, EXIT_TIMEOUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 70, 130
+ISSUES_URL = "https://github.com/explore-kg/explore-kg/issues"
+
+
+class _CommandLine(typer.Typer):
+    """Typer, except that every user error ends as one line on stderr and its exit status.
+
+    Click's own usage errors (unknown option, value out of range...) print three lines; an OSError
+    (a file that cannot be read or written) would print a traceback. Here each becomes
+    ``error: <what> (see: explore-kg CMD --help)``; anything else is a bug and says so. (Typer 0.2x
+    vendors click as ``typer._click``, older releases use ``click``: its errors are known by their shape.)
+    """
+
+    def __call__(self, *args, **kwargs):
+        command = typer.main.get_command(self)
+        kwargs.setdefault("prog_name", "explore-kg")
+        try:
+            code = command.main(*args, standalone_mode=False, **kwargs)
+        except typer.Abort:  # end of input at a prompt
+            _exit("interrupted", EXIT_INTERRUPTED, prefix="")
+        except BrokenPipeError:  # the reader went away (| head): stop quietly, without a second one at exit
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
+        except OSError as e:  # a file: missing, a directory, not writable...
+            _exit(_os_error(e), EXIT_USER_ERROR)
+        except Exception as e:  # noqa: BLE001 - either click's word for a user error, or a bug
+            if type(e).__name__ == "NoArgsIsHelpError":  # plain `explore-kg`: the help
+                e.show()
+                sys.exit(EXIT_USER_ERROR)
+            if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click's (typer's) ClickException
+                ctx = getattr(e, "ctx", None)
+                where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+                _exit(f"{e.format_message()}{where}", e.exit_code)
+            import traceback
+
+            traceback.print_exc()
+            _exit(f"this is a bug in explore-kg; please report it with the traceback above: {ISSUES_URL}",
+                  EXIT_INTERNAL, prefix="internal error: ")
+        if code == EXIT_INTERRUPTED:  # typer turns KeyboardInterrupt into Exit(130), silently
+            _exit("interrupted", EXIT_INTERRUPTED, prefix="")
+        sys.exit(code or EXIT_OK)
+
+
+def _fail(message: str, code: int = EXIT_USER_ERROR) -> NoReturn:
+    """End a command with one line on stderr and ``code`` (a user error)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _exit(message: str, code: int, prefix: str = "error: ") -> NoReturn:
+    """End the process with one line on stderr and ``code`` (outside any command)."""
+    print(f"{prefix}{message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def _os_error(e: OSError) -> str:
+    what = e.strerror or str(e)
+    return f"{e.filename}: {what}" if e.filename else what
+
+
+app = _CommandLine(
     help="explore-kg: a sourced knowledge graph of international space exploration. "
-    "Serve it over SPARQL, validate new facts, run saved queries, export it.",
+    "Serve it over SPARQL, validate new facts, run saved queries, export it. "
+    "Exit status: 0 done, 1 validation failed, 2 user error, 3 query time limit, 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no "<bool>" type column, and the text reads the same in the README
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"explore-kg {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit."),
+) -> None:
     """explore-kg command line."""
 
 
@@ -40,14 +124,17 @@ def _entailed(asserted: bool, inferred: bool) -> bool:
 
 # Commands below are added by each module's owner: serve, validate, query, queries, sparql, export, diagram.
 
+TIMEOUT_HELP = ("Time limit of the query in seconds, as on the server (0: none); past it the query is "
+                "stopped and the exit status is 3. In-process only: a server applies its own.")
+
 
 @app.command()
 def serve(
     files: list[str] = typer.Argument(None, help="RDF files to serve instead of the shipped graph "
                                       "(Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML)."),
     host: str = typer.Option("127.0.0.1", help="Interface to bind (default: loopback only)."),
-    port: int = typer.Option(8000, help="TCP port."),
-    timeout: float = typer.Option(5.0, help="Time limit of every query, in seconds (exceeded: 503)."),
+    port: int = typer.Option(8000, help="TCP port, 1 to 65535."),
+    timeout: float = typer.Option(5.0, min=0.001, help="Time limit of every query, in seconds (exceeded: 503)."),
     inferred: bool = typer.Option(False, "--inferred",
                                   help="Also serve OWL 2 RL inferences, in graph https://w3id.org/explore-kg/graph/inferred."),
     asserted: bool = typer.Option(False, "--asserted", help="Serve the asserted triples only: without the sub-class, "
@@ -63,9 +150,15 @@ def serve(
                                       help="Let queries use SERVICE (off by default: the server fetches nothing)."),
     log_level: str = typer.Option("info", help="Logging level (access log is one JSON line per request)."),
 ) -> None:
-    """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql."""
+    """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
+
+    Exit status: 0 stopped (Ctrl-C), 2 cannot listen on HOST:PORT or cannot load the files.
+    """
     from .server import ServerConfig, run
 
+    if not 1 <= port <= 65535:
+        _fail(f"--port {port} is not a TCP port (1 to 65535)")
+    _check_can_listen(host, port)  # before loading: a busy port should not cost the user the load time
     config = ServerConfig(
         paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred,
         entailed=_entailed(asserted, inferred),
@@ -116,6 +209,7 @@ def export(
     """
     from .export import run_cli
 
+    _check_writable(output)
     raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output))
 
 
@@ -126,6 +220,7 @@ def diagram(
     """Draw the data model (classes, their standard super-classes, object properties) as an SVG."""
     from .diagram import run_cli
 
+    _check_writable(output)
     raise typer.Exit(run_cli(output))
 
 
@@ -141,12 +236,16 @@ def query(
     inferred: bool = typer.Option(False, "--inferred", help="Include OWL 2 RL inferences (in-process only)."),
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
+    timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
 ) -> None:
-    """Run a saved query; parameters are bound as RDF terms. Exit status: 0 ok, 2 bad name or parameter."""
+    """Run a saved query; parameters are bound as RDF terms.
+
+    Exit status: 0 ok, 2 bad name or parameter (or server unreachable), 3 over the time limit, 130 interrupted.
+    """
     from .api import run_cli
 
     raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
-                             entailed=_entailed(asserted, inferred)))
+                             entailed=_entailed(asserted, inferred), timeout=timeout))
 
 
 @app.command()
@@ -168,18 +267,71 @@ def sparql(
     inferred: bool = typer.Option(False, "--inferred", help="Include OWL 2 RL inferences (in-process only)."),
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
+    timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
 ) -> None:
-    """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks and formats)."""
-    import sys
-    from pathlib import Path
+    """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks, formats and
+    time limit).
 
+    Exit status: 0 ok, 2 bad query or file (or server unreachable), 3 over the time limit, 130 interrupted.
+    """
     from .api import run_cli
 
+    raise typer.Exit(run_cli(_query_text(query_or_file), (), fmt=format, iris=iris, endpoint=endpoint,
+                             inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout))
+
+
+_SPARQL_START = ("select", "ask", "construct", "describe", "prefix", "base")
+
+
+def _query_text(query_or_file: str) -> str:
+    """The query an argument of ``sparql`` means: standard input ('-'), an existing file, query text
+    (it has a brace, or a space, or starts like a query), or else a file that is missing: an error."""
     if query_or_file == "-":
-        text = sys.stdin.read()
-    elif "{" not in query_or_file and Path(query_or_file).is_file():
-        text = Path(query_or_file).read_text(encoding="utf-8")
-    else:
-        text = query_or_file
-    raise typer.Exit(run_cli(text, (), fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
-                             entailed=_entailed(asserted, inferred)))
+        return sys.stdin.read()
+    if "{" in query_or_file or "\n" in query_or_file:
+        return query_or_file
+    path = Path(query_or_file)
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError:  # a name too long to be a path: text
+        return query_or_file
+    if is_file:
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            _fail(f"{query_or_file} is not UTF-8 text")
+    if is_dir:
+        _fail(f"{query_or_file} is a directory, not a query file")
+    if any(c.isspace() for c in query_or_file) or query_or_file.lower().startswith(_SPARQL_START):
+        return query_or_file
+    _fail(f"no such query file: {query_or_file} (give a file holding a query, the query text itself, or '-')")
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line if HOST:PORT cannot be listened on (unknown host, port in use, privileged)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        _fail(f"cannot listen on {host}:{port}: unknown host ({e.strerror})")
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind(address)
+        except OSError as e:
+            _fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
+
+
+def _check_writable(output: str | None) -> None:
+    """Fail with one line if ``-o`` names a directory, or a path through a file."""
+    if not output or output == "-":
+        return
+    path = Path(output)
+    if path.is_dir():
+        _fail(f"cannot write {output}: it is a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                _fail(f"cannot write {output}: {parent} is a file, not a directory")
+            break
