@@ -336,6 +336,39 @@ def _wikidata_datetime(lit: ox.Literal) -> ox.Literal | None:
     return ox.Literal(value[:10] + "T00:00:00Z", datatype=n(str(XSD.dateTime)))
 
 
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def serialize(quads: Sequence[ox.Quad], fmt: str, *, header: str = "", vocab: str | None = None) -> bytes:
+    """The bytes of an RDF document in one of FORMATS, written with the project's prefixes.
+
+    The one way the project writes RDF for people and clients: exports, dumps and the description of a
+    dereferenced IRI (:mod:`explore_kg.web`) share it, so Turtle declares the same prefixes and JSON-LD
+    carries the same kind of inline ``@context`` everywhere. ``quads`` should come from
+    :func:`explore_kg.writers.canonical_quads` (sorted, blank nodes labelled by content).
+    """
+    prefixes = WRITE_PREFIXES
+    writer = {
+        "turtle": lambda: writers.write_turtle(quads, prefixes, header),
+        "trig": lambda: writers.write_trig(quads, prefixes, header),
+        "ntriples": lambda: writers.write_ntriples(quads),
+        "nquads": lambda: writers.write_nquads(quads),
+        "jsonld": lambda: writers.write_jsonld(quads, prefixes, vocab=vocab),
+        "rdfxml": lambda: writers.write_rdfxml(quads, prefixes),
+    }.get(fmt)
+    if writer is None:
+        raise ExportError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
+    return writer()
+
+
+def describe_document(triples: Iterable[ox.Triple], fmt: str, *, about: str) -> bytes:
+    """The description of one IRI (what /id/... answers an RDF client), written like an export."""
+    quads = writers.canonical_quads(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    header = (f"explore-kg {__version__}: the description of <{about}> (its facts, and the facts that name it)."
+              f"\nLicence: CC BY 4.0 <{LICENSE}>.")
+    return serialize(quads, fmt, header=header)
+
+
 # --- the exporter -------------------------------------------------------------------------------------
 
 
@@ -478,18 +511,10 @@ class Exporter:
             + (f", graph {graph_slug(graph)}" if graph else "")
             + f"\nDescribed by <{dataset}> (VoID/DCAT) inside this document. Licence: CC BY 4.0 <{LICENSE}>."
         )
-        prefixes = WRITE_PREFIXES
         vocab = str(SDO) if profile == "schema" else None
-        writer = {
-            "turtle": lambda: writers.write_turtle(quads, prefixes, header),
-            "trig": lambda: writers.write_trig(quads, prefixes, header),
-            "ntriples": lambda: writers.write_ntriples(quads),
-            "nquads": lambda: writers.write_nquads(quads),
-            "jsonld": lambda: writers.write_jsonld(quads, prefixes, vocab=vocab),
-            "rdfxml": lambda: writers.write_rdfxml(quads, prefixes),
-        }[rdf_format.name]
         triples = len({q.triple for q in data}) if not rdf_format.quads else len(data)
-        return Document(writer(), rdf_format, content, profile, graph, dataset, triples)
+        return Document(serialize(quads, rdf_format.name, header=header, vocab=vocab), rdf_format, content, profile,
+                        graph, dataset, triples)
 
     def describe(self, data: Sequence[ox.Quad], *, dataset: str, profile: str, content: str, graph: str | None,
                  merged: bool) -> list[ox.Quad]:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -134,6 +135,37 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 
 def wants_html(request: Request) -> bool:
     return negotiate(request.headers.get("accept"), ["text/html", SPARQL_JSON]) == "text/html"
+
+
+def _engine_media_types() -> tuple[str, ...]:
+    from .engine import GRAPH_FORMATS as ENGINE_GRAPH, RESULT_FORMATS as ENGINE_RESULTS
+
+    return tuple(dict.fromkeys([*ENGINE_RESULTS, *ENGINE_GRAPH]))
+
+
+def prefers_html_results(accept: str | None) -> bool:
+    """True when an Accept header names text/html itself and ranks it above every result format /sparql
+    offers (each judged by its most specific matching range, as the endpoint negotiates).
+
+    A browser (``text/html,...,application/xml;q=0.9,*/*;q=0.8``) gets the HTML results page; ``*/*``
+    (curl), ``text/*``, a tie, or no text/html at all (SPARQLWrapper, rdflib) keep the result formats.
+    """
+    if not accept or "text/html" not in accept.lower():
+        return False
+    ranges = _accept_ranges(accept)
+    html_q = max((q for media, q in ranges if media == "text/html"), default=0.0)
+    if html_q <= 0:
+        return False
+    for offer in _engine_media_types():
+        kind = offer.split("/")[0] + "/*"
+        q, specificity = 0.0, -1
+        for media, rq in ranges:
+            s = 2 if media == offer else 1 if media == kind else 0 if media in ("*/*", "*") else -1
+            if s > specificity:
+                q, specificity = rq, s
+        if q >= html_q:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,6 +442,35 @@ def rdf_format(request: Request) -> str | None:
     return chosen if chosen in RDF_MEDIA_TYPES else None
 
 
+RDF_DOCUMENTS_KEPT = 512  # descriptions kept ready per server: the data never changes while it is served
+
+
+async def rdf_description(request: Request, sparql: str, substitutions: Mapping[str, Any], media: str,
+                          about: str) -> Response:
+    """A CONSTRUCT's answer written as export writes (same prefixes, same inline JSON-LD context), so a
+    dereferenced IRI reads like the dumps; built off the event loop and kept for the server's life."""
+    from .engine import GRAPH_FORMATS as ENGINE_GRAPH
+    from .export import describe_document
+
+    fmt = RDF_MEDIA_TYPES[media]
+    kept: dict = request.app.state.rdf_descriptions
+    key = (sparql, tuple(sorted((k, str(v)) for k, v in substitutions.items())), fmt)
+    body = kept.get(key)
+    if body is None:
+        import pyoxigraph as ox
+
+        result = await run(request, sparql, "application/n-triples", substitutions)
+
+        def write() -> bytes:
+            return describe_document(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES), fmt, about=about)
+
+        body = await run_in_threadpool(write)
+        if len(kept) >= RDF_DOCUMENTS_KEPT:
+            kept.pop(next(iter(kept)))
+        kept[key] = body
+    return Response(body, media_type=ENGINE_GRAPH[media][1], headers={"Vary": "Accept"})
+
+
 async def entity_response(request: Request, iri: str) -> Response:
     subject = URIRef(iri)
     try:
@@ -418,8 +479,7 @@ async def entity_response(request: Request, iri: str) -> Response:
             return not_found(request, iri)
         media = rdf_format(request)
         if media:
-            result = await run(request, prefix_block() + DESCRIPTION, media, {"entity": subject})
-            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+            return await rdf_description(request, prefix_block() + DESCRIPTION, {"entity": subject}, media, iri)
         labels = labels_for(request)
         for row in rows:
             if row["dir"]["value"] == "out" and row["v"]["type"] == "literal":
@@ -453,8 +513,7 @@ async def ontology_response(request: Request) -> Response:
     try:
         media = rdf_format(request)
         if media:
-            result = await run(request, GRAPH_TRIPLES, media, {"graph": graph})
-            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+            return await rdf_description(request, GRAPH_TRIPLES, {"graph": graph}, media, ONTOLOGY_IRI)
         labels = labels_for(request)
         header = await select(request, FACTS, entity=URIRef(ONTOLOGY_IRI))
         sections = []
@@ -658,6 +717,82 @@ def saved_query_downloads(request: Request, query: Any, given: Mapping[str, str]
 
 
 # ---------------------------------------------------------------------------------------------
+# /sparql for a browser: the editor with the query and its answer
+
+SHOWN_ROWS = 1000  # rows rendered into the page's table; the result views get them all
+
+
+class SparqlResultsPage:
+    """ASGI app answering a browser's ``GET /sparql?query=...`` (see :func:`prefers_html_results`).
+
+    :class:`explore_kg.server.EndpointApp` asks :meth:`wanted` before handing the request to the
+    endpoint: only a GET with a query whose Accept explicitly prefers text/html (or ``format=html``)
+    comes here; every SPARQL client keeps getting exactly what the endpoint answers."""
+
+    def __init__(self, page_app):
+        self.page_app = page_app
+
+    @staticmethod
+    def wanted(scope) -> bool:
+        if scope["method"] not in ("GET", "HEAD"):
+            return False
+        qs = scope.get("query_string", b"")
+        if b"query=" not in qs:
+            return False
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+        if b"format=" in qs or b"output=" in qs:
+            from urllib.parse import parse_qs
+
+            params = parse_qs(qs.decode("latin-1"))
+            chosen = [v for k in ("format", "output", "_format") for v in params.get(k, ())]
+            if chosen:
+                return chosen[-1].strip().lower() == "html"
+        if b"text/html" not in accept:
+            return False
+        return prefers_html_results(accept.decode("latin-1"))
+
+    async def __call__(self, scope, receive, send):
+        await self.page_app(scope, receive, send)
+
+
+async def sparql_results_page(request: Request) -> Response:
+    params = request.query_params
+    queries = params.getlist("query")
+    query = queries[0] if queries else ""
+    context: dict[str, Any] = editor_context(query)
+    status = 200
+    try:
+        if len(queries) != 1:
+            raise WebQueryError(f"the request carries {len(queries)} queries; send exactly one 'query' parameter")
+        try:
+            result = await request.app.state.engine.query(
+                query, media_type=f"{SPARQL_JSON}, application/n-triples",
+                default_graph_uris=params.getlist("default-graph-uri"),
+                named_graph_uris=params.getlist("named-graph-uri"),
+                base_iri=str(request.url.replace(query="")))
+        except Exception as e:  # the engine's QueryError family carries .message and .status
+            if getattr(e, "message", None) is None:
+                raise
+            raise WebQueryError(e.message, getattr(e, "status", 400)) from e
+        data = ntriples_to_bindings(result.body) if result.kind == "graph" else json.loads(result.body)
+        if "boolean" in data:
+            context["boolean"] = data["boolean"]
+        else:
+            columns, rows = table_rows(data, labels_for(request))
+            context.update(columns=columns, rows=rows[:SHOWN_ROWS], total_rows=len(rows))
+        context.update(result_json=Markup(json_for_script(data)), result_kind=result.kind,
+                       elapsed_ms=round(result.elapsed_ms, 1))
+    except WebQueryError as err:
+        context["error"], status = err.message, err.status
+    return page(request, "editor.html", status=status, **context)
+
+
+def editor_context(query: str) -> dict[str, Any]:
+    return {"title": "SPARQL editor", "query": query, "endpoint": "/sparql", "bindings_formats": BINDINGS_FORMATS,
+            "graph_formats": GRAPH_FORMATS}
+
+
+# ---------------------------------------------------------------------------------------------
 # Router
 
 
@@ -680,6 +815,7 @@ def build_router(app: FastAPI) -> APIRouter:
     """The web pages, the static files they load, and IRI dereferencing."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.web_labels = label_index(app.state.loaded)
+    app.state.rdf_descriptions = {}
     labels_json = json.dumps(app.state.web_labels.to_json(), ensure_ascii=False, separators=(",", ":"))
     router = APIRouter(include_in_schema=False)
 
@@ -689,9 +825,14 @@ def build_router(app: FastAPI) -> APIRouter:
         return Response(labels_json, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
 
     async def editor(request: Request):
-        query = request.query_params.get("q") or default_query()
-        return page(request, "editor.html", title="SPARQL editor", query=query, endpoint="/sparql",
-                    bindings_formats=BINDINGS_FORMATS, graph_formats=GRAPH_FORMATS)
+        return page(request, "editor.html", **editor_context(request.query_params.get("q") or default_query()))
+
+    app.sparql_html = SparqlResultsPage(request_response(sparql_results_page))
+
+    @router.get("/docs")
+    async def docs(request: Request):
+        """The OpenAPI document in Swagger UI, served from the package: it works offline, under the CSP."""
+        return page(request, "docs.html", title="HTTP API")
 
     app.add_route("/", HomeOrEndpoint(app, request_response(editor)), methods=["GET", "HEAD", "POST"],
                   include_in_schema=False)

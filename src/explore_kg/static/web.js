@@ -524,7 +524,7 @@
       if (!source) return;
       var data;
       try { data = JSON.parse(source.textContent); } catch (e) { return; }
-      var table = host.querySelector("table");
+      var table = host.getAttribute("data-table") === "partial" ? null : host.querySelector("table");
       renderResults(host, data, table ? table.closest(".table-wrap") || table : null);
     });
   }
