@@ -115,7 +115,7 @@
     } else {
       var answerKind = results.getAttribute("data-result-kind");
       setDownloads(queryText(), answerKind === "graph" ? "graph" : "bindings");
-      status.textContent = "Answered by the server";
+      status.textContent = results.getAttribute("data-status") || "Answered";
       status.className = "ok";
     }
   } else {
