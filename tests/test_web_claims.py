@@ -106,3 +106,24 @@ def test_rdf_descriptions_read_like_the_exports(fixture_server):
     g = Graph().parse(data=json.dumps(doc), format="json-ld")
     assert (URIRef("https://w3id.org/explore-kg/id/mission/lupex"), None, None) in g
     assert len(g) == len(Graph().parse(data=ttl, format="turtle"))
+
+
+def test_entailed_triples_are_folded_away_and_never_repeat_a_source(fixture_server):
+    """The loader's entailed graph (sub-classes, sub-properties, inverses) must not clutter a page: what a
+    source states is shown once, with that source; what only the ontology entails is shown apart."""
+    html = page(fixture_server, "/id/mission/lupex")
+    facts, rest = html.split("<h2>Facts</h2>", 1)[1].split('<details class="derived">', 1)
+    lead = facts_row(facts, "lead agency")
+    assert lead.count("Japan Aerospace Exploration Agency") == 1 and lead.count('href="#source-') == 1
+    precursor = facts_row(facts, "builds on precursor")  # "SLIM precursor of LUPEX", read from LUPEX's side
+    assert "Smart Lander for Investigating the Moon" in precursor and precursor.count('href="#source-') == 1
+    assert "entailed by the ontology" not in facts
+    assert "Referenced by" not in facts  # the inverse joined the facts: nothing left to list as inbound
+    derived = rest.split("</details>", 1)[0]
+    assert "Japan Aerospace Exploration Agency" in facts_row(derived, "participant")
+    assert "prov:Activity" in derived or "Activity" in derived
+    assert "builds on precursor" not in derived and "lead agency" not in derived
+    kicker = re.search(r'<p class="kicker">(.*?)</p>', html, re.S).group(1)
+    assert "Activity" not in kicker
+    slim = page(fixture_server, "/id/mission/slim")
+    assert "Lunar Polar Exploration" in facts_row(slim, "precursor of") and '<details class="derived">' not in slim

@@ -70,6 +70,11 @@ EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 # Pages and the timeline write a Japanese fiscal year as "JFY".
 SHOWN_DATE_PRECISION = {**DATE_PRECISION, str(EKG.japaneseFiscalYear): "JFY"}
 
+# Graphs of triples that no source states but the ontology entails (or OWL RL reasoning infers): pages
+# show them apart from the facts, folded, and never instead of a source.
+ENTAILED_GRAPH = BASE + "graph/entailed"
+DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH, str(INFERRED_GRAPH)})
+
 # Path prefixes under which our IRIs are served; "/explore-kg/..." is the path a w3id redirect keeps.
 DEREFERENCED = ("id", "vocab", "source", "graph")
 ALIAS = "/explore-kg"
@@ -492,7 +497,7 @@ def graph_label(iri: str, labels: Labels) -> str:
         return "explore-kg ontology"
     if iri == str(INFERRED_GRAPH):
         return "inferred by OWL RL reasoning"
-    if iri == BASE + "graph/entailed":
+    if iri == ENTAILED_GRAPH:
         return "entailed by the ontology (sub-classes, sub-properties, inverses)"
     return labels(iri)
 
@@ -514,12 +519,26 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
 
     out: dict[str, dict[tuple, Shown]] = {}
     inbound: dict[str, dict[tuple, Shown]] = {}
-    for row in rows:
-        p, v, g = row["p"]["value"], row["v"], row["g"]["value"]
+    derived: dict[str, dict[tuple, Shown]] = {}  # entailed or inferred only: shown apart, folded away
+
+    def place(row: Mapping[str, Any]) -> tuple[dict, str, tuple]:
+        p = row["p"]["value"]
         groups = out if row["dir"]["value"] == "out" else inbound
         if groups is inbound and p in inverses:
             groups, p = out, inverses[p]
-        key = _term_key(v)
+        return groups, p, _term_key(row["v"])
+
+    asserted = {(id(groups), p, key) for groups, p, key in
+                (place(row) for row in rows if row["g"]["value"] not in DERIVED_GRAPHS)}
+    for row in sorted(rows, key=lambda r: r["g"]["value"] in DERIVED_GRAPHS):  # sources first, then the rest
+        v, g = row["v"], row["g"]["value"]
+        groups, p, key = place(row)
+        if g in DERIVED_GRAPHS:
+            if (id(groups), p, key) in asserted:
+                continue  # a source states it: the ontology's copy adds nothing to the page
+            if groups is inbound:
+                continue  # "(thing) super-property (this)": the asserted fact is already shown
+            groups = derived
         shown = groups.setdefault(p, {}).get(key)
         if shown is None:
             shown = groups[p][key] = show(v, labels)
@@ -558,7 +577,8 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
                                                 if g.prop.value in NAME_PROPERTIES else 0,
                                                 g.prop.label.lower()))
 
-    source_list = [Shown("uri", g, graph_label(g, labels), href=href(g), title=g) for g in sources]
+    source_list = [Shown("uri", g, graph_label(g, labels), href=None if g in DERIVED_GRAPHS else href(g), title=g)
+                   for g in sources]
     documents = [s for s in stated_in.values()]
     return {
         "label": label or compact(entity),
@@ -567,6 +587,8 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
         "definition": definition,
         "facts": arrange(out),
         "inbound": arrange(inbound, inverse=True),
+        "derived": arrange({p: v for p, v in derived.items() if p != RDF_TYPE}),
+        "derived_types": sorted(derived.get(RDF_TYPE, {}).values(), key=lambda s: s.label.lower()),
         "claims": unmatched,
         "sources": source_list,
         "documents": documents,
