@@ -237,7 +237,8 @@ def build_router(app: FastAPI) -> APIRouter:
             and request.query_params.get("_format") != "json"
         ):
             return _catalogue_html(request, queries)
-        return JSONResponse({"queries": [{**q.to_json(), "url": f"/queries/{q.name}"} for q in queries]})
+        return JSONResponse({"queries": [{**q.to_json(), "url": f"/queries/{q.name}"} for q in queries]},
+                            headers={"Vary": "Accept"})
 
     for saved in queries:
         router.add_api_route(

@@ -613,7 +613,7 @@ def not_found(request: Request, what: str) -> Response:
 def error_page(request: Request, err: WebQueryError) -> Response:
     if wants_html(request):
         return page(request, "error.html", status=err.status, message=err.message, title="Error")
-    return Response(err.message + "\n", status_code=err.status, media_type="text/plain")
+    return Response(err.message + "\n", status_code=err.status, media_type="text/plain", headers={"Vary": "Accept"})
 
 
 def rdf_format(request: Request) -> str | None:
@@ -693,12 +693,27 @@ ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
 
 
 async def ontology_response(request: Request) -> Response:
-    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``)."""
+    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``).
+
+    Built once (seven queries and a large template) and then served as it is: the data does not change."""
     graph = URIRef(str(ONTOLOGY_GRAPH))
-    try:
-        media = rdf_format(request)
-        if media:
+    media = rdf_format(request)
+    if media:
+        try:
             return await rdf_description(request, GRAPH_TRIPLES, {"graph": graph}, media, ONTOLOGY_IRI)
+        except WebQueryError as err:
+            return error_page(request, err)
+    built: dict[str, bytes] = request.app.state.ontology_pages  # by path: /ontology, /explore-kg/ontology
+    if request.url.path in built:
+        return HTMLResponse(built[request.url.path], headers={"Content-Security-Policy": CSP, "Vary": "Accept"})
+    response = await ontology_page(request, graph)
+    if response.status_code == 200 and len(built) < 4:
+        built[request.url.path] = response.body
+    return response
+
+
+async def ontology_page(request: Request, graph: URIRef) -> Response:
+    try:
         labels = labels_for(request)
         header = await select(request, FACTS, entity=URIRef(ONTOLOGY_IRI))
         sections = []
@@ -1001,6 +1016,7 @@ def build_router(app: FastAPI) -> APIRouter:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.web_labels = label_index(app.state.loaded)
     app.state.rdf_descriptions = {}
+    app.state.ontology_pages = {}
     app.state.web_inverses = inverse_index(app.state.loaded.quads)
     labels_json = json.dumps(app.state.web_labels.to_json(), ensure_ascii=False, separators=(",", ":"))
     router = APIRouter(include_in_schema=False)
