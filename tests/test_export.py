@@ -412,3 +412,64 @@ def test_written_file_names(tmp_path):
     from explore_kg.export import inferred_path
 
     assert inferred_path(Path("out/explore-kg.ttl")) == Path("out/explore-kg.inferred.ttl")
+
+
+# --- the schema.org profile: agreements, missions' agencies, claims (issue 14) ------------------------
+
+def _schema_triples(exporter) -> set[tuple[str, str, str]]:
+    return {(q.subject.value, q.predicate.value, q.object.value)
+            for q in parse(exporter.document("nquads", profile="schema").data, "nquads")}
+
+
+def test_schema_profile_maps_agreement_dates_and_parties(exporter):
+    """Issue 14: the schema.org export dropped agreement dates and parties."""
+    triples = _schema_triples(exporter)
+    agreement = "https://w3id.org/explore-kg/id/agreement/mmx-cnes-implementation-agreement-2017"
+    assert (agreement, SCHEMA + "dateCreated", "2017-04-10") in triples
+    creators = {o for s, p, o in triples if s == agreement and p == SCHEMA + "creator"}
+    assert creators == {"https://w3id.org/explore-kg/id/agency/cnes", "https://w3id.org/explore-kg/id/agency/jaxa"}
+    statement = "https://w3id.org/explore-kg/id/agreement/esa-jaxa-joint-statement-2024"
+    assert any(s == statement and p == SCHEMA + "contributor" for s, p, o in triples)  # the signatories
+
+
+def test_schema_profile_maps_missions_agencies(exporter):
+    """Issue 14: the schema.org export dropped missions' agencies."""
+    triples = _schema_triples(exporter)
+    mmx, jaxa = "https://w3id.org/explore-kg/id/mission/mmx", "https://w3id.org/explore-kg/id/agency/jaxa"
+    assert (mmx, SCHEMA + "parentOrganization", jaxa) in triples  # the lead agency
+    members = {o for s, p, o in triples if s == mmx and p == SCHEMA + "member"}
+    assert {jaxa, "https://w3id.org/explore-kg/id/agency/cnes", "https://w3id.org/explore-kg/id/agency/nasa"} <= members
+
+
+def test_schema_profile_maps_claims_as_schema_claims(tmp_path):
+    """A claim (the spec's ekg:Claim) is a schema:Claim about its subject, appearing in its source."""
+    from explore_kg.loading import LoadedData, assign_graphs, parse_file
+
+    fixture = Path(__file__).parent / "fixtures" / "web" / "claims.trig"
+    loaded = load()
+    extra = LoadedData()
+    extra.quads = assign_graphs(fixture, parse_file(fixture))
+    exporter = Exporter(LoadedData(quads=loaded.quads + extra.quads))
+    triples = _schema_triples(exporter)
+    claim = "https://w3id.org/explore-kg/id/claim/lupex-planned-launch-lupex-overview"
+    lupex = "https://w3id.org/explore-kg/id/mission/lupex"
+    assert (claim, str(RDF_TYPE.value), SCHEMA + "Claim") in triples
+    assert (claim, SCHEMA + "about", lupex) in triples and (lupex, SCHEMA + "subjectOf", claim) in triples
+    assert (claim, SCHEMA + "appearance", "https://w3id.org/explore-kg/source/lupex-mission-overview") in triples
+    assert (claim, SCHEMA + "value", "2024") in triples
+    assert (claim, SCHEMA + "keywords", "https://w3id.org/explore-kg/vocab/date-qualifier/by") in triples
+    assert not any(s == claim and p == SCHEMA + "subjectOf" for s, p, o in triples)  # appearance, not subjectOf
+
+
+def test_a_dereferenced_iri_is_written_by_the_exports_writer():
+    """One mechanism: the description served at /id/... uses export's serializer and prefixes."""
+    from explore_kg.export import WRITE_PREFIXES, describe_document
+
+    mmx, p = ox.NamedNode("https://w3id.org/explore-kg/id/mission/mmx"), ox.NamedNode(
+        "https://w3id.org/explore-kg/ontology#leadAgency")
+    triples = [ox.Triple(mmx, p, ox.NamedNode("https://w3id.org/explore-kg/id/agency/jaxa"))]
+    ttl = describe_document(triples, "turtle", about=mmx.value).decode()
+    assert "@prefix mission: <https://w3id.org/explore-kg/id/mission/> ." in ttl
+    assert "mission:mmx ekg:leadAgency agency:jaxa ." in ttl
+    doc = json.loads(describe_document(triples, "jsonld", about=mmx.value))
+    assert doc["@context"] == {k: WRITE_PREFIXES[k] for k in ("agency", "ekg", "mission")}

@@ -82,3 +82,22 @@ def test_head_gives_length_without_body(http, exporter):
     r = http.head("/dumps/explore-kg.nt")
     assert r.status_code == 200 and r.content == b""
     assert int(r.headers["content-length"]) == len(exporter.document("ntriples").data)
+
+
+def test_the_listing_never_echoes_a_foreign_host(http):
+    """Issue 15: a foreign Host was echoed into dump URLs; without a configured public URL they are
+    relative to the server's root."""
+    listing = http.get("/dumps", headers={"Host": "evil.example"}).json()
+    for entry in listing["dumps"]:
+        for key in ("url", "inferred_url", "with_inferred_url"):
+            if key in entry:
+                assert entry[key].startswith("/dumps/explore-kg."), entry[key]
+                assert "evil" not in entry[key]
+
+
+def test_dump_status_codes_are_documented(http):
+    """Every status /dumps/{filename} answers is in the OpenAPI document (schemathesis checks this)."""
+    operation = http.get("/openapi.json").json()["paths"]["/dumps/{filename}"]["get"]
+    assert {"200", "304", "400", "404"} <= set(operation["responses"])
+    assert http.get("/dumps/nope.txt").status_code == 404
+    assert http.get("/dumps/explore-kg.ttl", params={"profile": "nope"}).status_code == 400

@@ -230,3 +230,118 @@ def test_labels_from_data_cannot_inject_markup(tmp_path):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert 'href="javascript:' not in page
     assert "<b>source</b>" not in page + results
+
+
+# --- a browser opening /sparql?query= (issue 14), and SPARQL clients that must not notice -------------
+
+from explore_kg.web import SparqlResultsPage, prefers_html_results  # noqa: E402
+
+FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+SPARQLWRAPPER_JSON = "application/sparql-results+json,application/json,text/javascript,application/javascript"
+
+
+@pytest.mark.parametrize("accept,html", [
+    (HTML["Accept"], True), (FIREFOX, True), ("text/html", True),
+    ("*/*", False), ("", False), (None, False), ("text/*", False),
+    ("text/html, application/sparql-results+json", False),  # a tie keeps the result format
+    ("text/html;q=0.5, application/sparql-results+xml", False),
+    ("application/sparql-results+json, text/html;q=0.9", False),
+    (SPARQLWRAPPER_JSON, False), ("application/sparql-results+xml", False), ("text/turtle, */*;q=0.1", False),
+    ("text/html;q=0, */*", False), ("text/html, text/*;q=0.9", True),
+])
+def test_html_results_only_when_text_html_is_explicitly_preferred(accept, html):
+    """Issue 14: a browser's GET /sparql?query= downloaded XML; SPARQL clients must get their formats."""
+    assert prefers_html_results(accept) is html
+
+
+def test_the_html_results_check_reads_the_request_as_sent():
+    def scope(qs: bytes, accept: bytes | None, method: str = "GET"):
+        return {"method": method, "query_string": qs, "headers": [(b"accept", accept)] if accept else []}
+
+    assert SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", HTML["Accept"].encode()))
+    assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", b"*/*"))
+    assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", HTML["Accept"].encode(), "POST"))
+    assert not SparqlResultsPage.wanted(scope(b"", HTML["Accept"].encode()))  # the service description
+    assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D&format=json", HTML["Accept"].encode()))
+    assert SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D&format=html", b"*/*"))
+
+
+def test_a_browser_gets_the_editor_with_the_answer(live_server):
+    query = "PREFIX ekg: <https://w3id.org/explore-kg/ontology#> SELECT ?m WHERE { ?m a ekg:Mission } ORDER BY ?m"
+    r = httpx.get(live_server + "/sparql", params={"query": query}, headers=HTML, timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "SELECT ?m WHERE { ?m a ekg:Mission }" in r.text  # the query, in the editor
+    assert 'href="/id/mission/mmx"' in r.text and 'id="result-json"' in r.text  # and its answer
+    assert httpx.get(live_server + "/", params={"query": query}, headers=HTML, timeout=30).text.count(
+        'href="/id/mission/mmx"') >= 1
+    bad = httpx.get(live_server + "/sparql", params={"query": "SELECT ?x WHERE { ?x ?p }"}, headers=HTML, timeout=30)
+    assert bad.status_code == 400 and '<pre class="error">' in bad.text and "text/html" in bad.headers["content-type"]
+
+
+@pytest.mark.parametrize("accept,media", [
+    ("*/*", "application/sparql-results+json"),  # curl
+    (None, "application/sparql-results+json"),
+    (SPARQLWRAPPER_JSON, "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/html, application/sparql-results+json", "application/sparql-results+json"),
+])
+def test_sparql_clients_still_get_their_formats(live_server, accept, media):
+    headers = {"Accept": accept} if accept else {}
+    with httpx.Client(timeout=30) as client:
+        request = client.build_request("GET", live_server + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"},
+                                       headers=headers)
+        if accept is None:
+            del request.headers["accept"]
+        r = client.send(request)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+
+
+def test_sparqlwrapper_and_rdflib_are_unaffected(live_server):
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+    from SPARQLWrapper import JSON, XML, SPARQLWrapper
+
+    for fmt in (JSON, XML):
+        sw = SPARQLWrapper(live_server + "/sparql")
+        sw.setReturnFormat(fmt)
+        sw.setQuery("ASK { ?s ?p ?o }")
+        converted = sw.query().convert()
+        assert converted["boolean"] is True if fmt == JSON else converted.documentElement is not None
+    store = SPARQLStore(live_server + "/sparql")
+    assert list(store.query("ASK { ?s ?p ?o }")) == [True]
+
+
+# --- /docs and Content-Security-Policy on every HTML page -------------------------------------------
+
+HTML_PAGES = ["/", "/gallery", "/gallery/partners-of-mission?mission=mission:mmx&run=1", "/id/agency/jaxa",
+              "/sources", "/source/lupex-mission-overview", "/ontology", "/vocab/agreement-type/joint-statement",
+              "/queries", "/queries/partners-of-mission?mission=MMX", "/docs",
+              "/sparql?query=ASK%20%7B%7D", "/id/mission/no-such-mission", "/gallery/no-such-query"]
+
+
+def test_docs_are_served_from_the_package(live_server):
+    """Issue 14: /docs was blank offline (Swagger UI from a CDN)."""
+    r = get(live_server, "/docs")
+    assert r.status_code == 200
+    assert '<script src="/static/vendor/swagger-ui-bundle.js">' in r.text and "/static/vendor/swagger-ui.css" in r.text
+    assert "cdn" not in r.text.lower()
+    for asset in ("vendor/swagger-ui-bundle.js", "vendor/swagger-ui.css", "docs.js"):
+        assert httpx.get(f"{live_server}/static/{asset}", timeout=30).status_code == 200
+    licences = httpx.get(live_server + "/static/vendor/THIRD-PARTY-LICENSES.txt", timeout=30).text
+    assert "swagger-ui-dist 5.35.0" in licences and "Apache" in licences
+    assert httpx.get(live_server + "/redoc", timeout=30).status_code == 404  # ReDoc, from a CDN, is gone
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_every_html_page_has_a_strict_csp(live_server, path):
+    """Issue 15: a strict CSP on every HTML page, /queries included; no inline script or style."""
+    r = get(live_server, path)
+    assert r.headers["content-type"].startswith("text/html"), (path, r.status_code)
+    csp = r.headers.get("content-security-policy", "")
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "object-src 'none'" in csp, path
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    for script in re.findall(r"<script\b[^>]*>", r.text):
+        assert ' src="/static/' in script or 'type="application/json"' in script, (path, script)
+    assert "<style" not in r.text and " style=" not in r.text, path
+    assert " on" not in " ".join(re.findall(r"<[a-z]+\b[^>]*\son[a-z]+=", r.text)), path  # no inline handlers

@@ -138,7 +138,8 @@ def test_timeline_shows_date_precision(tab):
         'SELECT ?thing ?date WHERE { { ?thing ekg:plannedLaunchDate ?date } UNION { ?thing ekg:signingDate ?date }' +
         ' UNION { ?thing ekg:date ?date } UNION { ?thing ekg:startDate ?date } }')""")
     page.locator("#run").click()
-    page.wait_for_selector("#results[data-view=timeline] svg.timeline .item")  # chosen for a dated result
+    # chosen for a dated result; the starting query's timeline is on the page until the new answer replaces it
+    page.wait_for_selector("#results[data-view=timeline] svg.timeline .item.precision-jfy")
     items = page.locator("svg.timeline .item")
     assert items.count() >= 3
     precisions = {c.split("precision-")[1] for c in
@@ -215,3 +216,93 @@ def test_construct_result_offers_rdf_downloads(tab):
     assert page.locator("#results table.results th").all_text_contents() == ["?s", "?p", "?o"]
     assert page.locator("#results table.results tbody tr").count() >= 3
     tab.check_clean()
+
+
+def test_docs_render_with_the_network_blocked(tab):
+    """Issue 14: /docs was blank offline; Swagger UI now comes from the package (the tab refuses every
+    request that leaves the server, and no CSP violation may be logged)."""
+    page = tab.goto("/docs")
+    page.wait_for_selector("#swagger-ui[data-state=ready]")
+    page.wait_for_selector(".opblock-summary-path[data-path='/sparql']")
+    assert page.locator(".opblock").count() >= 5
+    tab.shot("docs", full_page=False)
+    tab.check_clean()
+
+
+def test_a_browser_opening_a_sparql_url_sees_the_editor_with_the_answer(tab):
+    """Issue 14: a browser opening /sparql?query=... downloaded XML."""
+    from urllib.parse import quote
+
+    query = "PREFIX ekg: <https://w3id.org/explore-kg/ontology#>\nSELECT ?mission WHERE { ?mission a ekg:Mission }"
+    page = tab.goto("/sparql?query=" + quote(query))
+    page.wait_for_selector(".CodeMirror")
+    page.wait_for_selector("#results[data-state=ready]")
+    assert "?mission a ekg:Mission" in page.evaluate("() => window.ekgYasqe.getValue()")
+    page.locator("#results [data-view=table]").click()
+    assert page.locator("#results a[href='/id/mission/mmx']").count() >= 1
+    assert page.locator("#downloads").is_visible()
+    tab.shot("sparql-page")
+    tab.check_clean()
+
+
+def test_network_view_has_a_legend(tab):
+    page = tab.goto("/")
+    page.wait_for_selector("#results[data-state=ready]")
+    page.locator("#results [data-view=network]").click()
+    page.wait_for_selector("#results .network.ready canvas")
+    legend = page.locator("#results .network-legend")
+    assert legend.is_visible()
+    text = legend.text_content()
+    assert "agency" in text and "agreement" in text and "party" in text
+    assert page.locator("#results .network-legend .swatch.kind-agency").count() == 1
+    tab.check_clean()
+
+
+def test_timeline_keeps_the_last_date_and_year_inside_the_plot(tab):
+    """Issue 14: the timeline's last year was clipped."""
+    page = tab.goto("/gallery/planned-launches?run=1")
+    page.wait_for_selector(".results[data-view=timeline] svg.timeline .item")
+    box = page.evaluate("""() => {
+        const svg = document.querySelector('svg.timeline'), right = svg.getBoundingClientRect().right;
+        const labels = [...svg.querySelectorAll('.date-label')].map(t => t.getBoundingClientRect().right);
+        const last = [...svg.querySelectorAll('.item')].map(g => g.getBoundingClientRect().right);
+        const years = [...svg.querySelectorAll('.tick-label')].map(t => +t.textContent);
+        return {right, labels, last: Math.max(...last), years};
+    }""")
+    assert box["labels"] and max(box["labels"]) <= box["right"] - 2, box
+    assert box["last"] <= box["right"] - 2
+    latest = max(int(t) for t in page.locator("svg.timeline .date-label").all_text_contents()
+                 for t in re.findall(r"\b(20\d\d)\b", t))
+    assert max(box["years"]) >= latest, box  # the year after the last date is labelled too
+    tab.check_clean()
+
+
+PAGE_KINDS = ["/", "/gallery", "/gallery/partners-of-mission?mission=mission:mmx&run=1", "/id/agency/jaxa",
+              "/id/mission/mmx", "/sources", "/source/lupex-mission-overview", "/ontology",
+              "/vocab/agreement-type/joint-statement", "/queries", "/queries/partners-of-mission?mission=MMX",
+              "/docs", "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20a%20%3Fo%7D%20LIMIT%2050",
+              "/id/mission/does-not-exist"]
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, live_server):
+    """Issue 14: every page scrolled sideways on a phone-sized viewport (375 px)."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=1)
+    try:
+        wide = {}
+        for path in PAGE_KINDS:
+            page = context.new_page()
+            page.goto(live_server + path)
+            page.wait_for_load_state("networkidle")
+            if path in ("/", "/gallery/partners-of-mission?mission=mission:mmx&run=1") or path.startswith("/sparql"):
+                page.wait_for_selector("[data-state=ready]")
+            width = page.evaluate("() => document.documentElement.scrollWidth")
+            if width > 375:
+                wide[path] = width
+            if path in ("/", "/id/agency/jaxa"):
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"web-phone-{path.strip('/').replace('/', '-') or 'home'}.png"),
+                                full_page=True)
+            page.close()
+        assert not wide, f"pages wider than a 375 px screen: {wide}"
+    finally:
+        context.close()

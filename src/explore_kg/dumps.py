@@ -42,8 +42,19 @@ class DumpCache:
             self._exporter = Exporter(self._app.state.loaded)
         return self._exporter
 
+    def ready(self, ext: str, content: str, profile: str, graph: str | None) -> Document | None:
+        """The document if it is already built (a dict look-up, fine on the event loop), else None."""
+        exporter = self._exporter
+        if exporter is None:
+            return None
+        try:
+            key = (FORMAT_BY_EXTENSION[ext].name, content, exporter.resolve_graph(graph), profile)
+        except ExportError:
+            return None
+        return exporter._cache.get(key)
+
     def document(self, ext: str, content: str, profile: str, graph: str | None) -> Document:
-        with self._lock:  # one build at a time; later requests get the cached bytes
+        with self._lock:  # one build at a time (in a worker thread); built documents skip this, see ready()
             return self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph, profile=profile)
 
 
@@ -65,13 +76,30 @@ def _problem(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
+def public_base(request: Request) -> str:
+    """Where the dumps are, for the listing: the operator's public URL if one is configured, else the
+    server's own root path. Never the request's Host header, which a client chooses (issue 15)."""
+    config = getattr(request.app.state, "config", None)
+    configured = getattr(config, "public_url", None) or (getattr(config, "extra", None) or {}).get("public_url")
+    return str(configured).rstrip("/") if configured else request.scope.get("root_path", "").rstrip("/")
+
+
+_DUMP_RESPONSES = {
+    200: {"description": "The dump", "content": {f.media_type: {} for f in FORMATS.values()}},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    400: {"description": "An unknown profile or graph, or inferred triples asked of a format without named graphs"},
+    404: {"description": "No dump of that name"},
+}
+
+
 def build_router(app: FastAPI) -> APIRouter:
     router = APIRouter(tags=["dumps"])
     cache = DumpCache(app)
+    etags: dict[int, str] = {}
 
     @router.get("/dumps", summary="List the downloadable dumps")
     def list_dumps(request: Request) -> dict:
-        base = str(request.base_url).rstrip("/")
+        base = public_base(request)
         files = []
         for fmt in FORMATS.values():
             name = f"{NAME}.{fmt.extension}"
@@ -96,7 +124,8 @@ def build_router(app: FastAPI) -> APIRouter:
             "holds the inferred triples alone.",
         }
 
-    @router.api_route("/dumps/{filename}", methods=["GET", "HEAD"], summary="Download one dump")
+    @router.api_route("/dumps/{filename}", methods=["GET", "HEAD"], summary="Download one dump",
+                      responses=_DUMP_RESPONSES, response_class=Response)
     async def get_dump(
         request: Request,
         filename: str,
@@ -123,10 +152,13 @@ def build_router(app: FastAPI) -> APIRouter:
         else:
             content = "asserted"
         try:
-            doc = await run_in_threadpool(cache.document, ext, content, profile, graph)
+            doc = cache.ready(ext, content, profile, graph) or await run_in_threadpool(
+                cache.document, ext, content, profile, graph)
         except ExportError as e:
             return _problem(400, str(e))
-        etag = '"' + hashlib.sha256(doc.data).hexdigest()[:32] + '"'
+        etag = etags.get(id(doc))
+        if etag is None:  # hashed once per document (they live as long as the server): not per request
+            etag = etags[id(doc)] = '"' + hashlib.sha256(doc.data).hexdigest()[:32] + '"'
         headers = {
             "Content-Disposition": f'attachment; filename="{download_name(doc)}"',
             "ETag": etag,

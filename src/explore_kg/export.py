@@ -124,11 +124,37 @@ SCHEMA_PROPERTIES: dict[str, tuple[str, ...]] = {
     str(EKG.partOf): (str(SDO.isPartOf),),
     str(SKOS.inScheme): (str(SDO.inDefinedTermSet),),
     str(SKOS.notation): (str(SDO.termCode),),
+    # agreements (schema:CreativeWork): when, by whom and where
+    str(EKG.signingDate): (str(SDO.dateCreated),),
+    str(EKG.party): (str(SDO.creator),),
+    str(EKG.signatory): (str(SDO.contributor),),
+    str(EKG.declaredAt): (str(SDO.locationCreated),),
+    # missions and programmes (schema:Project, an Organization): the agencies
+    str(EKG.leadAgency): (str(SDO.parentOrganization), str(SDO.member)),
+    str(EKG.participant): (str(SDO.member),),
+    str(EKG.operator): (str(SDO.member),),
+    str(EKG.launchDate): (str(SDO.startDate),),
+    # claims (schema:Claim, a CreativeWork about the subject that appears in the source document)
+    str(EKG.claim): (str(SDO.subjectOf),),
+    str(EKG.claimSubject): (str(SDO.about),),
+    str(EKG.claimValue): (str(SDO.value),),
+    str(EKG.qualifier): (str(SDO.keywords),),
+    str(EKG.dateQualifier): (str(SDO.keywords),),
+    str(EKG.datePrecision): (str(SDO.keywords),),
+    str(EKG.basis): (str(SDO.keywords),),
+    str(RDFS.comment): (str(SDO.description),),
+    str(PROV.wasDerivedFrom): (str(SDO.isBasedOn),),
+}
+# The same property said another way on some kinds of thing: {class: {property: schema.org properties}}.
+SCHEMA_PROPERTIES_BY_CLASS: dict[str, dict[str, tuple[str, ...]]] = {
+    str(EKG.Event): {str(EKG.participant): (str(SDO.attendee),), str(EKG.leadAgency): (str(SDO.organizer),)},
+    str(EKG.Claim): {str(EKG.statedIn): (str(SDO.appearance),)},
 }
 SCHEMA_CLASSES: dict[str, tuple[str, ...]] = {
     str(SKOS.Concept): (str(SDO.DefinedTerm),),
     str(SKOS.ConceptScheme): (str(SDO.DefinedTermSet),),
     str(EKG.Position): (str(SDO.OrganizationRole),),
+    str(EKG.Claim): (str(SDO.Claim),),
 }
 
 # wikidata profile: only mappings we checked against Wikidata's property definitions. An exact
@@ -262,6 +288,12 @@ def schema_profile(quads: Iterable[ox.Quad], onto: Ontology) -> list[ox.Quad]:
     out: list[ox.Quad] = []
     typed: set[tuple[ox.Term, ox.Term]] = set()
     mentioned: dict[tuple[ox.Term, ox.Term], None] = {}
+    quads = list(quads)
+    overrides: dict[ox.Term, dict[str, tuple[str, ...]]] = defaultdict(dict)  # subject -> its kind's mapping
+    for q in quads:
+        if q.predicate == _RDF_TYPE and isinstance(q.object, ox.NamedNode):
+            for c in onto.all_supers(q.object) | {q.object}:
+                overrides[q.subject].update(SCHEMA_PROPERTIES_BY_CLASS.get(c.value, {}))
     for q in quads:
         if not _is_instance(q.subject) or isinstance(q.object, ox.BlankNode):
             continue
@@ -271,7 +303,10 @@ def schema_profile(quads: Iterable[ox.Quad], onto: Ontology) -> list[ox.Quad]:
             if classes:
                 typed.add((q.subject, q.graph_name))
             continue
-        if q.predicate.value in SCHEMA_PROPERTIES:
+        special = overrides.get(q.subject, {})
+        if q.predicate.value in special:
+            props = {n(p) for p in special[q.predicate.value]}
+        elif q.predicate.value in SCHEMA_PROPERTIES:
             props = {n(p) for p in SCHEMA_PROPERTIES[q.predicate.value]}
         else:
             props = onto.in_namespace(q.predicate, schema)
@@ -334,6 +369,39 @@ def _wikidata_datetime(lit: ox.Literal) -> ox.Literal | None:
     elif len(parts) != 3:
         return None
     return ox.Literal(value[:10] + "T00:00:00Z", datatype=n(str(XSD.dateTime)))
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def serialize(quads: Sequence[ox.Quad], fmt: str, *, header: str = "", vocab: str | None = None) -> bytes:
+    """The bytes of an RDF document in one of FORMATS, written with the project's prefixes.
+
+    The one way the project writes RDF for people and clients: exports, dumps and the description of a
+    dereferenced IRI (:mod:`explore_kg.web`) share it, so Turtle declares the same prefixes and JSON-LD
+    carries the same kind of inline ``@context`` everywhere. ``quads`` should come from
+    :func:`explore_kg.writers.canonical_quads` (sorted, blank nodes labelled by content).
+    """
+    prefixes = WRITE_PREFIXES
+    writer = {
+        "turtle": lambda: writers.write_turtle(quads, prefixes, header),
+        "trig": lambda: writers.write_trig(quads, prefixes, header),
+        "ntriples": lambda: writers.write_ntriples(quads),
+        "nquads": lambda: writers.write_nquads(quads),
+        "jsonld": lambda: writers.write_jsonld(quads, prefixes, vocab=vocab),
+        "rdfxml": lambda: writers.write_rdfxml(quads, prefixes),
+    }.get(fmt)
+    if writer is None:
+        raise ExportError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
+    return writer()
+
+
+def describe_document(triples: Iterable[ox.Triple], fmt: str, *, about: str) -> bytes:
+    """The description of one IRI (what /id/... answers an RDF client), written like an export."""
+    quads = writers.canonical_quads(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    header = (f"explore-kg {__version__}: the description of <{about}> (its facts, and the facts that name it)."
+              f"\nLicence: CC BY 4.0 <{LICENSE}>.")
+    return serialize(quads, fmt, header=header)
 
 
 # --- the exporter -------------------------------------------------------------------------------------
@@ -478,18 +546,10 @@ class Exporter:
             + (f", graph {graph_slug(graph)}" if graph else "")
             + f"\nDescribed by <{dataset}> (VoID/DCAT) inside this document. Licence: CC BY 4.0 <{LICENSE}>."
         )
-        prefixes = WRITE_PREFIXES
         vocab = str(SDO) if profile == "schema" else None
-        writer = {
-            "turtle": lambda: writers.write_turtle(quads, prefixes, header),
-            "trig": lambda: writers.write_trig(quads, prefixes, header),
-            "ntriples": lambda: writers.write_ntriples(quads),
-            "nquads": lambda: writers.write_nquads(quads),
-            "jsonld": lambda: writers.write_jsonld(quads, prefixes, vocab=vocab),
-            "rdfxml": lambda: writers.write_rdfxml(quads, prefixes),
-        }[rdf_format.name]
         triples = len({q.triple for q in data}) if not rdf_format.quads else len(data)
-        return Document(writer(), rdf_format, content, profile, graph, dataset, triples)
+        return Document(serialize(quads, rdf_format.name, header=header, vocab=vocab), rdf_format, content, profile,
+                        graph, dataset, triples)
 
     def describe(self, data: Sequence[ox.Quad], *, dataset: str, profile: str, content: str, graph: str | None,
                  merged: bool) -> list[ox.Quad]:

@@ -16,7 +16,6 @@ Names come only from the catalogue: an unknown name is 404 and never becomes a f
 
 from __future__ import annotations
 
-import html
 import time
 from urllib.parse import urlencode
 
@@ -107,54 +106,34 @@ def _error(err: Exception, status: int | None = None) -> Response:
     return Response(message + "\n", status_code=code, media_type="text/plain; charset=utf-8", headers=headers)
 
 
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{html.escape(title)} - explore-kg</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;"
-        "vertical-align:top}th{background:#f3f3f3}code{background:#f6f6f6}</style></head><body>"
-        f"{body}</body></html>"
-    )
+def _catalogue_html(request: Request, queries: list[SavedQuery]) -> HTMLResponse:
+    """The catalogue as a page of the site (its template, stylesheet and Content-Security-Policy)."""
+    from .web import page
 
-
-def _catalogue_html(queries: list[SavedQuery]) -> HTMLResponse:
-    items = []
+    entries = []
     for q in queries:
-        params = "".join(
-            f"<li><code>{html.escape(p.name)}</code>: {html.escape(p.type_label)}"
-            + (" (required)" if p.required else f" (default {html.escape(p.default)})" if p.default else " (optional)")
-            + (f", e.g. <code>{html.escape(p.example)}</code>" if p.example else "")
-            + (f" &mdash; {html.escape(p.doc)}" if p.doc else "") + "</li>"
-            for p in q.parameters
-        )
         example = {p.name: p.example for p in q.parameters if p.example and p.required}
-        href = f"/queries/{q.name}" + ("?" + urlencode(example) if example else "")
-        items.append(
-            f"<section><h2><a href='{html.escape(href)}'>{html.escape(q.title)}</a> "
-            f"<small><code>{html.escape(q.name)}</code></small></h2><p>{html.escape(q.description)}</p>"
-            + (f"<ul>{params}</ul>" if params else "") + "</section>"
-        )
-    return _page("Saved queries", "<h1>Saved queries</h1>" + "".join(items))
+        entries.append({"query": q, "href": f"/queries/{q.name}" + ("?" + urlencode(example) if example else "")})
+    return page(request, "queries.html", title="Saved queries", entries=entries)
 
 
-def _result_html(saved: SavedQuery, values: dict, columns, rows, names, elapsed: float) -> HTMLResponse:
-    def cell(term) -> str:
-        text = html.escape(display(term, names))
+def _result_html(request: Request, saved: SavedQuery, values: dict, columns, rows, names,
+                 elapsed: float) -> HTMLResponse:
+    """A saved query's answer as a table; a cell links only where :func:`explore_kg.web.href` allows
+    (our pages, other http(s) IRIs), never to a ``javascript:`` or other IRI from the data."""
+    from .web import href, page
+
+    def cell(term) -> dict:
+        if term is None:
+            return {"text": ""}
+        text = display(term, names)
         if isinstance(term, URIRef):
-            return f"<a href='{html.escape(str(term))}' title='{html.escape(str(term))}'>{text}</a>"
-        return text
+            return {"text": text, "href": href(str(term)), "title": str(term)}
+        return {"text": text}
 
-    bound = ", ".join(f"{html.escape(k)} = {html.escape(display(v, names))}" for k, v in values.items())
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in rows)
-    return _page(saved.title, (
-        f"<p><a href='/queries'>Saved queries</a></p><h1>{html.escape(saved.title)}</h1>"
-        f"<p>{html.escape(saved.description)}</p>" + (f"<p>{bound}</p>" if bound else "")
-        + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        f"<p>{len(rows)} rows in {elapsed:.1f} ms</p><details><summary>SPARQL</summary>"
-        f"<pre>{html.escape(saved.sparql)}</pre></details>"
-    ))
+    bound = [(k, display(v, names)) for k, v in values.items()]
+    return page(request, "queries_result.html", title=saved.title, saved=saved, bound=bound, columns=columns,
+                rows=[[cell(v) for v in row] for row in rows], elapsed_ms=f"{elapsed:.1f}")
 
 
 def _endpoint(saved: SavedQuery):
@@ -184,7 +163,7 @@ def _endpoint(saved: SavedQuery):
                 iris = sorted({str(v) for row in rows for v in row if isinstance(v, URIRef)}
                               | {str(v) for v in values.values() if isinstance(v, URIRef)})
                 names = await _labels(engine, iris)
-                return _result_html(saved, values, columns, rows, names, elapsed)
+                return _result_html(request, saved, values, columns, rows, names, elapsed)
             out_rows = [[_json_value(v) for v in row] for row in rows]
             if shape == "objects":
                 out_rows = [dict(zip(columns, row, strict=True)) for row in out_rows]
@@ -257,8 +236,9 @@ def build_router(app: FastAPI) -> APIRouter:
             _wants(accept, "text/html") > _wants(accept, "application/json")
             and request.query_params.get("_format") != "json"
         ):
-            return _catalogue_html(queries)
-        return JSONResponse({"queries": [{**q.to_json(), "url": f"/queries/{q.name}"} for q in queries]})
+            return _catalogue_html(request, queries)
+        return JSONResponse({"queries": [{**q.to_json(), "url": f"/queries/{q.name}"} for q in queries]},
+                            headers={"Vary": "Accept"})
 
     for saved in queries:
         router.add_api_route(

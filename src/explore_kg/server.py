@@ -7,7 +7,7 @@ limited worker processes) and serves:
   GET answers with the SPARQL 1.1 Service Description. Content negotiation by Accept or ``format=``.
   ETag / If-None-Match (304), Cache-Control, CORS.
 * ``/health``: liveness and what is loaded.
-* FastAPI's ``/docs`` and ``/openapi.json``.
+* FastAPI's ``/openapi.json`` (``/docs``, its Swagger UI, is served from the package by :mod:`explore_kg.web`).
 * The routers of optional modules (``queries_http``, ``web``, ``dumps``): each that exists exposes
   ``build_router(app) -> APIRouter`` and is included, so the endpoint does not depend on them.
 
@@ -466,9 +466,12 @@ class EndpointApp(FastAPI):
     """
 
     sparql: SparqlEndpoint | None = None
+    sparql_html = None  # set by the web router: a browser's GET /sparql?query= gets the editor with the results
 
     async def __call__(self, scope, receive, send) -> None:
         if self.sparql is not None and scope["type"] == "http" and scope["path"] in SPARQL_PATHS:
+            if self.sparql_html is not None and self.sparql_html.wanted(scope):
+                return await self.sparql_html(dict(scope, app=self), receive, send)
             return await self.sparql(scope, receive, send)
         return await super().__call__(scope, receive, send)
 
@@ -561,6 +564,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         "space exploration. Every query runs under a time limit in an isolated worker; SERVICE, updates and "
         "graphs outside the dataset are refused.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is the web router's, with Swagger UI served from the package (works offline)
+        redoc_url=None,
     )
     app.state.config = config
     app.state.loaded = loaded

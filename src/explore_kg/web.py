@@ -10,6 +10,7 @@ only the package's own scripts and styles: no inline script, no request leaves t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -67,6 +69,11 @@ EXACT_MATCH = "http://www.w3.org/2004/02/skos/core#exactMatch"
 
 # Pages and the timeline write a Japanese fiscal year as "JFY".
 SHOWN_DATE_PRECISION = {**DATE_PRECISION, str(EKG.japaneseFiscalYear): "JFY"}
+
+# Graphs of triples that no source states but the ontology entails (or OWL RL reasoning infers): pages
+# show them apart from the facts, folded, and never instead of a source.
+ENTAILED_GRAPH = BASE + "graph/entailed"
+DERIVED_GRAPHS = frozenset({ENTAILED_GRAPH, str(INFERRED_GRAPH)})
 
 # Path prefixes under which our IRIs are served; "/explore-kg/..." is the path a w3id redirect keeps.
 DEREFERENCED = ("id", "vocab", "source", "graph")
@@ -136,6 +143,39 @@ def wants_html(request: Request) -> bool:
     return negotiate(request.headers.get("accept"), ["text/html", SPARQL_JSON]) == "text/html"
 
 
+@functools.lru_cache(maxsize=1)
+def _engine_media_types() -> tuple[str, ...]:
+    from .engine import GRAPH_FORMATS as ENGINE_GRAPH
+    from .engine import RESULT_FORMATS as ENGINE_RESULTS
+
+    return tuple(dict.fromkeys([*ENGINE_RESULTS, *ENGINE_GRAPH]))
+
+
+def prefers_html_results(accept: str | None) -> bool:
+    """True when an Accept header names text/html itself and ranks it above every result format /sparql
+    offers (each judged by its most specific matching range, as the endpoint negotiates).
+
+    A browser (``text/html,...,application/xml;q=0.9,*/*;q=0.8``) gets the HTML results page; ``*/*``
+    (curl), ``text/*``, a tie, or no text/html at all (SPARQLWrapper, rdflib) keep the result formats.
+    """
+    if not accept or "text/html" not in accept.lower():
+        return False
+    ranges = _accept_ranges(accept)
+    html_q = max((q for media, q in ranges if media == "text/html"), default=0.0)
+    if html_q <= 0:
+        return False
+    for offer in _engine_media_types():
+        kind = offer.split("/")[0] + "/*"
+        q, specificity = 0.0, -1
+        for media, rq in ranges:
+            s = 2 if media == offer else 1 if media == kind else 0 if media in ("*/*", "*") else -1
+            if s > specificity:
+                q, specificity = rq, s
+        if q >= html_q:
+            return False
+    return True
+
+
 # ---------------------------------------------------------------------------------------------
 # Terms for display
 
@@ -182,6 +222,7 @@ class Shown:
     precision: str | None = None
     title: str | None = None
     sources: list[int] = field(default_factory=list)
+    claims: list[Any] = field(default_factory=list)  # ClaimShown about this value
 
     @property
     def is_own(self) -> bool:
@@ -319,6 +360,136 @@ SELECT ?source ?title ?kind ?published (COUNT(*) AS ?facts) WHERE {
 class PropertyGroup:
     prop: Shown
     values: list[Shown]
+    inverse: bool = False  # read from the entity's side: "unit: ISAS" on JAXA's page for "ISAS parent organisation JAXA"
+
+
+# How a fact whose value is the page's entity reads from the entity's side, where the ontology declares no
+# owl:inverseOf: "ISAS parent organisation JAXA" is "unit: ISAS" on JAXA's page, never "parent organisation".
+INVERSE_LABELS = {
+    **{str(EKG[local]): label for local, label in {
+        "parentOrganisation": "unit", "partOf": "has part", "inOrganisation": "position", "holder": "holds",
+        "member": "member of", "party": "party to", "signatory": "signed", "participant": "takes part in",
+        "leadAgency": "leads", "operator": "operates", "developer": "developed", "host": "hosted",
+        "contributor": "contribution", "contributesTo": "contribution", "speaker": "spoke at",
+        "concerns": "concerned by", "isAbout": "subject of", "mentions": "mentioned in",
+        "statedIn": "describes", "locatedIn": "contains", "location": "location of", "onBody": "site on it",
+        "satelliteOf": "satellite", "hostsInstrument": "hosted on", "instrument": "instrument of",
+        "spacecraft": "spacecraft of", "launchVehicle": "launch vehicle of", "target": "target of",
+        "objective": "objective of", "outcome": "outcome of", "usesTechnology": "technology used by",
+        "usesTechnologyFrom": "technology used by", "usesDataFrom": "data used by",
+        "collaboratesWith": "collaborates with", "wroteFor": "writer", "motivatedBy": "motivates",
+        "demonstrates": "demonstrated by", "providedItem": "provided in", "headquarters": "headquarters of",
+        "basedIn": "base of", "country": "country of", "declaredAt": "place of declaring",
+        "signingPlace": "place of signing", "approvalExpectedAt": "approval expected for",
+        "participantsFrom": "sent participants to", "precursorOf": "builds on", "claim": "claim subject",
+        "claimSubject": "claim",
+    }.items()},
+    RDF_TYPE: "instance",
+    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "superclass of",
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "superproperty of",
+    "http://www.w3.org/2000/01/rdf-schema#isDefinedBy": "defines",
+    "http://www.w3.org/2004/02/skos/core#broader": "narrower",
+    "http://www.w3.org/2004/02/skos/core#narrower": "broader",
+    "http://www.w3.org/2004/02/skos/core#inScheme": "concept",
+    "http://www.w3.org/2004/02/skos/core#topConceptOf": "top concept",
+    "http://www.w3.org/2004/02/skos/core#hasTopConcept": "top concept of",
+    "http://purl.org/dc/terms/publisher": "publisher of",
+    "http://purl.org/dc/terms/creator": "creator of",
+}
+_TRAILING_PREPOSITION = re.compile(r"\b(of|to|at|in|from|by|with|for|on|into)$", re.I)
+
+
+def inverse_label(p: str, labels: Labels, inverses: Mapping[str, str]) -> str:
+    """What "(thing) p (this)" is called from this side: the owl:inverseOf's label, our table, or "p of"."""
+    if p in inverses:
+        return labels(inverses[p])
+    if p in INVERSE_LABELS:
+        return INVERSE_LABELS[p]
+    label = labels(p)
+    if ":" in label or _TRAILING_PREPOSITION.search(label):
+        return f"← {label}"  # no readable inverse: say the direction
+    return f"{label} of"
+
+
+def inverse_index(quads: Any) -> dict[str, str]:
+    """{property: its inverse} from every owl:inverseOf in the loaded data, both ways."""
+    inverse_of = "http://www.w3.org/2002/07/owl#inverseOf"
+    found: dict[str, str] = {}
+    for q in quads:
+        if q.predicate.value == inverse_of and hasattr(q.object, "value") and hasattr(q.subject, "value"):
+            found.setdefault(q.subject.value, q.object.value)
+            found.setdefault(q.object.value, q.subject.value)
+    return found
+
+
+@dataclass
+class ClaimShown:
+    """One ekg:Claim about a value: its qualifier, precision, bounds and the source that states it."""
+
+    iri: str
+    href: str | None
+    qualifiers: list[Shown] = field(default_factory=list)
+    precision: Shown | None = None
+    earliest: str | None = None
+    latest: str | None = None
+    sources: list[Shown] = field(default_factory=list)
+    basis: list[Shown] = field(default_factory=list)
+    derived_from: list[Shown] = field(default_factory=list)
+    comment: str | None = None
+    prop: str | None = None
+    value: dict | None = None
+
+    @property
+    def bounds(self) -> str | None:
+        if self.earliest and self.latest:
+            return self.earliest if self.earliest == self.latest else f"{self.earliest} to {self.latest}"
+        return self.earliest or self.latest
+
+
+CLAIMS = """
+SELECT DISTINCT ?claim ?p ?v WHERE {
+  { ?entity ekg:claim ?claim } UNION { ?claim ekg:claimSubject ?entity }
+  ?claim ?p ?v .
+}"""
+
+
+def claims_of(rows: Sequence[Mapping[str, Any]], labels: Labels) -> list[ClaimShown]:
+    """The claims about an entity from CLAIMS rows, in IRI order."""
+    found: dict[str, ClaimShown] = {}
+    for row in rows:
+        iri, p, v = row["claim"]["value"], row["p"]["value"], row["v"]
+        c = found.setdefault(iri, ClaimShown(iri, href(iri)))
+        local = p[len(str(EKG)):] if p.startswith(str(EKG)) else p
+        if local == "claimProperty":
+            c.prop = v["value"]
+        elif local == "claimValue":
+            c.value = v
+        elif local in ("qualifier", "dateQualifier"):
+            _add_once(c.qualifiers, show(v, labels))
+        elif local == "datePrecision":
+            c.precision = show(v, labels)
+        elif local == "earliestDate":
+            c.earliest = v["value"]
+        elif local == "latestDate":
+            c.latest = v["value"]
+        elif local == "statedIn":
+            _add_once(c.sources, show(v, labels))
+        elif local == "basis":
+            _add_once(c.basis, show(v, labels))
+        elif p == "http://www.w3.org/ns/prov#wasDerivedFrom":
+            _add_once(c.derived_from, show(v, labels))
+        elif p == "http://www.w3.org/2000/01/rdf-schema#comment":
+            c.comment = v["value"]
+    return [found[k] for k in sorted(found)]
+
+
+def _add_once(terms: list[Shown], term: Shown) -> None:
+    if all(t.value != term.value for t in terms):
+        terms.append(term)
+
+
+def _term_key(v: Mapping[str, Any]) -> tuple:
+    return (v["type"], v["value"], v.get("datatype"), v.get("xml:lang"))
 
 
 def graph_label(iri: str, labels: Labels) -> str:
@@ -326,11 +497,19 @@ def graph_label(iri: str, labels: Labels) -> str:
         return "explore-kg ontology"
     if iri == str(INFERRED_GRAPH):
         return "inferred by OWL RL reasoning"
+    if iri == ENTAILED_GRAPH:
+        return "entailed by the ontology (sub-classes, sub-properties, inverses)"
     return labels(iri)
 
 
-def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> dict[str, Any]:
-    """Arrange fact rows (?dir ?p ?v ?g) into what the entity page shows."""
+def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
+             inverses: Mapping[str, str] | None = None, claims: Sequence[ClaimShown] = ()) -> dict[str, Any]:
+    """Arrange fact rows (?dir ?p ?v ?g) into what the entity page shows.
+
+    A fact that names the entity as its value is read from the entity's side (see :func:`inverse_label`);
+    where the ontology declares an inverse it joins the entity's own facts (and an entailed copy of it is
+    not shown twice). Each claim is shown with the value it is about."""
+    inverses = inverses or {}
     sources: list[str] = []  # graph IRIs, in order of first use; a fact cites them by number
 
     def cite(g: str) -> int:
@@ -340,10 +519,26 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> 
 
     out: dict[str, dict[tuple, Shown]] = {}
     inbound: dict[str, dict[tuple, Shown]] = {}
-    for row in rows:
-        p, v, g = row["p"]["value"], row["v"], row["g"]["value"]
+    derived: dict[str, dict[tuple, Shown]] = {}  # entailed or inferred only: shown apart, folded away
+
+    def place(row: Mapping[str, Any]) -> tuple[dict, str, tuple]:
+        p = row["p"]["value"]
         groups = out if row["dir"]["value"] == "out" else inbound
-        key = (v["type"], v["value"], v.get("datatype"), v.get("xml:lang"))
+        if groups is inbound and p in inverses:
+            groups, p = out, inverses[p]
+        return groups, p, _term_key(row["v"])
+
+    asserted = {(id(groups), p, key) for groups, p, key in
+                (place(row) for row in rows if row["g"]["value"] not in DERIVED_GRAPHS)}
+    for row in sorted(rows, key=lambda r: r["g"]["value"] in DERIVED_GRAPHS):  # sources first, then the rest
+        v, g = row["v"], row["g"]["value"]
+        groups, p, key = place(row)
+        if g in DERIVED_GRAPHS:
+            if (id(groups), p, key) in asserted:
+                continue  # a source states it: the ontology's copy adds nothing to the page
+            if groups is inbound:
+                continue  # "(thing) super-property (this)": the asserted fact is already shown
+            groups = derived
         shown = groups.setdefault(p, {}).get(key)
         if shown is None:
             shown = groups[p][key] = show(v, labels)
@@ -351,22 +546,39 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> 
         if number not in shown.sources:
             shown.sources.append(number)
 
+    claimed = {str(EKG.claim)}
+    out.pop(str(EKG.claim), None)  # shown with the values they are about
+    inbound.pop(str(EKG.claimSubject), None)
+    unmatched = []
+    for c in claims:
+        shown = out.get(c.prop or "", {}).get(_term_key(c.value)) if c.value else None
+        if shown is None:
+            unmatched.append(c)
+        else:
+            shown.claims.append(c)
     types = list(out.pop(RDF_TYPE, {}).values())
     stated_in = out.pop(str(EKG.statedIn), {})  # the loader's provenance: shown as the sources list
     wikidata = [s for s in out.get(EXACT_MATCH, {}).values() if s.value.startswith(str(WD))]
     label = labels.full(entity)
     definition = next((next(iter(out[p].values())).label for p in DEFINITION_PROPERTIES if p in out), None)
 
-    def arrange(groups: dict[str, dict[tuple, Shown]]) -> list[PropertyGroup]:
-        arranged = [PropertyGroup(Shown("uri", p, labels(p), href=href(p), title=p),
-                                  sorted(vals.values(), key=lambda s: (s.kind != "uri", s.label.lower())))
-                    for p, vals in groups.items()]
+    def arrange(groups: dict[str, dict[tuple, Shown]], inverse: bool = False) -> list[PropertyGroup]:
+        def prop(p: str) -> Shown:
+            if not inverse:
+                return Shown("uri", p, labels(p), href=href(p), title=p)
+            return Shown("uri", p, inverse_label(p, labels, inverses), href=href(p),
+                         title=f"(thing) {labels(p)} {label or compact(entity)}: {p}")
+
+        arranged = [PropertyGroup(prop(p), sorted(vals.values(), key=lambda s: (s.kind != "uri", s.label.lower())),
+                                  inverse)
+                    for p, vals in groups.items() if p not in claimed]
         return sorted(arranged, key=lambda g: (g.prop.value not in NAME_PROPERTIES,
                                                 NAME_PROPERTIES.index(g.prop.value)
                                                 if g.prop.value in NAME_PROPERTIES else 0,
                                                 g.prop.label.lower()))
 
-    source_list = [Shown("uri", g, graph_label(g, labels), href=href(g), title=g) for g in sources]
+    source_list = [Shown("uri", g, graph_label(g, labels), href=None if g in DERIVED_GRAPHS else href(g), title=g)
+                   for g in sources]
     documents = [s for s in stated_in.values()]
     return {
         "label": label or compact(entity),
@@ -374,7 +586,10 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels) -> 
         "types": sorted(types, key=lambda s: s.label.lower()),
         "definition": definition,
         "facts": arrange(out),
-        "inbound": arrange(inbound),
+        "inbound": arrange(inbound, inverse=True),
+        "derived": arrange({p: v for p, v in derived.items() if p != RDF_TYPE}),
+        "derived_types": sorted(derived.get(RDF_TYPE, {}).values(), key=lambda s: s.label.lower()),
+        "claims": unmatched,
         "sources": source_list,
         "documents": documents,
         "wikidata": wikidata,
@@ -398,7 +613,7 @@ def not_found(request: Request, what: str) -> Response:
 def error_page(request: Request, err: WebQueryError) -> Response:
     if wants_html(request):
         return page(request, "error.html", status=err.status, message=err.message, title="Error")
-    return Response(err.message + "\n", status_code=err.status, media_type="text/plain")
+    return Response(err.message + "\n", status_code=err.status, media_type="text/plain", headers={"Vary": "Accept"})
 
 
 def rdf_format(request: Request) -> str | None:
@@ -410,6 +625,35 @@ def rdf_format(request: Request) -> str | None:
     return chosen if chosen in RDF_MEDIA_TYPES else None
 
 
+RDF_DOCUMENTS_KEPT = 512  # descriptions kept ready per server: the data never changes while it is served
+
+
+async def rdf_description(request: Request, sparql: str, substitutions: Mapping[str, Any], media: str,
+                          about: str) -> Response:
+    """A CONSTRUCT's answer written as export writes (same prefixes, same inline JSON-LD context), so a
+    dereferenced IRI reads like the dumps; built off the event loop and kept for the server's life."""
+    from .engine import GRAPH_FORMATS as ENGINE_GRAPH
+    from .export import describe_document
+
+    fmt = RDF_MEDIA_TYPES[media]
+    kept: dict = request.app.state.rdf_descriptions
+    key = (sparql, tuple(sorted((k, str(v)) for k, v in substitutions.items())), fmt)
+    body = kept.get(key)
+    if body is None:
+        import pyoxigraph as ox
+
+        result = await run(request, sparql, "application/n-triples", substitutions)
+
+        def write() -> bytes:
+            return describe_document(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES), fmt, about=about)
+
+        body = await run_in_threadpool(write)
+        if len(kept) >= RDF_DOCUMENTS_KEPT:
+            kept.pop(next(iter(kept)))
+        kept[key] = body
+    return Response(body, media_type=ENGINE_GRAPH[media][1], headers={"Vary": "Accept"})
+
+
 async def entity_response(request: Request, iri: str) -> Response:
     subject = URIRef(iri)
     try:
@@ -418,15 +662,16 @@ async def entity_response(request: Request, iri: str) -> Response:
             return not_found(request, iri)
         media = rdf_format(request)
         if media:
-            result = await run(request, prefix_block() + DESCRIPTION, media, {"entity": subject})
-            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+            return await rdf_description(request, prefix_block() + DESCRIPTION, {"entity": subject}, media, iri)
         labels = labels_for(request)
         for row in rows:
             if row["dir"]["value"] == "out" and row["v"]["type"] == "literal":
                 labels.add(iri, row["p"]["value"], row["v"]["value"], row["v"].get("xml:lang"))
+        claims = claims_of(await select(request, CLAIMS, entity=subject), labels) if any(
+            row["p"]["value"] in (str(EKG.claim), str(EKG.claimSubject)) for row in rows) else []
     except WebQueryError as err:
         return error_page(request, err)
-    info = describe(iri, rows, labels)
+    info = describe(iri, rows, labels, inverses=request.app.state.web_inverses, claims=claims)
     downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
     return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads, **info)
 
@@ -448,13 +693,27 @@ ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy",
 
 
 async def ontology_response(request: Request) -> Response:
-    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``)."""
+    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``).
+
+    Built once (seven queries and a large template) and then served as it is: the data does not change."""
     graph = URIRef(str(ONTOLOGY_GRAPH))
+    media = rdf_format(request)
+    if media:
+        try:
+            return await rdf_description(request, GRAPH_TRIPLES, {"graph": graph}, media, ONTOLOGY_IRI)
+        except WebQueryError as err:
+            return error_page(request, err)
+    built: dict[str, bytes] = request.app.state.ontology_pages  # by path: /ontology, /explore-kg/ontology
+    if request.url.path in built:
+        return HTMLResponse(built[request.url.path], headers={"Content-Security-Policy": CSP, "Vary": "Accept"})
+    response = await ontology_page(request, graph)
+    if response.status_code == 200 and len(built) < 4:
+        built[request.url.path] = response.body
+    return response
+
+
+async def ontology_page(request: Request, graph: URIRef) -> Response:
     try:
-        media = rdf_format(request)
-        if media:
-            result = await run(request, GRAPH_TRIPLES, media, {"graph": graph})
-            return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
         labels = labels_for(request)
         header = await select(request, FACTS, entity=URIRef(ONTOLOGY_IRI))
         sections = []
@@ -658,6 +917,82 @@ def saved_query_downloads(request: Request, query: Any, given: Mapping[str, str]
 
 
 # ---------------------------------------------------------------------------------------------
+# /sparql for a browser: the editor with the query and its answer
+
+SHOWN_ROWS = 1000  # rows rendered into the page's table; the result views get them all
+
+
+class SparqlResultsPage:
+    """ASGI app answering a browser's ``GET /sparql?query=...`` (see :func:`prefers_html_results`).
+
+    :class:`explore_kg.server.EndpointApp` asks :meth:`wanted` before handing the request to the
+    endpoint: only a GET with a query whose Accept explicitly prefers text/html (or ``format=html``)
+    comes here; every SPARQL client keeps getting exactly what the endpoint answers."""
+
+    def __init__(self, page_app):
+        self.page_app = page_app
+
+    @staticmethod
+    def wanted(scope) -> bool:
+        if scope["method"] not in ("GET", "HEAD"):
+            return False
+        qs = scope.get("query_string", b"")
+        if b"query=" not in qs:
+            return False
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+        if b"format=" in qs or b"output=" in qs:
+            from urllib.parse import parse_qs
+
+            params = parse_qs(qs.decode("latin-1"))
+            chosen = [v for k in ("format", "output", "_format") for v in params.get(k, ())]
+            if chosen:
+                return chosen[-1].strip().lower() == "html"
+        if b"text/html" not in accept:
+            return False
+        return prefers_html_results(accept.decode("latin-1"))
+
+    async def __call__(self, scope, receive, send):
+        await self.page_app(scope, receive, send)
+
+
+async def sparql_results_page(request: Request) -> Response:
+    params = request.query_params
+    queries = params.getlist("query")
+    query = queries[0] if queries else ""
+    context: dict[str, Any] = editor_context(query)
+    status = 200
+    try:
+        if len(queries) != 1:
+            raise WebQueryError(f"the request carries {len(queries)} queries; send exactly one 'query' parameter")
+        try:
+            result = await request.app.state.engine.query(
+                query, media_type=f"{SPARQL_JSON}, application/n-triples",
+                default_graph_uris=params.getlist("default-graph-uri"),
+                named_graph_uris=params.getlist("named-graph-uri"),
+                base_iri=str(request.url.replace(query="")))
+        except Exception as e:  # the engine's QueryError family carries .message and .status
+            if getattr(e, "message", None) is None:
+                raise
+            raise WebQueryError(e.message, getattr(e, "status", 400)) from e
+        data = ntriples_to_bindings(result.body) if result.kind == "graph" else json.loads(result.body)
+        if "boolean" in data:
+            context["boolean"] = data["boolean"]
+        else:
+            columns, rows = table_rows(data, labels_for(request))
+            context.update(columns=columns, rows=rows[:SHOWN_ROWS], total_rows=len(rows))
+        context.update(result_json=Markup(json_for_script(data)), result_kind=result.kind,
+                       elapsed_ms=round(result.elapsed_ms, 1))
+    except WebQueryError as err:
+        context["error"], status = err.message, err.status
+    return page(request, "editor.html", status=status, **context)
+
+
+def editor_context(query: str) -> dict[str, Any]:
+    return {"title": "SPARQL editor", "query": query, "endpoint": "/sparql", "bindings_formats": BINDINGS_FORMATS,
+            "graph_formats": GRAPH_FORMATS}
+
+
+# ---------------------------------------------------------------------------------------------
 # Router
 
 
@@ -680,6 +1015,9 @@ def build_router(app: FastAPI) -> APIRouter:
     """The web pages, the static files they load, and IRI dereferencing."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.web_labels = label_index(app.state.loaded)
+    app.state.rdf_descriptions = {}
+    app.state.ontology_pages = {}
+    app.state.web_inverses = inverse_index(app.state.loaded.quads)
     labels_json = json.dumps(app.state.web_labels.to_json(), ensure_ascii=False, separators=(",", ":"))
     router = APIRouter(include_in_schema=False)
 
@@ -689,9 +1027,14 @@ def build_router(app: FastAPI) -> APIRouter:
         return Response(labels_json, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
 
     async def editor(request: Request):
-        query = request.query_params.get("q") or default_query()
-        return page(request, "editor.html", title="SPARQL editor", query=query, endpoint="/sparql",
-                    bindings_formats=BINDINGS_FORMATS, graph_formats=GRAPH_FORMATS)
+        return page(request, "editor.html", **editor_context(request.query_params.get("q") or default_query()))
+
+    app.sparql_html = SparqlResultsPage(request_response(sparql_results_page))
+
+    @router.get("/docs")
+    async def docs(request: Request):
+        """The OpenAPI document in Swagger UI, served from the package: it works offline, under the CSP."""
+        return page(request, "docs.html", title="HTTP API")
 
     app.add_route("/", HomeOrEndpoint(app, request_response(editor)), methods=["GET", "HEAD", "POST"],
                   include_in_schema=False)

@@ -106,5 +106,19 @@
       if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); run(); }
     });
   }
-  run();  // show the starting query's answer at once
+  if (results.hasAttribute("data-result-json") || results.hasAttribute("data-error")) {
+    // /sparql?query=... opened in a browser: the server already ran the query and put its answer in
+    // the page (web.js upgrades the table with the result views); offer the same answer as downloads.
+    if (results.hasAttribute("data-error")) {
+      status.textContent = "Error";
+      status.className = "error";
+    } else {
+      var answerKind = results.getAttribute("data-result-kind");
+      setDownloads(queryText(), answerKind === "graph" ? "graph" : "bindings");
+      status.textContent = results.getAttribute("data-status") || "Answered";
+      status.className = "ok";
+    }
+  } else {
+    run();  // show the starting query's answer at once
+  }
 })();

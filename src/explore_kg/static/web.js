@@ -199,6 +199,25 @@
     return { nodes: list, edges: Object.keys(edges).map(function (k) { return edges[k]; }) };
   }
 
+  /* What the colours of the nodes mean (the kinds present) and what a link is (the column it comes from). */
+  function networkLegend(elements) {
+    var kinds = {}, links = {};
+    elements.nodes.forEach(function (n) { kinds[n.data.kind] = (kinds[n.data.kind] || 0) + 1; });
+    elements.edges.forEach(function (e) { links[e.data.label] = true; });
+    var items = Object.keys(kinds).sort().map(function (k) {
+      var known = KIND_COLOURS[k] ? k : "other";
+      return el("span", { className: "legend-item" }, [
+        el("span", { className: "swatch kind-" + known, "aria-hidden": "true" }),
+        (k === "other" ? "other" : k.replace(/-/g, " ")) + " (" + kinds[k] + ")"]);
+    });
+    var linkNames = Object.keys(links).sort();
+    return el("div", { className: "legend network-legend", role: "note", "aria-label": "Legend" }, [
+      el("span", { className: "legend-title", text: "Nodes:" })].concat(items).concat(linkNames.length ? [
+      el("span", { className: "legend-title", text: "Links:" }),
+      el("span", { className: "legend-item" }, [el("span", { className: "arrow", "aria-hidden": "true", text: "→" }),
+        linkNames.slice(0, 6).join(", ") + (linkNames.length > 6 ? ", …" : "")])] : []));
+  }
+
   function renderNetwork(result, host) {
     var elements = networkElements(result);
     if (!elements.edges.length) {
@@ -207,6 +226,7 @@
     }
     var box = el("div", { className: "network", "data-nodes": String(elements.nodes.length),
                           "data-edges": String(elements.edges.length) });
+    host.appendChild(networkLegend(elements));
     host.appendChild(box);
     host.appendChild(el("p", { className: "hint", text: elements.nodes.length + " nodes, " + elements.edges.length +
       " links. Drag to pan, scroll to zoom, click a node to open its page." }));
@@ -328,7 +348,9 @@
       return el("span", { className: "badge precision-" + p.toLowerCase(), text: p === "JFY" ? "JFY (Japanese fiscal year, April–March)" : p });
     })));
     host.appendChild(legend);
-    var labelWidth = 280, row = 24, top = 30, width = Math.max(700, host.clientWidth || 900);
+    var available = host.clientWidth || 900;
+    var labelWidth = Math.round(Math.min(280, Math.max(120, available * 0.35))), row = 24, top = 30;
+    var width = Math.max(available, labelWidth + 320);
     var height = top + items.length * row + 10;
     var root = svg("svg", { class: "timeline", width: width, height: height, role: "img",
                             "aria-label": "Timeline of " + items.length + " dated values" });
@@ -337,8 +359,18 @@
     var min = Math.min.apply(null, items.map(function (i) { return i.start; }));
     var max = Math.max.apply(null, items.map(function (i) { return i.end; }));
     var pad = Math.max((max - min) * 0.04, 30 * DAY);
-    var view = { from: min - pad, to: max + 3 * pad + 120 * DAY };  // room for the last date's text
     var plotLeft = labelWidth, plotWidth = width - labelWidth - 10;
+    // The view ends where every date's text, written after its mark or bar, still fits inside the plot
+    // (about 6.5 px a character at 10 px), and after the start of the year that follows the last date,
+    // so the last year's tick and label are drawn whole.
+    var from = min - pad, to = max + pad;
+    items.forEach(function (it) {
+      var room = plotWidth - (it.text.length * 6.5 + 16);
+      if (room > plotWidth * 0.3) to = Math.max(to, from + (it.end - from) * plotWidth / room);
+    });
+    var lastYear = new Date(max).getUTCFullYear() + 1;
+    to = Math.max(to, Date.UTC(lastYear, 0, 1) + 45 * DAY);
+    var view = { from: from, to: to };
 
     function x(t) { return plotLeft + (t - view.from) / (view.to - view.from) * plotWidth; }
 
@@ -524,7 +556,7 @@
       if (!source) return;
       var data;
       try { data = JSON.parse(source.textContent); } catch (e) { return; }
-      var table = host.querySelector("table");
+      var table = host.getAttribute("data-table") === "partial" ? null : host.querySelector("table");
       renderResults(host, data, table ? table.closest(".table-wrap") || table : null);
     });
   }
