@@ -506,7 +506,9 @@ class RemoteKnowledgeGraph(_Base):
             message = response.text.strip()
             parameter = response.headers.get("x-parameter")
             if parameter:
-                raise ParameterError(parameter, message)
+                from urllib.parse import unquote
+
+                raise ParameterError(unquote(parameter), message)  # the server percent-encodes it
             err = QueryError(message or f"HTTP {response.status_code}")
             err.status = response.status_code
             raise err

@@ -4,12 +4,13 @@ See :mod:`explore_kg.engine` for why queries run in worker processes. A worker i
 (:mod:`explore_kg.worker`) holding the store; the event loop owns the server's end of each socket pair
 (:mod:`explore_kg.framing`) and never blocks on it.
 
-Fair share: queries get workers in arrival order, but a *heavy* client (whose recent queries took
-more than ``heavy_ms`` of worker time on average, or that has a query running for longer than that
-now) whose query lands on one of the last ``reserve`` workers (all others running queries) gets ``heavy_ms`` instead of the full
-time limit there (then 503 with Retry-After). So a client sending slow queries holds at most
-``workers - reserve`` workers for long, the reserve keeps serving everyone's cheap queries, and a heavy
-client's own cheap queries still run at once. The client is the remote address (:data:`CLIENT`, set per
+Fair share: queries get workers in arrival order, those of heavy clients after the others. A
+*heavy* client has used more than ``heavy_ms`` of worker time per query on average lately, or has a
+query running for longer than that now. With 3 workers or more, heavy clients together hold at most
+``workers - reserve`` of them (``reserve`` is 1): the rest keeps answering everyone else's queries
+at once, while one client's slow queries wait for their own share. (With 2 workers there is no
+reserve: one client could not even run two queries at once.) The client is the remote address
+(:data:`CLIENT`, set per
 request by the server); behind a proxy every request is one client unless the proxy passes the address.
 """
 
@@ -105,6 +106,7 @@ class _Worker:
         self.fds: collections.deque[int] = collections.deque()  # received with frames, not yet claimed
         self.client: str | None = None  # whose query it runs, and since when (loop time)
         self.since = 0.0
+        self.heavy = False  # its client was heavy when the query started
 
     @property
     def pid(self) -> int | None:
@@ -149,7 +151,7 @@ class QueryEngine:
         self._dump = store.dump(format=ox.RdfFormat.N_QUADS)  # what each worker loads
         self.data_version = data_fingerprint(self._dump)
         self.heavy_ms = heavy_ms
-        self.reserve = (1 if self.workers_wanted >= 2 else 0) if reserve is None else reserve
+        self.reserve = (1 if self.workers_wanted >= 3 else 0) if reserve is None else reserve
         self.spool_bytes = spool_bytes
         self.max_spooled_bytes = max_spooled_bytes
         self.spooled_bytes = 0  # of streamed answers not yet sent
@@ -161,8 +163,7 @@ class QueryEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0,
-                      "reserve_stops": 0}
+        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
         self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
         self.respawn_ms: list[float] = []
 
@@ -374,20 +375,42 @@ class QueryEngine:
         now, limit = self._loop.time(), self.heavy_ms / 1000
         return any(w.client == client and now - w.since > limit for w in self._workers if w.pending is not None)
 
+    def _may_take(self, client: str | None) -> bool:
+        """Whether a query of ``client`` may have a worker now: heavy clients together hold at most
+        ``workers - reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
+        if not self.reserve or not self.heavy(client):
+            return True
+        now, limit = self._loop.time(), self.heavy_ms / 1000
+        held = sum(1 for w in self._workers if w.pending is not None and (w.heavy or now - w.since > limit))
+        return held < self.workers_wanted - self.reserve
+
     def _release(self, worker: _Worker) -> None:
-        """Hand a free worker to the longest-waiting query, or put it back in the idle pool."""
-        while self._waiters:
-            waiter, _ = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
-        self._idle.append(worker)
+        """Hand a free worker to the longest-waiting query of a client that is not heavy, else to the
+        longest-waiting query that may take it, else put it back in the idle pool."""
+        waiters = self._waiters
+        while waiters and waiters[0][0].done():
+            waiters.popleft()
+        chosen = None
+        for entry in waiters:
+            if entry[0].done():
+                continue
+            if not self.heavy(entry[1]):
+                chosen = entry
+                break
+            if chosen is None and self._may_take(entry[1]):
+                chosen = entry
+        if chosen is None:
+            self._idle.append(worker)
+            return
+        waiters.remove(chosen)
+        chosen[0].set_result(worker)
 
     async def _acquire(self, timeout: float, client: str | None = None) -> _Worker:
-        while self._idle:
-            worker = self._idle.popleft()
-            if not worker.dead:
-                return worker
+        if self._may_take(client):
+            while self._idle:
+                worker = self._idle.popleft()
+                if not worker.dead:
+                    return worker
         if self.start_failure is not None and not self.available:
             if not self._tasks and not self._closed:  # the retries gave up: try again, one at a time
                 self._respawn_later()
@@ -486,16 +509,10 @@ class QueryEngine:
             raise QueryTimeout(
                 f"no query worker became free within {timeout:g} s (the server is busy); try again"
             ) from None
-        # A heavy client's query on one of the last `reserve` free workers gets a short deadline: the
-        # reserve stays free for cheap queries (see the module).
-        busy = sum(1 for w in self._workers if w.pending is not None)  # (a worker being replaced is not)
-        reserved = self.reserve and busy >= self.workers_wanted - self.reserve and self.heavy(client)
-        if reserved:
-            deadline = min(deadline, loop.time() + self.heavy_ms / 1000)
         future = loop.create_future()
         worker.pending = future
         worker.query_head = req.sparql[:300]
-        worker.client, worker.since = client, loop.time()
+        worker.client, worker.since, worker.heavy = client, loop.time(), self.heavy(client)
         try:
             payload = pickle.dumps(tuple(req), protocol=pickle.HIGHEST_PROTOCOL)
             frame = HEADER.pack(len(payload)) + payload
@@ -520,14 +537,6 @@ class QueryEngine:
             if not worker.dead:
                 self._retire(worker)
                 self._respawn_later()
-            if reserved:
-                self.stats["reserve_stops"] += 1
-                err = QueryTimeout(
-                    f"the query did not finish within the time limit of {self.heavy_ms / 1000:g} s that applies "
-                    "on the query worker kept for short queries (this client's recent queries used more than "
-                    "their share of the workers); it was stopped: try again shortly")
-                err.retry_after = max(1, round(timeout / 2))
-                raise err from None
             raise QueryTimeout(
                 f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
             ) from None

@@ -765,6 +765,9 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             "workers": len(engine.worker_pids()),
             "timeout_s": config.timeout,
             "stats": engine.stats,
+            "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},
+            "streaming_bytes": engine.spooled_bytes,
+            "refused_429": share.refused,
             "router_errors": app.state.router_errors,
         })
 
