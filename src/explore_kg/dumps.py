@@ -116,7 +116,10 @@ def build_router(app: FastAPI) -> APIRouter:
             "holds the inferred triples alone.",
         }
 
-    @router.api_route("/dumps/{filename}", methods=["GET", "HEAD"], summary="Download one dump")
+    @router.api_route("/dumps/{filename}", methods=["GET", "HEAD"], summary="Download one dump", responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        400: {"description": "A profile, graph or inferred option this dump cannot have"},
+        404: {"description": "No dump of that name"}})
     async def get_dump(
         request: Request,
         filename: str,

@@ -668,9 +668,37 @@ SPARQL_OPENAPI = {
                                "a graph not in the dataset)"},
         "406": {"description": "No result format matches Accept"},
         "413": {"description": "Query text larger than the limit"},
-        "503": {"description": "The query exceeded the time limit (no partial results are sent)"},
+        "429": {"description": "This client already has as many requests in progress and waiting as it may "
+                               "(serve --client-queries, --client-queue); Retry-After says when to try again"},
+        "503": {"description": "The query exceeded the time limit, waited too long for a worker, or needed more "
+                               "memory than a worker may use (no partial results are sent)"},
     },
 }
+# What the connection guard (explore_kg.limits) and EndpointApp may answer on any route.
+GUARD_RESPONSES = {
+    "400": "Malformed Host header, or a path holding a character an IRI cannot",
+    "408": "The request's headers or body did not arrive in time (serve --header-timeout)",
+    "414": "The request target is longer than the limit",
+    "431": "The request headers are larger, or more, than the limit (serve --max-header-kb)",
+}
+
+
+def document_guard_responses(app: FastAPI) -> None:
+    """Add :data:`GUARD_RESPONSES` to every operation of the app's OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = build()
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    if isinstance(operation, dict) and "responses" in operation:
+                        for code, text in GUARD_RESPONSES.items():
+                            operation["responses"].setdefault(code, {"description": text})
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 SPARQL_POST_OPENAPI = {
     **SPARQL_OPENAPI,
     "requestBody": {
@@ -751,7 +779,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
                       openapi_extra=SPARQL_POST_OPENAPI, response_class=Response, tags=["sparql"],
                       operation_id="sparql_post")
 
-    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded")
+    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded",
+             responses={503: {"description": "Degraded: no query worker is alive now"}})
     async def health() -> JSONResponse:
         # 503 "degraded" while no query worker is alive (after crashes, until a replacement starts)
         available = engine.available
@@ -783,6 +812,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     app.add_middleware(AccessLogMiddleware)
     app.sparql = SparqlEndpoint(engine=engine, config=config, sizes=sizes, share=share)
     app.public = parse_base_url(config.base_url) if config.base_url else None
+    document_guard_responses(app)
     app.state.share = share
     return app
 
