@@ -5,11 +5,12 @@ See :mod:`explore_kg.engine` for why queries run in worker processes. A worker i
 (:mod:`explore_kg.framing`) and never blocks on it.
 
 Fair share: queries get workers in arrival order, those of heavy clients after the others. A
-*heavy* client has used more than ``heavy_ms`` of worker time per query on average lately, or has a
-query running for longer than that now. With 3 workers or more, heavy clients together hold at most
-``workers - reserve`` of them (``reserve`` is 1): the rest keeps answering everyone else's queries
-at once, while one client's slow queries wait for their own share. (With 2 workers there is no
-reserve: one client could not even run two queries at once.) The client is the remote address
+client is *heavy* while it has a query running and either has used more than ``heavy_ms`` of worker
+time per query on average lately or has a query running for longer than that now (a client with
+nothing running is never heavy: one query at a time is always fair). With 3 workers or more, the
+queries of heavy clients together hold at most ``workers - reserve`` of them (``reserve`` is 1): the
+rest keeps answering everyone else at once, while one client's parallel slow queries wait for their
+own share. (With 2 workers there is no reserve.) The client is the remote address
 (:data:`CLIENT`, set per
 request by the server); behind a proxy every request is one client unless the proxy passes the address.
 """
@@ -106,7 +107,6 @@ class _Worker:
         self.fds: collections.deque[int] = collections.deque()  # received with frames, not yet claimed
         self.client: str | None = None  # whose query it runs, and since when (loop time)
         self.since = 0.0
-        self.heavy = False  # its client was heavy when the query started
 
     @property
     def pid(self) -> int | None:
@@ -369,19 +369,21 @@ class QueryEngine:
             self._cost.popitem(last=False)
 
     def heavy(self, client: str | None) -> bool:
-        """Whether ``client`` has used more worker time than a fair share lately (see the module)."""
-        if self._cost.get(client, 0.0) > self.heavy_ms:
-            return True
+        """Whether ``client``, with a query running now, uses more worker time than a fair share (see the
+        module). A client with nothing running is never heavy: one query at a time is always fair."""
         now, limit = self._loop.time(), self.heavy_ms / 1000
-        return any(w.client == client and now - w.since > limit for w in self._workers if w.pending is not None)
+        running = [w for w in self._workers if w.pending is not None and w.client == client]
+        return bool(running) and (self._cost.get(client, 0.0) > self.heavy_ms
+                                  or any(now - w.since > limit for w in running))
 
     def _may_take(self, client: str | None) -> bool:
         """Whether a query of ``client`` may have a worker now: heavy clients together hold at most
         ``workers - reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
         if not self.reserve or not self.heavy(client):
             return True
-        now, limit = self._loop.time(), self.heavy_ms / 1000
-        held = sum(1 for w in self._workers if w.pending is not None and (w.heavy or now - w.since > limit))
+        now, limit, cost = self._loop.time(), self.heavy_ms / 1000, self._cost
+        held = sum(1 for w in self._workers if w.pending is not None
+                   and (now - w.since > limit or cost.get(w.client, 0.0) > self.heavy_ms))
         return held < self.workers_wanted - self.reserve
 
     def _release(self, worker: _Worker) -> None:
@@ -512,7 +514,7 @@ class QueryEngine:
         future = loop.create_future()
         worker.pending = future
         worker.query_head = req.sparql[:300]
-        worker.client, worker.since, worker.heavy = client, loop.time(), self.heavy(client)
+        worker.client, worker.since = client, loop.time()
         try:
             payload = pickle.dumps(tuple(req), protocol=pickle.HIGHEST_PROTOCOL)
             frame = HEADER.pack(len(payload)) + payload
