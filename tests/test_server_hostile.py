@@ -228,14 +228,15 @@ def test_allow_remote_is_an_explicit_operator_choice(tmp_path):
 
 def test_memory_hungry_query_ends_its_worker_not_the_server(tmp_path):
     """--worker-memory-mb bounds each worker's address space: a query that would need gigabytes fails its
-    worker (500, worker replaced) long before the machine runs out of memory; the server goes on."""
+    worker (503 with a message, never a 500: issue 15; worker replaced) long before the machine runs out
+    of memory; the server goes on."""
     data = tmp_path / "links.nt"
     rnd = random.Random(7)
     data.write_text("".join(f"<http://example.org/n{i}> <http://example.org/link> <http://example.org/n{j}> .\n"
                             for i in range(3000) for j in rnd.sample(range(3000), 3)))
     with start_server(str(data), "--timeout", "30", "--workers", "2", "--worker-memory-mb", "1200") as server:
         r, _ = post_query(server.url, "SELECT * WHERE { ?s ?p ?o . ?x ?y ?z } ORDER BY ?z ?s")  # 81M rows, sorted
-        assert r.status_code == 500 and "memory" in r.text
+        assert r.status_code == 503 and "memory" in r.text
         assert_still_serving(server)
         time.sleep(1)  # the replacement worker starts in the background
         assert httpx.get(server.url + "/health").json()["workers"] == 2

@@ -530,7 +530,9 @@ class RemoteKnowledgeGraph(_Base):
             message = response.text.strip()
             parameter = response.headers.get("x-parameter")
             if parameter:
-                raise ParameterError(parameter, message)
+                from urllib.parse import unquote
+
+                raise ParameterError(unquote(parameter), message)  # the server percent-encodes it
             # 503 is the server's deadline (or no worker free in time): the same error as in-process
             kind = QueryTimeout if response.status_code == 503 else QueryError
             err = kind(message or f"HTTP {response.status_code}")

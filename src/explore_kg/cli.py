@@ -149,22 +149,41 @@ def serve(
     allow_remote: bool = typer.Option(False, "--allow-remote",
                                       help="Let queries use SERVICE (off by default: the server fetches nothing)."),
     log_level: str = typer.Option("info", help="Logging level (access log is one JSON line per request)."),
+    base_url: str = typer.Option(None, help="Public URL of the server (http(s)://host[:port]) written into service "
+                                 "descriptions, redirects and dump links; default: the address served (a "
+                                 "client's Host header is never echoed)."),
+    max_connections: int = typer.Option(2048, help="Open connections; past it the longest-idle are closed."),
+    header_timeout: float = typer.Option(10.0, help="Seconds a connection may take to send a request's headers "
+                                         "(also the idle limit between requests); then 408 and closed."),
+    max_header_kb: int = typer.Option(32, help="Largest request headers in KB (larger: 431)."),
+    send_timeout: float = typer.Option(30.0, help="Seconds a client may leave its answer unread before the "
+                                       "connection is dropped."),
+    client_queries: int = typer.Option(0, help="/sparql requests one client address may have in progress "
+                                       "(0: twice the query workers); more wait in its queue."),
+    client_queue: int = typer.Option(64, help="Requests one client may have waiting; past it 429 + Retry-After."),
+    shutdown_timeout: float = typer.Option(10.0, help="On SIGTERM, seconds to let requests in progress finish."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
     Exit status: 0 stopped (Ctrl-C), 2 cannot listen on HOST:PORT or cannot load the files.
     """
+    from .limits import ConnectionLimits
     from .server import ServerConfig, run
 
     if not 1 <= port <= 65535:
         _fail(f"--port {port} is not a TCP port (1 to 65535)")
     _check_can_listen(host, port)  # before loading: a busy port should not cost the user the load time
+    limits = ConnectionLimits(max_connections=max_connections, header_timeout=header_timeout,
+                              send_timeout=send_timeout, max_header_bytes=max_header_kb * 1024,
+                              max_url_bytes=3 * max_query_bytes + 4096)
     config = ServerConfig(
         paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred,
         entailed=_entailed(asserted, inferred),
         workers=workers or None,
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
-        cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb,
+        cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
+        connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
+        shutdown_timeout=shutdown_timeout,
     )
     raise typer.Exit(run(config, log_level=log_level))
 

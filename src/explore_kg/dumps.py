@@ -18,35 +18,50 @@ import hashlib
 import re
 import threading
 
+import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from .export import FORMAT_BY_EXTENSION, FORMATS, PROFILES, Document, Exporter, ExportError, graph_slug
+from .namespaces import INFERRED_GRAPH
 
 NAME = "explore-kg"
 _FILE = re.compile(rf"^{re.escape(NAME)}(?P<inferred>\.inferred)?\.(?P<ext>[a-z]+)$")
 
 
 class DumpCache:
-    """One Exporter for the served data, built on first use; documents are cached by the Exporter."""
+    """One Exporter for the served data, built on first use; documents are cached by the Exporter.
+
+    A document already built is returned at once, never behind another's build (the first inferred
+    document reasons for seconds, in a worker thread, off the event loop). A server that reasoned at
+    start (``serve --inferred``) hands its inferences to the Exporter instead of reasoning again.
+    """
 
     def __init__(self, app: FastAPI):
         self._app = app
         self._exporter: Exporter | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the Exporter's own caches: one build at a time
+        self._built: dict[tuple, Document] = {}
 
     @property
     def exporter(self) -> Exporter:
         if self._exporter is None:
-            self._exporter = Exporter(self._app.state.loaded)
+            exporter = Exporter(self._app.state.loaded)
+            served = ox.NamedNode(str(INFERRED_GRAPH))
+            inferred = [q for q in self._app.state.loaded.quads if q.graph_name == served]
+            if inferred:  # the same reasoning over the same asserted quads: reuse it (Exporter._raw_inferred)
+                nodes = {t for q in exporter.quads for t in (q.subject, q.object)}
+                exporter._inferred[None] = [q for q in inferred if q.subject in nodes]
+            self._exporter = exporter
         return self._exporter
 
     def ready(self, ext: str, content: str, profile: str, graph: str | None) -> Document | None:
         """The document if it is already built (a dict look-up, fine on the event loop), else None."""
+        built = self._built.get((ext, content, profile, graph))
         exporter = self._exporter
-        if exporter is None:
-            return None
+        if built is not None or exporter is None:
+            return built
         try:
             key = (FORMAT_BY_EXTENSION[ext].name, content, exporter.resolve_graph(graph), profile)
         except ExportError:
@@ -54,8 +69,14 @@ class DumpCache:
         return exporter._cache.get(key)
 
     def document(self, ext: str, content: str, profile: str, graph: str | None) -> Document:
-        with self._lock:  # one build at a time (in a worker thread); built documents skip this, see ready()
-            return self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph, profile=profile)
+        key = (ext, content, profile, graph)
+        doc = self._built.get(key)
+        if doc is None:
+            with self._lock:  # one build at a time; later requests get the cached bytes
+                doc = self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph,
+                                             profile=profile)
+            self._built[key] = doc
+        return doc
 
 
 def download_name(doc: Document) -> str:

@@ -9,6 +9,11 @@ each holding the store loaded once. The parent sends query text, the worker send
 already serialized by pyoxigraph (only bytes cross the pipe). A worker that passes the deadline is
 killed and replaced, and the client gets 503, never a partial answer; the other workers keep serving.
 
+This module holds what both paths share: content negotiation, the checks and the evaluation. The
+server's side is in its own modules: :mod:`explore_kg.pool` (the worker pool, its deadlines and its
+fair share), :mod:`explore_kg.worker` (the worker process), :mod:`explore_kg.framing` (the wire between
+them) and :mod:`explore_kg.result_cache`.
+
 Both paths share the same checks (:mod:`explore_kg.safety`), the same content negotiation and the
 same dataset rules: the default graph is the union of the named graphs unless the query (FROM) or
 the protocol (``default-graph-uri``) says otherwise.
@@ -16,32 +21,20 @@ the protocol (``default-graph-uri``) says otherwise.
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import functools
-import gc
-import hashlib
 import logging
 import os
-import pickle
-import signal
-import socket
-import struct
-import subprocess
-import sys
+import tempfile
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
 from .safety import (
-    DEFAULT_MAX_QUERY_BYTES,
     NotAcceptable,
     QueryError,
     QueryFailed,
@@ -81,7 +74,6 @@ DEFAULT_WORKER_MEMORY_MB = 4096
 # (an 8 MB stack overflows at ~3,000 nested groups or a ~20,000-term expression).
 WORKER_STACK_BYTES = 512 * 1024 * 1024
 MAX_DEFAULT_WORKERS = 8
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def default_workers() -> int:
@@ -98,13 +90,32 @@ def default_workers() -> int:
 
 @dataclass
 class QueryResult:
-    """A serialized answer: ``kind`` is "bindings" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT/DESCRIBE)."""
+    """A serialized answer: ``kind`` is "bindings" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT/DESCRIBE).
+
+    A large answer asked for with ``spool_bytes`` is not in ``body`` but in ``file``, an open unlinked
+    temporary file of ``size`` bytes: whoever gets it sends it and calls :meth:`close`.
+    """
 
     body: bytes
     media_type: str  # the Content-Type to send, charset included where the format has one
     kind: str
     elapsed_ms: float
     cached: bool = False
+    file: Any = None
+    size: int = 0
+    on_close: Callable[[], None] | None = None
+
+    @property
+    def length(self) -> int:
+        return self.size if self.file is not None else len(self.body)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        if self.on_close is not None:
+            self.on_close, on_close = None, self.on_close
+            on_close()
 
 
 # --- content negotiation ------------------------------------------------------------------------
@@ -265,18 +276,29 @@ def _substitution_tuples(substitutions: Mapping | None) -> tuple:
 
 
 class _LimitedBuffer:
-    """A write target that refuses to grow past ``limit`` bytes, so a huge result fails early."""
+    """A write target that refuses to grow past ``limit`` bytes, so a huge result fails early; past
+    ``spool`` bytes it moves what it holds to an unlinked temporary file (``file``) and writes there."""
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int | None, spool: int | None = None):
         self.parts: list[bytes] = []
         self.size = 0
         self.limit = limit
+        self.spool = spool
+        self.file = None
 
     def write(self, data) -> int:
         self.size += len(data)
         if self.limit is not None and self.size > self.limit:
             raise _ResultTooLarge()
-        self.parts.append(bytes(data))
+        if self.file is not None:
+            self.file.write(data)
+        elif self.spool is not None and self.size > self.spool:
+            self.file = tempfile.TemporaryFile(prefix="explore-kg-result-")
+            self.file.writelines(self.parts)
+            self.file.write(data)
+            self.parts = []
+        else:
+            self.parts.append(bytes(data))
         return len(data)
 
     def flush(self) -> None:
@@ -314,6 +336,7 @@ class _Request(NamedTuple):
     allow_remote: bool = False
     max_result_bytes: int | None = None
     base_iri: str | None = None
+    spool_bytes: int | None = None  # an answer larger than this comes back as a file (QueryResult.file)
 
 
 def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> QueryResult:
@@ -363,9 +386,13 @@ def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> Q
     else:
         kind = "graph"
     fmt, content_type = negotiate(req.accept, kind)
-    out = _LimitedBuffer(req.max_result_bytes)
+    out = _LimitedBuffer(req.max_result_bytes, req.spool_bytes)
     try:
         answer.serialize(out, format=fmt)
+        if out.file is not None:
+            out.file.flush()
+            return QueryResult(b"", content_type, kind, (time.perf_counter() - started) * 1000,
+                               file=out.file, size=out.size)
     except _ResultTooLarge:
         raise _result_too_large(req.max_result_bytes) from None
     except OSError as e:
@@ -479,522 +506,4 @@ def run_query(
     return _run_on_big_stack(_evaluate, store, req, _named_graphs(store))
 
 
-# --- the worker process -------------------------------------------------------------------------
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the server process dies (so no runaway query outlives it)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-# --- framing: every message is an 8-byte big-endian length, then a pickle (or raw bytes) ----------
-
-_HEADER = struct.Struct("!Q")
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    buf = bytearray(n)
-    view, pos = memoryview(buf), 0
-    while pos < n:
-        got = sock.recv_into(view[pos:])
-        if not got:
-            raise EOFError
-        pos += got
-    return bytes(buf)
-
-
-def _recv_frame(sock: socket.socket) -> bytes:
-    (n,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
-    return _recv_exact(sock, n)
-
-
-def _send_frame(sock: socket.socket, payload: bytes) -> None:
-    if len(payload) < 1 << 20:  # one system call (copying a small answer costs less than a second one)
-        sock.sendall(_HEADER.pack(len(payload)) + payload)
-    else:
-        sock.sendall(_HEADER.pack(len(payload)))
-        sock.sendall(payload)
-
-
-class _FrameReader:
-    """Frames from a blocking socket, reading what is there at once (a query's header and text
-    usually arrive together: one recv instead of two)."""
-
-    def __init__(self, sock: socket.socket):
-        self.sock = sock
-        self.buffer = bytearray()
-
-    def next(self) -> bytes:
-        buffer = self.buffer
-        while True:
-            if len(buffer) >= _HEADER.size:
-                end = _HEADER.size + _HEADER.unpack_from(buffer)[0]
-                if len(buffer) >= end:
-                    frame = bytes(buffer[_HEADER.size:end])
-                    del buffer[:end]
-                    return frame
-            chunk = self.sock.recv(1 << 16)
-            if not chunk:
-                raise EOFError
-            buffer += chunk
-
-
-def _worker_entry() -> None:
-    """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
-
-    The first frame on the socket is the dataset as N-Quads; no file is written anywhere.
-    """
-    # Ctrl-C, or a SIGTERM sent to the whole process group (timeout, systemd, a container stop), is the
-    # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
-    memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    if memory_mb > 0:
-        # A runaway query then fails an allocation and ends this worker (which the server replaces)
-        # instead of pushing the machine into the OOM killer, which might pick the server itself.
-        import resource
-
-        limit = memory_mb * 1024 * 1024
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    sock.setblocking(True)
-    threading.stack_size(WORKER_STACK_BYTES)
-    thread = threading.Thread(target=_worker_loop, args=(sock,), name="explore-kg-worker")
-    thread.start()
-    thread.join()
-
-
-def _worker_loop(sock: socket.socket) -> None:
-    try:
-        data = _recv_frame(sock)
-    except (EOFError, OSError):
-        return
-    started = time.perf_counter()
-    store = ox.Store()
-    store.load(data, format=ox.RdfFormat.N_QUADS)
-    del data
-    known_graphs = _named_graphs(store)
-    try:
-        _send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
-    except OSError:
-        return  # the server went away while this worker was starting
-    reader = _FrameReader(sock)
-    gc.freeze()  # the store's Python side and the modules: never garbage, never walked again
-    while True:
-        try:
-            req = _Request(*pickle.loads(reader.next()))
-        except (EOFError, OSError):
-            return
-        try:
-            r = _evaluate(store, req, known_graphs)
-            reply = ("ok", r.body, r.media_type, r.kind, r.elapsed_ms)
-        except QueryError as e:
-            reply = ("error", type(e).__name__, e.message, e.status)
-        except Exception as e:  # noqa: BLE001 - any failure becomes an answer, the worker lives on
-            reply = ("error", "QueryFailed", f"query evaluation failed: {e}", 500)
-        try:
-            _send_frame(sock, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:
-            return
-
-
-def _expire(future: asyncio.Future) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
-_ERRORS = {
-    cls.__name__: cls
-    for cls in (QuerySyntaxError, QueryRefused, QueryTimeout, QueryTooLarge, NotAcceptable, QueryFailed, QueryError)
-}
-
-
-class _Worker:
-    """One query worker process and the server's end of its socket (non-blocking, read by the loop)."""
-
-    def __init__(self, process, sock: socket.socket):
-        self.process = process
-        self.sock = sock
-        self.inbox = bytearray()  # bytes received and not yet a whole frame
-        self.pending: asyncio.Future | None = None
-        self.ready: asyncio.Future | None = None
-        self.dead = False
-        self.load_ms = 0.0
-        self.query_head = ""  # the start of the query it runs, for the log if it dies
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-
-class QueryEngine:
-    """The server's executor: a pool of query worker processes with a deadline on every query.
-
-    ``await engine.start()`` before the first query and ``await engine.close()`` at the end (the
-    server's lifespan does both). Answers are cached (LRU, by query, dataset, bindings and Accept)
-    since the data does not change while the server runs.
-    """
-
-    def __init__(
-        self,
-        store: ox.Store,
-        *,
-        workers: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
-        max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
-        allow_remote: bool = False,
-        cache_bytes: int = DEFAULT_CACHE_BYTES,
-        worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
-    ):
-        self.store = store
-        self.workers_wanted = workers or default_workers()
-        self.timeout = timeout
-        self.max_query_bytes = max_query_bytes
-        self.max_result_bytes = max_result_bytes
-        self.allow_remote = allow_remote
-        self.known_graphs = _named_graphs(store)
-        self.cache_bytes = cache_bytes
-        self.worker_memory_mb = worker_memory_mb
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = 0
-        self._dump = store.dump(format=ox.RdfFormat.N_QUADS)  # what each worker loads
-        self.data_version = hashlib.sha256(self._dump).hexdigest()[:16]
-        self.triples = len(store)
-        self._workers: set[_Worker] = set()
-        self._idle: collections.deque[_Worker] | None = None
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
-        self._tasks: set[asyncio.Task] = set()
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
-        self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
-        self.respawn_ms: list[float] = []
-
-    # -- lifecycle --
-
-    async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._idle = collections.deque()
-        workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
-        await asyncio.gather(*(w.ready for w in workers))
-        log.info(
-            "query workers ready: %d (store loaded in %s ms each)",
-            len(workers),
-            ", ".join(f"{w.load_ms:.0f}" for w in workers),
-        )
-
-    async def close(self) -> None:
-        self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
-        for w in list(self._workers):
-            self._retire(w)
-
-    async def __aenter__(self) -> QueryEngine:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.close()
-
-    async def _spawn(self) -> _Worker:
-        # A fresh interpreter (not multiprocessing): nothing of the caller's __main__ is re-imported,
-        # so scripts and notebooks can use the engine without a ``__main__`` guard.
-        ours, theirs = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
-        try:
-            process = await asyncio.to_thread(
-                subprocess.Popen,
-                [sys.executable, "-c", "from explore_kg.engine import _worker_entry; _worker_entry()",
-                 str(theirs.fileno()), str(self.worker_memory_mb)],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-        finally:
-            theirs.close()
-        worker = _Worker(process, ours)
-        worker.ready = self._loop.create_future()
-        self._workers.add(worker)
-        try:
-            # blocking, in a thread: the worker reads it only once its interpreter is up
-            await asyncio.to_thread(_send_frame, ours, self._dump)
-        except OSError:
-            pass  # the worker died at once; the reader below sees EOF and reports it
-        # From here on the event loop owns the socket: non-blocking, whatever the loop (asyncio or uvloop)
-        ours.setblocking(False)
-        self._loop.add_reader(ours.fileno(), self._on_readable, worker)
-        return worker
-
-    def _respawn_later(self) -> None:
-        """Start a replacement worker in the background (the pool keeps its size)."""
-        if self._closed:
-            return
-        started = time.perf_counter()
-
-        async def respawn():
-            for attempt in range(5):
-                try:
-                    worker = await self._spawn()
-                    await worker.ready
-                except (QueryError, OSError) as e:
-                    if self._closed:
-                        return
-                    log.error("a replacement query worker failed to start (attempt %d): %s", attempt + 1, e)
-                    self._start_failed(f"{type(e).__name__}: {getattr(e, 'message', e)}")
-                    await asyncio.sleep(0.5 * 2**attempt)
-                    continue
-                self.respawn_ms.append((time.perf_counter() - started) * 1000)
-                self.stats["respawns"] += 1
-                return
-            log.error("giving up replacing a query worker; %d remain", len(self._workers))
-
-        def done(task: asyncio.Task) -> None:
-            self._tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None and not self._closed:
-                log.error("replacing a query worker failed: %s", task.exception())
-
-        task = self._loop.create_task(respawn())
-        self._tasks.add(task)
-        task.add_done_callback(done)
-
-    @property
-    def available(self) -> bool:
-        """Whether at least one started worker is alive (False: queries cannot be answered now)."""
-        return any(w.ready.done() and not w.ready.exception() and not w.dead for w in self._workers)
-
-    def _start_failed(self, reason: str) -> None:
-        """A worker failed to start. With no other worker alive, nothing can answer: the queries waiting
-        for a worker fail now, with a 503 that says so, instead of at their deadline."""
-        self.start_failure = reason
-        if self.available:
-            return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(self._unavailable())
-
-    def _unavailable(self) -> QueryError:
-        err = QueryFailed(
-            "no query worker is available: new query workers fail to start "
-            f"({self.start_failure}); the server keeps trying, see its log"
-        )
-        err.status = 503
-        return err
-
-    def _retire(self, worker: _Worker) -> None:
-        """Kill a worker (stuck, dead or closing) and forget it; reaping happens off the event loop."""
-        if worker.dead:
-            return
-        worker.dead = True
-        self._workers.discard(worker)
-        with contextlib.suppress(Exception):
-            self._loop.remove_reader(worker.sock.fileno())
-        with contextlib.suppress(Exception):
-            worker.process.kill()
-        with contextlib.suppress(Exception):
-            worker.sock.close()
-        threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
-
-    def _on_readable(self, worker: _Worker) -> None:
-        """Read what the worker's socket holds; handle every complete frame; notice a dead worker."""
-        try:
-            chunk = worker.sock.recv(1 << 20)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
-            self._on_worker_gone(worker)
-            return
-        inbox = worker.inbox
-        inbox += chunk
-        while len(inbox) >= _HEADER.size:
-            (n,) = _HEADER.unpack_from(inbox)
-            if len(inbox) < _HEADER.size + n:
-                break
-            message = pickle.loads(inbox[_HEADER.size:_HEADER.size + n])
-            del inbox[:_HEADER.size + n]
-            self._on_message(worker, message)
-
-    def _on_worker_gone(self, worker: _Worker) -> None:
-        """The worker closed its socket: it died (or was killed); fail its query and replace it."""
-        was_ready = worker.ready.done()
-        code = None
-        with contextlib.suppress(Exception):
-            code = worker.process.wait(0.05)  # it closed its end: it is exiting or gone
-        if not worker.dead:
-            log.warning("query worker %s ended unexpectedly (exit status %s)%s", worker.pid, code,
-                        f" while running: {worker.query_head!r}" if worker.pending is not None else "")
-        self._retire(worker)
-        if worker.pending is not None and not worker.pending.done():
-            worker.pending.set_exception(
-                QueryFailed("the query worker stopped while evaluating this query (out of memory, or a "
-                            "crash); it was replaced and the server goes on")
-            )
-        elif not was_ready:
-            worker.ready.set_exception(QueryFailed("a query worker failed to start"))
-        if was_ready:
-            self.stats["crashes"] += 1
-            self._respawn_later()
-
-    def _on_message(self, worker: _Worker, message: tuple) -> None:
-        if message[0] == "ready":
-            worker.load_ms = message[2]
-            self.start_failure = None
-            worker.ready.set_result(worker)
-            self._release(worker)
-            return
-        pending, worker.pending = worker.pending, None
-        if pending is not None and not pending.done():
-            pending.set_result(message)
-        if not worker.dead:
-            self._release(worker)  # also when the asker gave up (cancelled): the worker is free
-
-    def _release(self, worker: _Worker) -> None:
-        """Hand a free worker to the longest-waiting query, or put it back in the idle pool."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(worker)
-                return
-        self._idle.append(worker)
-
-    async def _acquire(self, timeout: float) -> _Worker:
-        while self._idle:
-            worker = self._idle.popleft()
-            if not worker.dead:
-                return worker
-        if self.start_failure is not None and not self.available:
-            if not self._tasks and not self._closed:  # the retries gave up: try again, one at a time
-                self._respawn_later()
-            raise self._unavailable()
-        waiter = self._loop.create_future()
-        self._waiters.append(waiter)
-        try:
-            worker = await asyncio.wait_for(waiter, timeout)
-        except TimeoutError:
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())
-            raise
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())
-            raise
-        if worker.dead:
-            return await self._acquire(max(0.001, timeout))
-        return worker
-
-    # -- queries --
-
-    def cache_key(self, req: _Request) -> tuple:
-        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri)
-
-    async def query(
-        self,
-        sparql: str,
-        *,
-        media_type: str | None = None,
-        substitutions: Mapping | None = None,
-        default_graph_uris: Sequence[str] = (),
-        named_graph_uris: Sequence[str] = (),
-        timeout: float | None = None,
-        base_iri: str | None = None,
-    ) -> QueryResult:
-        """Answer one query within ``timeout`` seconds (default: the engine's), in a worker process.
-
-        ``media_type`` is a media type or a whole Accept value; see :func:`negotiate`. ``base_iri``
-        resolves relative IRIs in the query (the server passes its endpoint URL).
-        """
-        if self._idle is None:
-            raise RuntimeError("QueryEngine.start() was not awaited")
-        req = _prepare(
-            sparql,
-            accept=media_type,
-            substitutions=substitutions,
-            default_graph_uris=default_graph_uris,
-            named_graph_uris=named_graph_uris,
-            allow_remote=self.allow_remote,
-            max_query_bytes=self.max_query_bytes,
-            max_result_bytes=self.max_result_bytes,
-            base_iri=base_iri,
-        )
-        self.stats["queries"] += 1
-        key = self.cache_key(req)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            self.stats["cache_hits"] += 1
-            return QueryResult(hit.body, hit.media_type, hit.kind, 0.0, cached=True)
-        result = await self._dispatch(req, self.timeout if timeout is None else timeout)
-        self._remember(key, result)
-        return result
-
-    async def _dispatch(self, req: _Request, timeout: float) -> QueryResult:
-        loop = self._loop
-        deadline = loop.time() + timeout
-        try:
-            worker = await self._acquire(timeout)
-        except TimeoutError:
-            self.stats["timeouts"] += 1
-            raise QueryTimeout(
-                f"no query worker became free within {timeout:g} s (the server is busy); try again"
-            ) from None
-        future = loop.create_future()
-        worker.pending = future
-        worker.query_head = req.sparql[:300]
-        try:
-            payload = pickle.dumps(tuple(req), protocol=pickle.HIGHEST_PROTOCOL)
-            frame = _HEADER.pack(len(payload)) + payload
-            try:  # the socket's buffer is empty (the worker has read its last query): one send will do
-                sent = worker.sock.send(frame)
-            except BlockingIOError:
-                sent = 0
-            if sent < len(frame):
-                await loop.sock_sendall(worker.sock, frame[sent:])
-        except OSError:
-            if not worker.dead:  # (if it died, its death was noticed and it is being replaced)
-                self._retire(worker)
-                self._respawn_later()
-            raise QueryFailed("the query worker could not be reached; it was replaced") from None
-        # A timer rather than asyncio.wait_for (a task-level wrapper, measurable per query on the loop)
-        timer = loop.call_at(deadline, _expire, future)
-        try:
-            message = await future
-        except TimeoutError:
-            self.stats["timeouts"] += 1
-            if not worker.dead:
-                self._retire(worker)
-                self._respawn_later()
-            raise QueryTimeout(
-                f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
-            ) from None
-        finally:
-            timer.cancel()
-        if message[0] == "ok":
-            _, body, media_type, kind, elapsed = message
-            return QueryResult(body, media_type, kind, elapsed)
-        _, name, text, status = message
-        err = _ERRORS.get(name, QueryError)(text)
-        err.status = status
-        raise err
-
-    def _remember(self, key: tuple, result: QueryResult) -> None:
-        size = len(result.body) + len(key[0])
-        if size > self.cache_bytes // 8:
-            return
-        self._cache[key] = result
-        self._cache_size += size
-        while self._cache_size > self.cache_bytes and self._cache:
-            old_key, old = self._cache.popitem(last=False)
-            self._cache_size -= len(old.body) + len(old_key[0])
-
-    def worker_pids(self) -> list[int]:
-        return [w.pid for w in self._workers if w.pid and not w.dead]
+from .pool import QueryEngine  # noqa: E402 - the server's half, re-exported here

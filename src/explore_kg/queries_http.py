@@ -17,7 +17,7 @@ Names come only from the catalogue: an unknown name is 404 and never becomes a f
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -101,7 +101,8 @@ async def _labels(engine, iris: list[str]) -> dict[str, str]:
 
 def _error(err: Exception, status: int | None = None) -> Response:
     message = getattr(err, "message", str(err))
-    headers = {"X-Parameter": err.parameter} if isinstance(err, ParameterError) else {}
+    # percent-encoded (RFC 3986 unreserved kept): a client's parameter name may hold CR, LF or non-Latin-1
+    headers = {"X-Parameter": quote(err.parameter, safe="-._~")} if isinstance(err, ParameterError) else {}
     code = status or getattr(err, "status", 400)
     return Response(message + "\n", status_code=code, media_type="text/plain; charset=utf-8", headers=headers)
 

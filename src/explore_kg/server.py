@@ -25,12 +25,14 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pyoxigraph as ox
 from fastapi import FastAPI
@@ -49,12 +51,15 @@ from .engine import (
     QueryEngine,
     QueryError,
     QueryRefused,
+    QueryResult,
     QueryTooLarge,
     format_to_accept,
     negotiate,
 )
+from .limits import ClientShare, ConnectionLimits, guarded_protocol
 from .loading import LoadedData, load, to_oxigraph
 from .namespaces import INFERRED_GRAPH
+from .pool import CLIENT
 from .safety import DEFAULT_MAX_QUERY_BYTES
 
 log = logging.getLogger("explore_kg.server")
@@ -80,6 +85,12 @@ class ServerConfig:
     cache_bytes: int = DEFAULT_CACHE_BYTES
     cache_max_age: int = 60
     worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB  # address space per query worker (0: unlimited)
+    base_url: str | None = None  # the public URL (scheme://host[:port]); None: the address served, never Host
+    connection_limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    client_queries: int | None = None  # queries one client runs at once (None: FairShare's default)
+    client_queue: int = 64  # requests one client may have waiting; past it 429
+    queue_timeout: float | None = None  # longest wait for a worker (None: the query timeout)
+    shutdown_timeout: float = 10.0  # on SIGTERM, longest wait for requests in progress
     extra: dict = field(default_factory=dict)
 
 
@@ -147,7 +158,8 @@ def _unquote_plus(raw: bytes) -> str:
     Every ``%XX`` becomes ``\\xXX`` for the ``unicode_escape`` codec (backslashes doubled first, so
     nothing else is an escape); its one-character-per-byte result, re-read as UTF-8, is what
     ``unquote_plus`` gives. A malformed escape makes the codec fail: ``unquote_plus`` then decides.
-    A 900-byte query: ~5 us instead of ~22 us, on the event loop, for every request.
+    A 900-byte query: ~5 us instead of ~22 us, on the event loop, for every request. Escapes that are
+    not UTF-8 are a ProtocolError (400), as for a POST body: a query is never silently altered.
     """
     raw = raw.replace(b"+", b" ")
     if b"%" not in raw:
@@ -155,8 +167,18 @@ def _unquote_plus(raw: bytes) -> str:
     try:
         latin = codecs.decode(raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x"), "unicode_escape")
     except UnicodeDecodeError:
-        return unquote(raw.decode("ascii"))
-    return latin.encode("latin-1").decode("utf-8", "replace")
+        latin = unquote(raw.decode("ascii"), encoding="latin-1")
+    try:
+        return latin.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(f"a percent-escaped URL parameter is not valid UTF-8 (byte {e.start})") from None
+
+
+def _parse_qsl(text: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as e:
+        raise ProtocolError(f"a percent-escaped parameter is not valid UTF-8 (byte {e.start})") from None
 
 
 def parse_query_string(query_string: bytes) -> dict[str, list[str]]:
@@ -165,7 +187,7 @@ def parse_query_string(query_string: bytes) -> dict[str, list[str]]:
     if not query_string:
         return params
     if not query_string.isascii():  # raw non-ASCII bytes (a lax client): the general path
-        for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        for key, value in _parse_qsl(_decode(query_string, "the URL's query string")):
             params.setdefault(key, []).append(value)
         return params
     for pair in query_string.split(b"&"):
@@ -245,7 +267,7 @@ class ProtocolRequest:
                     raise ProtocolError(f"unsupported charset {charset!r}: send the query as UTF-8")
             if ctype == "application/x-www-form-urlencoded":
                 form = _decode(await self.body(3 * max_query_bytes + 4096), "the form body")
-                for key, value in parse_qsl(form, keep_blank_values=True):
+                for key, value in _parse_qsl(form):
                     if key == "query":
                         query.append(value)
                     else:
@@ -375,10 +397,37 @@ class AccessLogMiddleware:
 # --- the /sparql endpoint -----------------------------------------------------------------------
 
 SPARQL_PATHS = ("/sparql", "/sparql/")  # with a trailing slash too, as the W3C protocol tests write it
-_CORS = [
+_COMMON_HEADERS = [  # on every answer of /sparql, errors included
     (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"ETag, Content-Type, Content-Length, Server-Timing, Cache-Control"),
+    (b"access-control-expose-headers",
+     b"ETag, Content-Type, Content-Length, Server-Timing, Cache-Control, Retry-After"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"vary", b"Accept"),
 ]
+SEND_CHUNK = 256 * 1024  # an answer larger than this is sent in pieces, one when the client took the last
+_NO_SLOT = object()
+
+
+async def _send_file(fd: int, size: int, receive, send) -> None:
+    """Send ``size`` bytes of the open file ``fd`` at the client's pace; stop if the client goes away."""
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        at = 0
+        while at < size and not gone.is_set():
+            chunk = os.pread(fd, min(SEND_CHUNK, size - at), at)
+            if not chunk:
+                raise OSError(f"the result file ended at byte {at} of {size}")
+            at += len(chunk)
+            await send({"type": "http.response.body", "body": chunk, "more_body": at < size})
+    finally:
+        watcher.cancel()
 
 
 class SparqlEndpoint:
@@ -390,21 +439,42 @@ class SparqlEndpoint:
     optional routers). FastAPI's OpenAPI still documents /sparql (routes declared for the docs).
     """
 
-    def __init__(self, *, engine: QueryEngine, config: ServerConfig, sizes: dict[str, int]):
+    def __init__(self, *, engine: QueryEngine, config: ServerConfig, sizes: dict[str, int],
+                 share: ClientShare | None = None):
         self.engine = engine
         self.config = config
         self.sizes = sizes
+        self.share = share or ClientShare(2 * engine.workers_wanted, config.client_queue, config.timeout)
         self.cache_control = f"public, max-age={config.cache_max_age}".encode()
 
     async def __call__(self, scope, receive, send):
         started = time.perf_counter()
         status, headers, body, extra = await self.answer(scope, receive)
-        headers = [*headers, *_CORS, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
-        log_access(scope, status, len(body), started, **extra)
+        result: QueryResult | None = extra.pop("result", None)
+        client = extra.pop("slot", _NO_SLOT)
+        try:
+            length = result.length if result is not None else len(body)
+            headers = [*headers, *_COMMON_HEADERS, (b"content-length", str(length).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            if scope["method"] == "HEAD" or length <= SEND_CHUNK:
+                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+            elif result is not None and result.file is not None:
+                await _send_file(result.file.fileno(), length, receive, send)
+            else:  # in pieces, each sent when the client has taken the last: its socket buffer stays small
+                view = memoryview(body)
+                for at in range(0, length, SEND_CHUNK):
+                    await send({"type": "http.response.body", "body": bytes(view[at:at + SEND_CHUNK]),
+                                "more_body": at + SEND_CHUNK < length})
+        finally:
+            if result is not None:
+                result.close()
+            if client is not _NO_SLOT:
+                self.share.leave(client)
+        log_access(scope, status, length, started, **extra)
 
     async def answer(self, scope, receive) -> tuple[int, list, bytes, dict]:
+        """Status, headers, body and log fields; ``extra["result"]`` and ``extra["slot"]`` when a query
+        ran (the caller sends the result, closes it and gives the client's slot back)."""
         method = scope["method"]
         if method == "OPTIONS":  # CORS preflight
             asked = dict(scope["headers"]).get(b"access-control-request-headers", b"content-type, accept")
@@ -414,9 +484,9 @@ class SparqlEndpoint:
         if method not in ("GET", "HEAD", "POST"):
             return 405, [(b"allow", b"GET, POST, HEAD, OPTIONS"), (b"content-type", b"text/plain; charset=utf-8")], \
                 f"method {method} is not allowed: query with GET or POST\n".encode(), {}
-        request = ProtocolRequest(scope, receive)
         engine = self.engine
         try:
+            request = ProtocolRequest(scope, receive)
             query, params = await request.query_and_params(self.config.max_query_bytes)
             accept = request.accept()
             if query is None:
@@ -425,23 +495,39 @@ class SparqlEndpoint:
                         "missing 'query': POST a form with a 'query' field or an application/sparql-query body"
                     )
                 body, content_type = self.description(request.endpoint, accept)
-                return 200, [(b"content-type", content_type.encode()), (b"cache-control", self.cache_control),
-                             (b"vary", b"Accept")], body, {}
+                return 200, [(b"content-type", content_type.encode()), (b"cache-control", self.cache_control)], \
+                    body, {}
             endpoint = request.endpoint
             default_graphs = params.get("default-graph-uri", ())
             named_graphs = params.get("named-graph-uri", ())
             etag = _etag(engine.data_version, query, accept, default_graphs, named_graphs, endpoint)
-            headers = [(b"etag", etag.encode()), (b"cache-control", self.cache_control), (b"vary", b"Accept")]
-            if _matches(request.headers.get("if-none-match"), etag):
-                return 304, headers, b"", {}
-            result = await engine.query(query, media_type=accept, default_graph_uris=default_graphs,
-                                        named_graph_uris=named_graphs, base_iri=endpoint)
+            headers = [(b"etag", etag.encode()), (b"cache-control", self.cache_control)]
+            client = scope.get("client")
+            client = client[0] if client else None
+            await self.share.enter(client)
+            try:
+                result = await engine.query(query, media_type=accept, default_graph_uris=default_graphs,
+                                            named_graph_uris=named_graphs, base_iri=endpoint, spool=True,
+                                            client=client)
+            except BaseException:
+                self.share.leave(client)
+                raise
         except QueryError as err:
-            return err.status, [(b"content-type", b"text/plain; charset=utf-8")], \
-                (err.message + "\n").encode("utf-8"), {"error": err.message[:200]}
+            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+            retry_after = getattr(err, "retry_after", None)
+            if retry_after is not None:
+                headers.append((b"retry-after", str(retry_after).encode()))
+            return err.status, headers, (err.message + "\n").encode("utf-8"), {"error": err.message[:200]}
+        # Only now: a 304 says "the answer you hold is still right", so there must be an answer
+        # (If-None-Match: * with a malformed query is the query's error, never a 304).
+        extra = {"query_ms": round(result.elapsed_ms, 2), "cached": result.cached, "slot": client}
+        if _matches(request.headers.get("if-none-match"), etag):
+            result.close()
+            return 304, headers, b"", extra
         headers.append((b"content-type", result.media_type.encode()))
         headers.append((b"server-timing", f"query;dur={result.elapsed_ms:.2f}".encode()))
-        return 200, headers, result.body, {"query_ms": round(result.elapsed_ms, 2), "cached": result.cached}
+        extra["result"] = result
+        return 200, headers, result.body, extra
 
     @lru_cache(maxsize=64)  # noqa: B019 - one endpoint object per app, kept for the app's life
     def description(self, endpoint: str, accept: str | None) -> tuple[bytes, str]:
@@ -457,8 +543,41 @@ class SparqlEndpoint:
 
 # --- the app ------------------------------------------------------------------------------------
 
+_HOST = re.compile(rb"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+# What an IRI cannot hold (RFC 3987): a path with one of these names no resource here.
+_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+_HARDENING = [(b"x-content-type-options", b"nosniff"), (b"access-control-allow-origin", b"*")]
+
+
+def _plain_error(status: int, message: str) -> tuple[dict, dict]:
+    body = (message + "\n").encode("utf-8")
+    return ({"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+                         *_HARDENING]},
+            {"type": "http.response.body", "body": body})
+
+
+def _hardened(send):
+    """``send`` adding nosniff, CORS and ``Vary: Accept`` to an answer that lacks them (errors included)."""
+
+    async def hardened_send(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            names = {name.lower(): i for i, (name, _) in enumerate(headers)}
+            headers += [h for h in _HARDENING if h[0] not in names]
+            if b"vary" not in names:
+                headers.append((b"vary", b"Accept"))
+            elif b"accept" not in headers[names[b"vary"]][1].lower():
+                headers[names[b"vary"]] = (b"vary", headers[names[b"vary"]][1] + b", Accept")
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return hardened_send
+
+
 class EndpointApp(FastAPI):
-    """FastAPI, except that /sparql goes straight to :class:`SparqlEndpoint`.
+    """FastAPI, except that /sparql goes straight to :class:`SparqlEndpoint`, and every request is
+    checked first (Host, path) and addressed as the server's own URL, never as the client's Host.
 
     FastAPI's own entry (telemetry hooks), Starlette's error middleware (which wraps ``send``), CORS
     and the access-log middleware cost the event-loop process about a tenth of its time per query;
@@ -467,13 +586,65 @@ class EndpointApp(FastAPI):
 
     sparql: SparqlEndpoint | None = None
     sparql_html = None  # set by the web router: a browser's GET /sparql?query= gets the editor with the results
+    public: tuple[str, bytes] | None = None  # (scheme, host) of serve --base-url
 
     async def __call__(self, scope, receive, send) -> None:
-        if self.sparql is not None and scope["type"] == "http" and scope["path"] in SPARQL_PATHS:
-            if self.sparql_html is not None and self.sparql_html.wanted(scope):
-                return await self.sparql_html(dict(scope, app=self), receive, send)
-            return await self.sparql(scope, receive, send)
+        if scope["type"] == "http":
+            client = scope.get("client")
+            CLIENT.set(client[0] if client else None)  # this request's task only: the pool's fair share
+            problem = self.readdress(scope)
+            if problem is not None:
+                for message in _plain_error(400, problem):
+                    await send(message)
+                return
+            if self.sparql is not None and scope["path"] in SPARQL_PATHS:
+                if self.sparql_html is not None and self.sparql_html.wanted(scope):
+                    return await self.sparql_html(dict(scope, app=self), receive, _hardened(send))
+                return await self.sparql(scope, receive, send)
+            if _NOT_IRI.search(scope["path"]):
+                for message in _plain_error(400, f"the path {scope['path']!r} holds a character that an IRI "
+                                                 "cannot (a space, a control character or one of <>\"{}|\\^`)"):
+                    await send(message)
+                return
+            return await super().__call__(scope, receive, _hardened(send))
         return await super().__call__(scope, receive, send)
+
+    def readdress(self, scope) -> str | None:
+        """Check the Host header and put the server's own address in its place (in ``scope``).
+
+        Every URL the server writes (service description, BASE of queries, redirects, dump links)
+        comes from it: a client's Host is never echoed. The address is ``serve --base-url`` if given,
+        else the address the connection came in on. Returns the problem with a malformed Host.
+        """
+        headers = scope["headers"]
+        at = [i for i, (name, _) in enumerate(headers) if name == b"host"]
+        if len(at) > 1:
+            return "the request has more than one Host header"
+        if at and not _HOST.match(headers[at[0]][1]):
+            return "malformed Host header: give a host name or address, and a port if not the default"
+        if self.public is not None:
+            scope["scheme"], host = self.public
+        else:
+            server = scope.get("server")
+            if not server:
+                return None
+            address = f"[{server[0]}]" if ":" in server[0] else server[0]
+            default = 443 if scope.get("scheme") == "https" else 80
+            host = (address if server[1] in (None, default) else f"{address}:{server[1]}").encode()
+        if not at or headers[at[0]][1] != host:
+            headers = [h for h in headers if h[0] != b"host"]
+            headers.append((b"host", host))
+            scope["headers"] = headers
+        return None
+
+
+def parse_base_url(base_url: str) -> tuple[str, bytes]:
+    """(scheme, host[:port]) of ``serve --base-url``; a path is not supported (serve at the root)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or not _HOST.match(parts.netloc.encode()):
+        raise ValueError(f"--base-url must be http(s)://host[:port] with no path, not {base_url!r}")
+    return parts.scheme, parts.netloc.encode()
 
 
 SPARQL_OPENAPI = {
@@ -501,9 +672,37 @@ SPARQL_OPENAPI = {
                                "a graph not in the dataset)"},
         "406": {"description": "No result format matches Accept"},
         "413": {"description": "Query text larger than the limit"},
-        "503": {"description": "The query exceeded the time limit (no partial results are sent)"},
+        "429": {"description": "This client already has as many requests in progress and waiting as it may "
+                               "(serve --client-queries, --client-queue); Retry-After says when to try again"},
+        "503": {"description": "The query exceeded the time limit, waited too long for a worker, or needed more "
+                               "memory than a worker may use (no partial results are sent)"},
     },
 }
+# What the connection guard (explore_kg.limits) and EndpointApp may answer on any route.
+GUARD_RESPONSES = {
+    "400": "Malformed Host header, or a path holding a character an IRI cannot",
+    "408": "The request's headers or body did not arrive in time (serve --header-timeout)",
+    "414": "The request target is longer than the limit",
+    "431": "The request headers are larger, or more, than the limit (serve --max-header-kb)",
+}
+
+
+def document_guard_responses(app: FastAPI) -> None:
+    """Add :data:`GUARD_RESPONSES` to every operation of the app's OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = build()
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    if isinstance(operation, dict) and "responses" in operation:
+                        for code, text in GUARD_RESPONSES.items():
+                            operation["responses"].setdefault(code, {"description": text})
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 SPARQL_POST_OPENAPI = {
     **SPARQL_OPENAPI,
     "requestBody": {
@@ -543,6 +742,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         cache_bytes=config.cache_bytes,
         worker_memory_mb=config.worker_memory_mb,
     )
+    share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
+                        config.timeout if config.queue_timeout is None else config.queue_timeout)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -584,7 +785,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
                       openapi_extra=SPARQL_POST_OPENAPI, response_class=Response, tags=["sparql"],
                       operation_id="sparql_post")
 
-    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded")
+    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded",
+             responses={503: {"description": "Degraded: no query worker is alive now"}})
     async def health() -> JSONResponse:
         # 503 "degraded" while no query worker is alive (after crashes, until a replacement starts)
         available = engine.available
@@ -599,6 +801,9 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             "workers": len(engine.worker_pids()),
             "timeout_s": config.timeout,
             "stats": engine.stats,
+            "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},
+            "streaming_bytes": engine.spooled_bytes,
+            "refused_429": share.refused,
             "router_errors": app.state.router_errors,
         })
 
@@ -612,7 +817,10 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         max_age=3600,
     )
     app.add_middleware(AccessLogMiddleware)
-    app.sparql = SparqlEndpoint(engine=engine, config=config, sizes=sizes)
+    app.sparql = SparqlEndpoint(engine=engine, config=config, sizes=sizes, share=share)
+    app.public = parse_base_url(config.base_url) if config.base_url else None
+    document_guard_responses(app)
+    app.state.share = share
     return app
 
 
@@ -654,6 +862,12 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
 
     logging.basicConfig(level=log_level.upper(), format="%(message)s", stream=sys.stderr)
     try:
+        if config.base_url:
+            parse_base_url(config.base_url)
+    except ValueError as e:
+        log.error("cannot serve: %s", e)
+        return 2
+    try:
         app = create_app(config)
     except LoadError as e:
         hint = ""
@@ -667,7 +881,22 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
         config.host, config.port, config.timeout, app.state.engine.workers_wanted,
         "remote access ALLOWED" if config.allow_remote else "no remote access",
     )
-    # uvicorn picks uvloop and httptools when installed; past limit_concurrency connections it answers 503.
+    _raise_open_files_limit(config.connection_limits.max_connections + 256)
+    # uvicorn picks uvloop when installed; the HTTP protocol is httptools' with the bounds of
+    # explore_kg.limits (uvicorn's own limit_concurrency would answer 503 to everyone: not used).
     uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=log_level.lower(),
-                server_header=False, limit_concurrency=1024, timeout_keep_alive=5)
+                server_header=False, limit_concurrency=None, timeout_keep_alive=5,
+                http=guarded_protocol(config.connection_limits),
+                timeout_graceful_shutdown=max(1, round(config.shutdown_timeout)))
     return 0
+
+
+def _raise_open_files_limit(wanted: int) -> None:
+    """Let the process hold ``wanted`` descriptors if the hard limit allows (connections are files)."""
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

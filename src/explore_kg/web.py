@@ -1039,10 +1039,18 @@ def build_router(app: FastAPI) -> APIRouter:
     app.add_route("/", HomeOrEndpoint(app, request_response(editor)), methods=["GET", "HEAD", "POST"],
                   include_in_schema=False)
 
+    ontology_pages: dict[tuple, Response] = {}  # the data does not change: each variant is built once
+
     @router.get("/ontology")
     @router.get(ALIAS + "/ontology")
     async def ontology(request: Request):
-        return await ontology_response(request)
+        key = (request.url.path, rdf_format(request))
+        answer = ontology_pages.get(key)
+        if answer is None:
+            answer = await ontology_response(request)  # ~25 ms of the event loop: once, not per request
+            if answer.status_code == 200:
+                ontology_pages[key] = answer
+        return answer
 
     @router.get("/sources")
     async def sources(request: Request):

@@ -1,0 +1,560 @@
+"""The server's query worker pool: deadlines, respawning, the result cache and each client's share.
+
+See :mod:`explore_kg.engine` for why queries run in worker processes. A worker is a fresh interpreter
+(:mod:`explore_kg.worker`) holding the store; the event loop owns the server's end of each socket pair
+(:mod:`explore_kg.framing`) and never blocks on it.
+
+Fair share: queries get workers in arrival order, those of heavy clients after the others. A
+client is *heavy* while it has a query running and either has used more than ``heavy_ms`` of worker
+time per query on average lately or has a query running for longer than that now (a client with
+nothing running is never heavy: one query at a time is always fair). With 3 workers or more, the
+queries of heavy clients together hold at most ``workers - reserve`` of them (``reserve`` is 1): the
+rest keeps answering everyone else at once, while one client's parallel slow queries wait for their
+own share. (With 2 workers there is no reserve.) The client is the remote address
+(:data:`CLIENT`, set per
+request by the server); behind a proxy every request is one client unless the proxy passes the address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import contextvars
+import hashlib
+import logging
+import os
+import pickle
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+
+import pyoxigraph as ox
+
+from .engine import (
+    DEFAULT_CACHE_BYTES,
+    DEFAULT_MAX_RESULT_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKER_MEMORY_MB,
+    NotAcceptable,
+    QueryError,
+    QueryFailed,
+    QueryRefused,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    _named_graphs,
+    _prepare,
+    _Request,
+    default_workers,
+)
+from .framing import HEADER, recv_with_fds, send_frame
+from .result_cache import ResultCache
+from .safety import DEFAULT_MAX_QUERY_BYTES
+
+log = logging.getLogger("explore_kg.engine")
+
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("explore_kg_client", default=None)
+DEFAULT_HEAVY_MS = 1000.0
+DEFAULT_SPOOL_BYTES = 1 << 20  # answers larger than this cross as a file and are streamed
+DEFAULT_MAX_SPOOLED_BYTES = 2 << 30  # all streamed answers being sent at once
+_CLIENTS_REMEMBERED = 4096
+_BLANK_LABEL = re.compile(rb"_:[A-Za-z0-9_.\-]+")
+
+
+def data_fingerprint(nquads: bytes) -> str:
+    """A hash of the data that does not depend on blank-node labels or order (stable across restarts).
+
+    Blank nodes are relabelled at every load, so each is written as ``_:`` before the lines are
+    sorted: two datasets that differ only in how their blank nodes connect hash alike, which is
+    fine for an ETag's purpose (a reload with different data changes named terms or literals too).
+    """
+    lines = _BLANK_LABEL.sub(b"_:", nquads).split(b"\n")
+    lines.sort()
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()[:16]
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+_ERRORS = {
+    cls.__name__: cls
+    for cls in (QuerySyntaxError, QueryRefused, QueryTimeout, QueryTooLarge, NotAcceptable, QueryFailed, QueryError)
+}
+
+
+class _Worker:
+    """One query worker process and the server's end of its socket (non-blocking, read by the loop)."""
+
+    def __init__(self, process, sock: socket.socket):
+        self.process = process
+        self.sock = sock
+        self.inbox = bytearray()  # bytes received and not yet a whole frame
+        self.pending: asyncio.Future | None = None
+        self.ready: asyncio.Future | None = None
+        self.dead = False
+        self.load_ms = 0.0
+        self.query_head = ""  # the start of the query it runs, for the log if it dies
+        self.fds: collections.deque[int] = collections.deque()  # received with frames, not yet claimed
+        self.client: str | None = None  # whose query it runs, and since when (loop time)
+        self.since = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+
+class QueryEngine:
+    """The server's executor: a pool of query worker processes with a deadline on every query.
+
+    ``await engine.start()`` before the first query and ``await engine.close()`` at the end (the
+    server's lifespan does both). Answers are cached (LRU, by query, dataset, bindings and Accept)
+    since the data does not change while the server runs. ``query(..., spool=True)`` lets a large
+    answer come back as a file to stream (:attr:`QueryResult.file`); see the module for the fair share.
+    """
+
+    def __init__(
+        self,
+        store: ox.Store,
+        *,
+        workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
+        max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
+        allow_remote: bool = False,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
+        heavy_ms: float = DEFAULT_HEAVY_MS,
+        reserve: int | None = None,
+        spool_bytes: int = DEFAULT_SPOOL_BYTES,
+        max_spooled_bytes: int = DEFAULT_MAX_SPOOLED_BYTES,
+    ):
+        self.store = store
+        self.workers_wanted = workers or default_workers()
+        self.timeout = timeout
+        self.max_query_bytes = max_query_bytes
+        self.max_result_bytes = max_result_bytes
+        self.allow_remote = allow_remote
+        self.known_graphs = _named_graphs(store)
+        self.cache_bytes = cache_bytes
+        self.worker_memory_mb = worker_memory_mb
+        self.cache = ResultCache(cache_bytes)
+        self._dump = store.dump(format=ox.RdfFormat.N_QUADS)  # what each worker loads
+        self.data_version = data_fingerprint(self._dump)
+        self.heavy_ms = heavy_ms
+        self.reserve = (1 if self.workers_wanted >= 3 else 0) if reserve is None else reserve
+        self.spool_bytes = spool_bytes
+        self.max_spooled_bytes = max_spooled_bytes
+        self.spooled_bytes = 0  # of streamed answers not yet sent
+        self._cost: OrderedDict[str | None, float] = OrderedDict()  # client -> average worker ms
+        self.triples = len(store)
+        self._workers: set[_Worker] = set()
+        self._idle: collections.deque[_Worker] | None = None
+        self._waiters: collections.deque[tuple[asyncio.Future, str | None]] = collections.deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._tasks: set[asyncio.Task] = set()
+        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
+        self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
+        self.respawn_ms: list[float] = []
+
+    # -- lifecycle --
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._idle = collections.deque()
+        workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
+        await asyncio.gather(*(w.ready for w in workers))
+        log.info(
+            "query workers ready: %d (store loaded in %s ms each)",
+            len(workers),
+            ", ".join(f"{w.load_ms:.0f}" for w in workers),
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for w in list(self._workers):
+            self._retire(w)
+
+    async def __aenter__(self) -> QueryEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def _spawn(self) -> _Worker:
+        # A fresh interpreter (not multiprocessing): nothing of the caller's __main__ is re-imported,
+        # so scripts and notebooks can use the engine without a ``__main__`` guard.
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        try:
+            process = await asyncio.to_thread(
+                subprocess.Popen,
+                [sys.executable, "-c", "from explore_kg.worker import entry; entry()",
+                 str(theirs.fileno()), str(self.worker_memory_mb)],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        finally:
+            theirs.close()
+        worker = _Worker(process, ours)
+        worker.ready = self._loop.create_future()
+        self._workers.add(worker)
+        try:
+            # blocking, in a thread: the worker reads it only once its interpreter is up
+            await asyncio.to_thread(send_frame, ours, self._dump)
+        except OSError:
+            pass  # the worker died at once; the reader below sees EOF and reports it
+        # From here on the event loop owns the socket: non-blocking, whatever the loop (asyncio or uvloop)
+        ours.setblocking(False)
+        self._loop.add_reader(ours.fileno(), self._on_readable, worker)
+        return worker
+
+    def _respawn_later(self) -> None:
+        """Start a replacement worker in the background (the pool keeps its size)."""
+        if self._closed:
+            return
+        started = time.perf_counter()
+
+        async def respawn():
+            for attempt in range(5):
+                try:
+                    worker = await self._spawn()
+                    await worker.ready
+                except (QueryError, OSError) as e:
+                    if self._closed:
+                        return
+                    log.error("a replacement query worker failed to start (attempt %d): %s", attempt + 1, e)
+                    self._start_failed(f"{type(e).__name__}: {getattr(e, 'message', e)}")
+                    await asyncio.sleep(0.5 * 2**attempt)
+                    continue
+                self.respawn_ms.append((time.perf_counter() - started) * 1000)
+                self.stats["respawns"] += 1
+                return
+            log.error("giving up replacing a query worker; %d remain", len(self._workers))
+
+        def done(task: asyncio.Task) -> None:
+            self._tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None and not self._closed:
+                log.error("replacing a query worker failed: %s", task.exception())
+
+        task = self._loop.create_task(respawn())
+        self._tasks.add(task)
+        task.add_done_callback(done)
+
+    @property
+    def available(self) -> bool:
+        """Whether at least one started worker is alive (False: queries cannot be answered now)."""
+        return any(w.ready.done() and not w.ready.exception() and not w.dead for w in self._workers)
+
+    def _start_failed(self, reason: str) -> None:
+        """A worker failed to start. With no other worker alive, nothing can answer: the queries waiting
+        for a worker fail now, with a 503 that says so, instead of at their deadline."""
+        self.start_failure = reason
+        if self.available:
+            return
+        while self._waiters:
+            waiter, _ = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(self._unavailable())
+
+    def _unavailable(self) -> QueryError:
+        err = QueryFailed(
+            "no query worker is available: new query workers fail to start "
+            f"({self.start_failure}); the server keeps trying, see its log"
+        )
+        err.status = 503
+        return err
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill a worker (stuck, dead or closing) and forget it; reaping happens off the event loop."""
+        if worker.dead:
+            return
+        worker.dead = True
+        self._workers.discard(worker)
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(worker.sock.fileno())
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+        with contextlib.suppress(Exception):
+            worker.sock.close()
+        threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
+
+    def _on_readable(self, worker: _Worker) -> None:
+        """Read what the worker's socket holds; handle every complete frame; notice a dead worker."""
+        try:
+            chunk, fds = recv_with_fds(worker.sock, 1 << 20)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk, fds = b"", []
+        worker.fds.extend(fds)
+        if not chunk:
+            self._on_worker_gone(worker)
+            return
+        inbox = worker.inbox
+        inbox += chunk
+        while len(inbox) >= HEADER.size:
+            (n,) = HEADER.unpack_from(inbox)
+            if len(inbox) < HEADER.size + n:
+                break
+            message = pickle.loads(inbox[HEADER.size:HEADER.size + n])
+            del inbox[:HEADER.size + n]
+            if message[0] == "file":  # its descriptor came with the frame's first byte
+                message = (*message, worker.fds.popleft() if worker.fds else -1)
+            self._on_message(worker, message)
+
+    def _on_worker_gone(self, worker: _Worker) -> None:
+        """The worker closed its socket: it died (or was killed); fail its query and replace it."""
+        was_ready = worker.ready.done()
+        code = None
+        with contextlib.suppress(Exception):
+            code = worker.process.wait(0.05)  # it closed its end: it is exiting or gone
+        if not worker.dead:
+            log.warning("query worker %s ended unexpectedly (exit status %s)%s", worker.pid, code,
+                        f" while running: {worker.query_head!r}" if worker.pending is not None else "")
+        self._retire(worker)
+        if worker.pending is not None and not worker.pending.done():
+            err = QueryFailed(
+                "the query worker stopped while evaluating this query: it most likely needed more memory "
+                f"than a query worker may use ({self.worker_memory_mb} MB, serve --worker-memory-mb); "
+                "it was replaced and the server goes on. Narrow the query or add LIMIT")
+            err.status = 503
+            worker.pending.set_exception(err)
+        elif not was_ready:
+            worker.ready.set_exception(QueryFailed("a query worker failed to start"))
+        if was_ready:
+            self.stats["crashes"] += 1
+            self._respawn_later()
+
+    def _on_message(self, worker: _Worker, message: tuple) -> None:
+        if message[0] == "ready":
+            worker.load_ms = message[2]
+            self.start_failure = None
+            worker.ready.set_result(worker)
+            self._release(worker)
+            return
+        pending, worker.pending = worker.pending, None
+        self._charge(worker)
+        if pending is not None and not pending.done():
+            pending.set_result(message)
+        elif message[0] == "file" and message[-1] >= 0:
+            os.close(message[-1])  # nobody waits for it any more
+        if not worker.dead:
+            self._release(worker)  # also when the asker gave up (cancelled): the worker is free
+
+    # -- fair share --
+
+    def _charge(self, worker: _Worker) -> None:
+        """Add the worker time of the query just finished to its client's running average."""
+        client, worker.client = worker.client, None
+        ms = (self._loop.time() - worker.since) * 1000
+        cost = self._cost.pop(client, ms)
+        self._cost[client] = 0.7 * cost + 0.3 * ms
+        while len(self._cost) > _CLIENTS_REMEMBERED:
+            self._cost.popitem(last=False)
+
+    def heavy(self, client: str | None) -> bool:
+        """Whether ``client``, with a query running now, uses more worker time than a fair share (see the
+        module). A client with nothing running is never heavy: one query at a time is always fair."""
+        now, limit = self._loop.time(), self.heavy_ms / 1000
+        running = [w for w in self._workers if w.pending is not None and w.client == client]
+        return bool(running) and (self._cost.get(client, 0.0) > self.heavy_ms
+                                  or any(now - w.since > limit for w in running))
+
+    def _may_take(self, client: str | None) -> bool:
+        """Whether a query of ``client`` may have a worker now: heavy clients together hold at most
+        ``workers - reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
+        if not self.reserve or not self.heavy(client):
+            return True
+        now, limit, cost = self._loop.time(), self.heavy_ms / 1000, self._cost
+        held = sum(1 for w in self._workers if w.pending is not None
+                   and (now - w.since > limit or cost.get(w.client, 0.0) > self.heavy_ms))
+        return held < self.workers_wanted - self.reserve
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand a free worker to the longest-waiting query of a client that is not heavy, else to the
+        longest-waiting query that may take it, else put it back in the idle pool."""
+        waiters = self._waiters
+        while waiters and waiters[0][0].done():
+            waiters.popleft()
+        chosen = None
+        for entry in waiters:
+            if entry[0].done():
+                continue
+            if not self.heavy(entry[1]):
+                chosen = entry
+                break
+            if chosen is None and self._may_take(entry[1]):
+                chosen = entry
+        if chosen is None:
+            self._idle.append(worker)
+            return
+        waiters.remove(chosen)
+        chosen[0].set_result(worker)
+
+    async def _acquire(self, timeout: float, client: str | None = None) -> _Worker:
+        if self._may_take(client):
+            while self._idle:
+                worker = self._idle.popleft()
+                if not worker.dead:
+                    return worker
+        if self.start_failure is not None and not self.available:
+            if not self._tasks and not self._closed:  # the retries gave up: try again, one at a time
+                self._respawn_later()
+            raise self._unavailable()
+        waiter = self._loop.create_future()
+        self._waiters.append((waiter, client))
+        try:
+            worker = await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            raise
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())
+            raise
+        if worker.dead:
+            return await self._acquire(max(0.001, timeout), client)
+        return worker
+
+    # -- queries --
+
+    def _stream(self, size: int, fd: int) -> tuple:
+        """The open result file of ``size`` bytes as a QueryResult's file, counted until closed."""
+        if fd < 0:
+            raise QueryFailed("the query worker's result file did not arrive")
+        if self.spooled_bytes + size > self.max_spooled_bytes:
+            os.close(fd)
+            err = QueryFailed(f"the server is sending {self.spooled_bytes} bytes of large results now, the most "
+                              "it holds at once; try again shortly")
+            err.status = 503
+            raise err
+        self.spooled_bytes += size
+
+        def release() -> None:
+            self.spooled_bytes -= size
+
+        return os.fdopen(fd, "rb", buffering=0), release
+
+    def cache_key(self, req: _Request) -> tuple:
+        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri)
+
+    async def query(
+        self,
+        sparql: str,
+        *,
+        media_type: str | None = None,
+        substitutions: Mapping | None = None,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+        base_iri: str | None = None,
+        spool: bool = False,
+        client: str | None = None,
+    ) -> QueryResult:
+        """Answer one query within ``timeout`` seconds (default: the engine's), in a worker process.
+
+        ``media_type`` is a media type or a whole Accept value; see :func:`negotiate`. ``base_iri``
+        resolves relative IRIs in the query (the server passes its endpoint URL). With ``spool``, an
+        answer over ``spool_bytes`` comes back in ``result.file`` (the caller sends it, then calls
+        ``result.close()``). ``client`` (default :data:`CLIENT`) is whose share the query counts in.
+        """
+        if self._idle is None:
+            raise RuntimeError("QueryEngine.start() was not awaited")
+        req = _prepare(
+            sparql,
+            accept=media_type,
+            substitutions=substitutions,
+            default_graph_uris=default_graph_uris,
+            named_graph_uris=named_graph_uris,
+            allow_remote=self.allow_remote,
+            max_query_bytes=self.max_query_bytes,
+            max_result_bytes=self.max_result_bytes,
+            base_iri=base_iri,
+        )
+        if spool:
+            req = req._replace(spool_bytes=self.spool_bytes)
+        self.stats["queries"] += 1
+        key = self.cache_key(req)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.stats["cache_hits"] += 1
+            return QueryResult(hit.body, hit.media_type, hit.kind, 0.0, cached=True)
+        client = CLIENT.get() if client is None else client
+        result = await self._dispatch(req, self.timeout if timeout is None else timeout, client)
+        self.cache.put(key, result)
+        return result
+
+    async def _dispatch(self, req: _Request, timeout: float, client: str | None = None) -> QueryResult:
+        loop = self._loop
+        deadline = loop.time() + timeout
+        try:
+            worker = await self._acquire(timeout, client)
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            raise QueryTimeout(
+                f"no query worker became free within {timeout:g} s (the server is busy); try again"
+            ) from None
+        future = loop.create_future()
+        worker.pending = future
+        worker.query_head = req.sparql[:300]
+        worker.client, worker.since = client, loop.time()
+        try:
+            payload = pickle.dumps(tuple(req), protocol=pickle.HIGHEST_PROTOCOL)
+            frame = HEADER.pack(len(payload)) + payload
+            try:  # the socket's buffer is empty (the worker has read its last query): one send will do
+                sent = worker.sock.send(frame)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(frame):
+                await loop.sock_sendall(worker.sock, frame[sent:])
+        except OSError:
+            if not worker.dead:  # (if it died, its death was noticed and it is being replaced)
+                self._retire(worker)
+                self._respawn_later()
+            raise QueryFailed("the query worker could not be reached; it was replaced") from None
+        # A timer rather than asyncio.wait_for (a task-level wrapper, measurable per query on the loop)
+        timer = loop.call_at(deadline, _expire, future)
+        try:
+            message = await future
+        except TimeoutError:
+            self.stats["timeouts"] += 1
+            self._charge(worker)  # a query stopped at the deadline weighs on its client's share
+            if not worker.dead:
+                self._retire(worker)
+                self._respawn_later()
+            raise QueryTimeout(
+                f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
+            ) from None
+        finally:
+            timer.cancel()
+        if message[0] == "ok":
+            _, body, media_type, kind, elapsed = message
+            return QueryResult(body, media_type, kind, elapsed)
+        if message[0] == "file":
+            _, size, media_type, kind, elapsed, fd = message
+            file, release = self._stream(size, fd)
+            return QueryResult(b"", media_type, kind, elapsed, file=file, size=size, on_close=release)
+        _, name, text, status = message
+        err = _ERRORS.get(name, QueryError)(text)
+        err.status = status
+        raise err
+
+    def worker_pids(self) -> list[int]:
+        return [w.pid for w in self._workers if w.pid and not w.dead]

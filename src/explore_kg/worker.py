@@ -1,0 +1,104 @@
+"""The query worker process: loads the dataset once, then answers one query at a time over its socket.
+
+Started by :class:`explore_kg.pool.QueryEngine` as ``python -c "from explore_kg.worker import entry;
+entry()" FD MEMORY_MB``; see :mod:`explore_kg.engine` for why queries run in processes at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import socket
+import sys
+import threading
+import time
+
+import pyoxigraph as ox
+
+from .engine import WORKER_STACK_BYTES, QueryError, _evaluate, _named_graphs, _Request
+from .framing import FrameReader, recv_frame, send_frame
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the server process dies (so no runaway query outlives it)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def entry() -> None:
+    """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
+
+    The first frame on the socket is the dataset as N-Quads; no file is written anywhere.
+    """
+    # Ctrl-C, or a SIGTERM sent to the whole process group (timeout, systemd, a container stop), is the
+    # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+    memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    if memory_mb > 0:
+        # A runaway query then fails an allocation and ends this worker (which the server replaces)
+        # instead of pushing the machine into the OOM killer, which might pick the server itself.
+        import resource
+
+        limit = memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    sock.setblocking(True)
+    threading.stack_size(WORKER_STACK_BYTES)
+    thread = threading.Thread(target=_loop, args=(sock,), name="explore-kg-worker")
+    thread.start()
+    thread.join()
+
+
+def _loop(sock: socket.socket) -> None:
+    try:
+        data = recv_frame(sock)
+    except (EOFError, OSError):
+        return
+    started = time.perf_counter()
+    store = ox.Store()
+    store.load(data, format=ox.RdfFormat.N_QUADS)
+    del data
+    known_graphs = _named_graphs(store)
+    try:
+        send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
+    except OSError:
+        return  # the server went away while this worker was starting
+    reader = FrameReader(sock)
+    gc.freeze()  # the store's Python side and the modules: never garbage, never walked again
+    while True:
+        try:
+            req = _Request(*pickle.loads(reader.next()))
+        except (EOFError, OSError):
+            return
+        spool = None
+        try:
+            r = _evaluate(store, req, known_graphs)
+            if r.file is not None:  # a large answer: the open temporary file crosses, not its bytes
+                spool = r.file
+                reply = ("file", r.size, r.media_type, r.kind, r.elapsed_ms)
+            else:
+                reply = ("ok", r.body, r.media_type, r.kind, r.elapsed_ms)
+        except QueryError as e:
+            reply = ("error", type(e).__name__, e.message, e.status)
+        except MemoryError:
+            reply = ("error", "QueryFailed", "the query needed more memory than a query worker may use "
+                     "(serve --worker-memory-mb); narrow it or add LIMIT", 503)
+        except Exception as e:  # noqa: BLE001 - any failure becomes an answer, the worker lives on
+            reply = ("error", "QueryFailed", f"query evaluation failed: {e}", 500)
+        try:
+            send_frame(sock, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL),
+                       fd=spool.fileno() if spool is not None else None)
+        except OSError:
+            return
+        finally:
+            if spool is not None:
+                spool.close()
