@@ -27,20 +27,20 @@ from collections.abc import Mapping, Sequence
 import pyoxigraph as ox
 
 from .engine import (
-    _ERRORS,
     DEFAULT_TIMEOUT,
     WORKER_STACK_BYTES,
     QueryFailed,
     QueryResult,
     QueryTimeout,
-    _die_with_parent,
     _evaluate,
     _named_graphs,
     _prepare,
     _Request,
     _run_on_big_stack,
 )
+from .pool import _ERRORS
 from .safety import QueryError
+from .worker import _die_with_parent
 
 __all__ = ["DEFAULT_TIMEOUT", "run_with_deadline"]
 
