@@ -926,8 +926,9 @@ class SparqlResultsPage:
     """ASGI app answering a browser's ``GET /sparql?query=...`` (see :func:`prefers_html_results`).
 
     :class:`explore_kg.server.EndpointApp` asks :meth:`wanted` before handing the request to the
-    endpoint: only a GET with a query whose Accept explicitly prefers text/html (or ``format=html``)
-    comes here; every SPARQL client keeps getting exactly what the endpoint answers."""
+    endpoint: only a GET whose Accept explicitly prefers text/html (or that says ``format=html``) comes
+    here; every SPARQL client keeps getting exactly what the endpoint answers. Without a query, such a
+    browser gets the editor (a client gets the service description, as before)."""
 
     def __init__(self, page_app):
         self.page_app = page_app
@@ -937,8 +938,6 @@ class SparqlResultsPage:
         if scope["method"] not in ("GET", "HEAD"):
             return False
         qs = scope.get("query_string", b"")
-        if b"query=" not in qs:
-            return False
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
         if b"format=" in qs or b"output=" in qs:
             from urllib.parse import parse_qs
@@ -958,7 +957,9 @@ class SparqlResultsPage:
 async def sparql_results_page(request: Request) -> Response:
     params = request.query_params
     queries = params.getlist("query")
-    query = queries[0] if queries else ""
+    if not queries:  # a browser opening the endpoint itself: the editor (clients get the service description)
+        return page(request, "editor.html", **editor_context(default_query()))
+    query = queries[0]
     context: dict[str, Any] = editor_context(query)
     status = 200
     try:
