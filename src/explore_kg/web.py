@@ -371,7 +371,7 @@ INVERSE_LABELS = {
         "member": "member of", "party": "party to", "signatory": "signed", "participant": "takes part in",
         "leadAgency": "leads", "operator": "operates", "developer": "developed", "host": "hosted",
         "contributor": "contribution", "contributesTo": "contribution", "speaker": "spoke at",
-        "concerns": "concerned by", "isAbout": "subject of", "mentions": "mentioned in",
+        "concerns": "discussed in", "isAbout": "subject of", "mentions": "mentioned in",
         "statedIn": "describes", "locatedIn": "contains", "location": "location of", "onBody": "site on it",
         "satelliteOf": "satellite", "hostsInstrument": "hosted on", "instrument": "instrument of",
         "spacecraft": "spacecraft of", "launchVehicle": "launch vehicle of", "target": "target of",
