@@ -939,6 +939,8 @@ class SparqlResultsPage:
             return False
         qs = scope.get("query_string", b"")
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+        if b"text/html" not in accept and b"=html" not in qs.lower():
+            return False  # the common case, decided without parsing anything
         if b"format=" in qs or b"output=" in qs:
             from urllib.parse import parse_qs
 
@@ -946,8 +948,6 @@ class SparqlResultsPage:
             chosen = [v for k in ("format", "output", "_format") for v in params.get(k, ())]
             if chosen:
                 return chosen[-1].strip().lower() == "html"
-        if b"text/html" not in accept:
-            return False
         return prefers_html_results(accept.decode("latin-1"))
 
     async def __call__(self, scope, receive, send):
