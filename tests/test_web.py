@@ -261,7 +261,8 @@ def test_the_html_results_check_reads_the_request_as_sent():
     assert SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", HTML["Accept"].encode()))
     assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", b"*/*"))
     assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D", HTML["Accept"].encode(), "POST"))
-    assert not SparqlResultsPage.wanted(scope(b"", HTML["Accept"].encode()))  # the service description
+    assert SparqlResultsPage.wanted(scope(b"", HTML["Accept"].encode()))  # a browser at /sparql: the editor
+    assert not SparqlResultsPage.wanted(scope(b"", b"text/turtle"))  # a client: the service description
     assert not SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D&format=json", HTML["Accept"].encode()))
     assert SparqlResultsPage.wanted(scope(b"query=ASK%7B%7D&format=html", b"*/*"))
 
@@ -275,6 +276,10 @@ def test_a_browser_gets_the_editor_with_the_answer(live_server):
     assert 'href="/id/mission/mmx"' in r.text and 'id="result-json"' in r.text  # and its answer
     assert httpx.get(live_server + "/", params={"query": query}, headers=HTML, timeout=30).text.count(
         'href="/id/mission/mmx"') >= 1
+    editor = httpx.get(live_server + "/sparql", headers=HTML, timeout=30)
+    assert editor.status_code == 200 and 'id="query-form"' in editor.text
+    described = httpx.get(live_server + "/sparql", headers={"Accept": "*/*"}, timeout=30)
+    assert "sparql-service-description" in described.text
     bad = httpx.get(live_server + "/sparql", params={"query": "SELECT ?x WHERE { ?x ?p }"}, headers=HTML, timeout=30)
     assert bad.status_code == 400 and '<pre class="error">' in bad.text and "text/html" in bad.headers["content-type"]
 

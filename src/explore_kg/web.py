@@ -371,7 +371,7 @@ INVERSE_LABELS = {
         "member": "member of", "party": "party to", "signatory": "signed", "participant": "takes part in",
         "leadAgency": "leads", "operator": "operates", "developer": "developed", "host": "hosted",
         "contributor": "contribution", "contributesTo": "contribution", "speaker": "spoke at",
-        "concerns": "concerned by", "isAbout": "subject of", "mentions": "mentioned in",
+        "concerns": "discussed in", "isAbout": "subject of", "mentions": "mentioned in",
         "statedIn": "describes", "locatedIn": "contains", "location": "location of", "onBody": "site on it",
         "satelliteOf": "satellite", "hostsInstrument": "hosted on", "instrument": "instrument of",
         "spacecraft": "spacecraft of", "launchVehicle": "launch vehicle of", "target": "target of",
@@ -926,8 +926,9 @@ class SparqlResultsPage:
     """ASGI app answering a browser's ``GET /sparql?query=...`` (see :func:`prefers_html_results`).
 
     :class:`explore_kg.server.EndpointApp` asks :meth:`wanted` before handing the request to the
-    endpoint: only a GET with a query whose Accept explicitly prefers text/html (or ``format=html``)
-    comes here; every SPARQL client keeps getting exactly what the endpoint answers."""
+    endpoint: only a GET whose Accept explicitly prefers text/html (or that says ``format=html``) comes
+    here; every SPARQL client keeps getting exactly what the endpoint answers. Without a query, such a
+    browser gets the editor (a client gets the service description, as before)."""
 
     def __init__(self, page_app):
         self.page_app = page_app
@@ -937,9 +938,9 @@ class SparqlResultsPage:
         if scope["method"] not in ("GET", "HEAD"):
             return False
         qs = scope.get("query_string", b"")
-        if b"query=" not in qs:
-            return False
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+        if b"text/html" not in accept and b"=html" not in qs.lower():
+            return False  # the common case, decided without parsing anything
         if b"format=" in qs or b"output=" in qs:
             from urllib.parse import parse_qs
 
@@ -947,8 +948,6 @@ class SparqlResultsPage:
             chosen = [v for k in ("format", "output", "_format") for v in params.get(k, ())]
             if chosen:
                 return chosen[-1].strip().lower() == "html"
-        if b"text/html" not in accept:
-            return False
         return prefers_html_results(accept.decode("latin-1"))
 
     async def __call__(self, scope, receive, send):
@@ -958,7 +957,9 @@ class SparqlResultsPage:
 async def sparql_results_page(request: Request) -> Response:
     params = request.query_params
     queries = params.getlist("query")
-    query = queries[0] if queries else ""
+    if not queries:  # a browser opening the endpoint itself: the editor (clients get the service description)
+        return page(request, "editor.html", **editor_context(default_query()))
+    query = queries[0]
     context: dict[str, Any] = editor_context(query)
     status = 200
     try:
