@@ -62,6 +62,7 @@ PREFIXES = {
     "position": ID["position/"],
     "technology": ID["technology/"],
     "objective": ID["objective/"],
+    "claim": ID["claim/"],
     # SKOS concept schemes, one prefix each
     "agreementtype": VOCAB["agreement-type/"],
     "status": VOCAB["mission-status/"],
@@ -71,6 +72,8 @@ PREFIXES = {
     "commitment": VOCAB["commitment/"],
     "datequal": VOCAB["date-qualifier/"],
     "sourcekind": VOCAB["source-kind/"],
+    "precision": VOCAB["date-precision/"],
+    "basis": VOCAB["basis/"],
     "rdf": RDF,
     "rdfs": RDFS,
     "owl": OWL,
