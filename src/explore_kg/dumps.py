@@ -101,7 +101,7 @@ def public_base(request: Request) -> str:
     """Where the dumps are, for the listing: the operator's public URL if one is configured, else the
     server's own root path. Never the request's Host header, which a client chooses (issue 15)."""
     config = getattr(request.app.state, "config", None)
-    configured = getattr(config, "public_url", None) or (getattr(config, "extra", None) or {}).get("public_url")
+    configured = getattr(config, "base_url", None)
     return str(configured).rstrip("/") if configured else request.scope.get("root_path", "").rstrip("/")
 
 
