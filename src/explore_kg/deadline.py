@@ -8,7 +8,7 @@ the query exactly as a server worker does (:func:`engine._evaluate`, on a big st
 serialized answer back through a pipe. The parent waits for it until the deadline; past it, or on
 Ctrl-C, it kills the child (SIGKILL) and raises :class:`QueryTimeout` or ``KeyboardInterrupt``.
 
-A fork costs a few milliseconds, less than most queries. Where ``os.fork`` does not exist (Windows)
+A fork costs about 10 ms here (more for a bigger process), less than most queries take. Where ``os.fork`` does not exist (Windows)
 the query runs in this process without a deadline.
 """
 
@@ -61,6 +61,8 @@ def run_with_deadline(
     """:func:`engine.run_query`, with a time limit: ``timeout`` seconds (None or 0: none, but Ctrl-C
     still stops the query). Raises QueryTimeout past it, and the same QueryError subclasses as the
     server otherwise."""
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"timeout must be a number of seconds >= 0 (or None), not {timeout!r}")
     req = _prepare(
         sparql,
         accept=media_type,
