@@ -8,8 +8,8 @@ the query exactly as a server worker does (:func:`engine._evaluate`, on a big st
 serialized answer back through a pipe. The parent waits for it until the deadline; past it, or on
 Ctrl-C, it kills the child (SIGKILL) and raises :class:`QueryTimeout` or ``KeyboardInterrupt``.
 
-A fork costs about 10 ms here (more for a bigger process), less than most queries take. Where ``os.fork`` does not exist (Windows)
-the query runs in this process without a deadline.
+A fork costs about 10 ms here (more for a bigger process), less than most queries take. Where
+``os.fork`` does not exist (Windows) the query runs in this process without a deadline.
 """
 
 from __future__ import annotations
