@@ -1,4 +1,4 @@
-"""Docs as tests: every fenced code block of README.md and docs/*.md runs as written, and every command
+r"""Docs as tests: every fenced code block of README.md and docs/*.md runs as written, and every command
 and option of the command line is mentioned in the README (Datasette's ``test_docs`` habit).
 
 How a block is treated is said by its fence and, optionally, by one HTML comment on the line just
@@ -8,7 +8,8 @@ before it (invisible on GitHub, visible to anyone editing the file)::
                         venv's ``bin`` first on PATH (so ``explore-kg`` resolves); must exit 0
     ```python           run with this venv's python in that copy; must exit 0
     ```json             must parse
-    ```turtle           must parse (rdflib)
+    ```turtle           must parse (rdflib)                          \  the project's prefixes
+    ```sparql           must run on the shipped graph (in-process)   /  (ekg:, mission:...) are declared
     ```text             an output sample: never run (the fence itself is the mark)
 
     <!-- docs-test: skip REASON -->           not run; the reason is required and reported
@@ -45,7 +46,7 @@ from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-RUNNABLE = {"bash", "sh", "python", "json", "turtle"}
+RUNNABLE = {"bash", "sh", "python", "json", "turtle", "sparql"}
 SAMPLE = {"text"}
 DIRECTIVES = {"skip", "server", "needs-server", "given"}
 BLOCK_SECONDS = 600  # a block that installs the package into a fresh venv takes a minute or two
@@ -133,7 +134,7 @@ def test_every_block_is_run_or_marked():
             problems.append(f"{block.id}: `docs-test: skip` needs a reason")
         if block.lang not in RUNNABLE | SAMPLE and "skip" not in block.directives:
             problems.append(f"{block.id}: a ```{block.lang or '(no language)'} block is neither run nor marked: "
-                            "use ```bash/```python/```json/```turtle (run), ```text (an output sample), "
+                            "use ```bash/```python/```json/```turtle/```sparql (run), ```text (an output sample), "
                             "or <!-- docs-test: skip REASON --> on the line before it")
         for name, source in block.given.items():
             if not name or not (ROOT / source).is_file():
@@ -225,6 +226,24 @@ def _serve(block: Block, where: Path, line: str) -> None:
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
 
 
+@pytest.fixture(scope="module")
+def shipped_graph():
+    import explore_kg
+
+    return explore_kg.open(timeout=60)
+
+
+def with_prefixes(text: str, declaration: str) -> str:
+    """``text`` with the project's prefixes it uses and does not declare itself declared first (docs
+    write ``mission:lupex`` the way the README's namespaces section introduces it)."""
+    from explore_kg.namespaces import PREFIXES
+
+    declared = {m.lower() for m in re.findall(r"(?:@?prefix)\s+([\w-]*):", text, re.I)}
+    used = set(re.findall(r"(?<![\w<#/.-])([A-Za-z][\w-]*):", text))
+    missing = sorted(name for name in used if name in PREFIXES and name.lower() not in declared)
+    return "".join(declaration.format(f"{name}:", PREFIXES[name]) for name in missing) + text
+
+
 def _server_lines(text: str) -> list[str]:
     """The commands of a server block: one per line (bash reads the comments), blank lines left out."""
     return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -241,7 +260,11 @@ def test_code_block_runs_as_written(block: Block, workdir: Path, request):
     if block.lang == "turtle":
         from rdflib import Graph
 
-        Graph().parse(data=block.text, format="turtle")
+        Graph().parse(data=with_prefixes(block.text, "@prefix {} <{}> .\n"), format="turtle")
+        return
+    if block.lang == "sparql":
+        answer = request.getfixturevalue("shipped_graph").query(with_prefixes(block.text, "PREFIX {} <{}>\n"))
+        assert answer.kind in ("bindings", "boolean", "graph")
         return
     if "server" in block.directives:
         lines = _server_lines(block.text)

@@ -19,6 +19,7 @@ import os
 import pickle
 import select
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -26,23 +27,24 @@ from collections.abc import Mapping, Sequence
 
 import pyoxigraph as ox
 
+from . import safety
 from .engine import (
-    _ERRORS,
     DEFAULT_TIMEOUT,
     WORKER_STACK_BYTES,
-    QueryFailed,
     QueryResult,
-    QueryTimeout,
-    _die_with_parent,
     _evaluate,
     _named_graphs,
     _prepare,
     _Request,
     _run_on_big_stack,
 )
-from .safety import QueryError
+from .safety import QueryError, QueryFailed, QueryTimeout
 
 __all__ = ["DEFAULT_TIMEOUT", "run_with_deadline"]
+
+# The error classes a reply may name (the child sends the class name, not a pickled exception).
+_ERRORS = {cls.__name__: cls for cls in vars(safety).values()
+           if isinstance(cls, type) and issubclass(cls, QueryError)}
 
 
 def run_with_deadline(
@@ -130,6 +132,15 @@ def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int
         code = 1
     finally:
         os._exit(code)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to kill this child if the process that forked it dies (it must never outlive it)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _reply(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> tuple:  # pragma: no cover
