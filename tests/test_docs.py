@@ -5,7 +5,9 @@ How a block is treated is said by its fence and, optionally, by one HTML comment
 before it (invisible on GitHub, visible to anyone editing the file)::
 
     ```bash / ```sh     run with ``bash -euo pipefail`` in a fresh copy of the repository, with this
-                        venv's ``bin`` first on PATH (so ``explore-kg`` resolves); must exit 0
+                        venv's ``bin`` first on PATH and as ``.venv`` (so ``explore-kg`` and
+                        ``.venv/bin/explore-kg`` resolve); must exit 0. A block that runs ``pip install``
+                        gets a copy of its own without ``.venv``, so it never installs into this venv
     ```python           run with this venv's python in that copy; must exit 0
     ```json             must parse
     ```turtle           must parse (rdflib)                          \  the project's prefixes
@@ -156,8 +158,16 @@ def repository_copy(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """One copy shared by the blocks that need no venv of their own (they may write files into it)."""
-    return repository_copy(tmp_path_factory.mktemp("docs") / "repo")
+    """One copy shared by the blocks that install nothing (they may write files into it). Its ``.venv``
+    is this test's venv, as if the reader had run the first command (``.venv/bin/explore-kg`` works)."""
+    where = repository_copy(tmp_path_factory.mktemp("docs") / "repo")
+    (where / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    return where
+
+
+def installs(text: str) -> bool:
+    """Whether a block installs packages: it then runs in a copy of its own, never in this test's venv."""
+    return "pip install" in text
 
 
 def _environment() -> dict[str, str]:
@@ -270,21 +280,21 @@ def test_code_block_runs_as_written(block: Block, workdir: Path, request):
         lines = _server_lines(block.text)
         assert lines and all("explore-kg serve" in line for line in lines), (
             f"{block.id}: every line of a `server` block starts a server")
-        installs = any(".venv/bin/pip install" in line for line in lines)
-        # A block that builds its own venv gets its own copy (the shared one must stay venv-less).
-        where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if installs else workdir
+        own = installs(block.text)  # builds its own venv: a copy of its own, without the shared .venv link
+        where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if own else workdir
         _prepare(block, where)
         for line in lines:
             _serve(block, where, line)
-        if installs:  # what the Python API section needs comes with the first command
+        if own:  # what the Python API section needs comes with the first command
             _run(Block(block.path, block.line, "bash", ""), where,
                  '.venv/bin/python -c "import explore_kg, pandas; explore_kg.open().df(\'planned-launches\')"')
         return
     text = block.text
     if "needs-server" in block.directives:
         text = text.replace(SERVER_URL, request.getfixturevalue("live_server"))
-    _prepare(block, workdir)
-    _run(block, workdir, text)
+    where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if installs(text) else workdir
+    _prepare(block, where)
+    _run(block, where, text)
 
 
 def test_skipped_blocks_say_why():
