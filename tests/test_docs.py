@@ -1,14 +1,17 @@
-"""Docs as tests: every fenced code block of README.md and docs/*.md runs as written, and every command
+r"""Docs as tests: every fenced code block of README.md and docs/*.md runs as written, and every command
 and option of the command line is mentioned in the README (Datasette's ``test_docs`` habit).
 
 How a block is treated is said by its fence and, optionally, by one HTML comment on the line just
 before it (invisible on GitHub, visible to anyone editing the file)::
 
     ```bash / ```sh     run with ``bash -euo pipefail`` in a fresh copy of the repository, with this
-                        venv's ``bin`` first on PATH (so ``explore-kg`` resolves); must exit 0
+                        venv's ``bin`` first on PATH and as ``.venv`` (so ``explore-kg`` and
+                        ``.venv/bin/explore-kg`` resolve); must exit 0. A block that runs ``pip install``
+                        gets a copy of its own without ``.venv``, so it never installs into this venv
     ```python           run with this venv's python in that copy; must exit 0
     ```json             must parse
-    ```turtle           must parse (rdflib)
+    ```turtle           must parse (rdflib)                          \  the project's prefixes
+    ```sparql           must run on the shipped graph (in-process)   /  (ekg:, mission:...) are declared
     ```text             an output sample: never run (the fence itself is the mark)
 
     <!-- docs-test: skip REASON -->           not run; the reason is required and reported
@@ -45,7 +48,7 @@ from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-RUNNABLE = {"bash", "sh", "python", "json", "turtle"}
+RUNNABLE = {"bash", "sh", "python", "json", "turtle", "sparql"}
 SAMPLE = {"text"}
 DIRECTIVES = {"skip", "server", "needs-server", "given"}
 BLOCK_SECONDS = 600  # a block that installs the package into a fresh venv takes a minute or two
@@ -133,7 +136,7 @@ def test_every_block_is_run_or_marked():
             problems.append(f"{block.id}: `docs-test: skip` needs a reason")
         if block.lang not in RUNNABLE | SAMPLE and "skip" not in block.directives:
             problems.append(f"{block.id}: a ```{block.lang or '(no language)'} block is neither run nor marked: "
-                            "use ```bash/```python/```json/```turtle (run), ```text (an output sample), "
+                            "use ```bash/```python/```json/```turtle/```sparql (run), ```text (an output sample), "
                             "or <!-- docs-test: skip REASON --> on the line before it")
         for name, source in block.given.items():
             if not name or not (ROOT / source).is_file():
@@ -155,8 +158,16 @@ def repository_copy(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """One copy shared by the blocks that need no venv of their own (they may write files into it)."""
-    return repository_copy(tmp_path_factory.mktemp("docs") / "repo")
+    """One copy shared by the blocks that install nothing (they may write files into it). Its ``.venv``
+    is this test's venv, as if the reader had run the first command (``.venv/bin/explore-kg`` works)."""
+    where = repository_copy(tmp_path_factory.mktemp("docs") / "repo")
+    (where / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    return where
+
+
+def installs(text: str) -> bool:
+    """Whether a block installs packages: it then runs in a copy of its own, never in this test's venv."""
+    return "pip install" in text
 
 
 def _environment() -> dict[str, str]:
@@ -225,6 +236,24 @@ def _serve(block: Block, where: Path, line: str) -> None:
     assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
 
 
+@pytest.fixture(scope="module")
+def shipped_graph():
+    import explore_kg
+
+    return explore_kg.open(timeout=60)
+
+
+def with_prefixes(text: str, declaration: str) -> str:
+    """``text`` with the project's prefixes it uses and does not declare itself declared first (docs
+    write ``mission:lupex`` the way the README's namespaces section introduces it)."""
+    from explore_kg.namespaces import PREFIXES
+
+    declared = {m.lower() for m in re.findall(r"(?:@?prefix)\s+([\w-]*):", text, re.I)}
+    used = set(re.findall(r"(?<![\w<#/.-])([A-Za-z][\w-]*):", text))
+    missing = sorted(name for name in used if name in PREFIXES and name.lower() not in declared)
+    return "".join(declaration.format(f"{name}:", PREFIXES[name]) for name in missing) + text
+
+
 def _server_lines(text: str) -> list[str]:
     """The commands of a server block: one per line (bash reads the comments), blank lines left out."""
     return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -241,27 +270,31 @@ def test_code_block_runs_as_written(block: Block, workdir: Path, request):
     if block.lang == "turtle":
         from rdflib import Graph
 
-        Graph().parse(data=block.text, format="turtle")
+        Graph().parse(data=with_prefixes(block.text, "@prefix {} <{}> .\n"), format="turtle")
+        return
+    if block.lang == "sparql":
+        answer = request.getfixturevalue("shipped_graph").query(with_prefixes(block.text, "PREFIX {} <{}>\n"))
+        assert answer.kind in ("bindings", "boolean", "graph")
         return
     if "server" in block.directives:
         lines = _server_lines(block.text)
         assert lines and all("explore-kg serve" in line for line in lines), (
             f"{block.id}: every line of a `server` block starts a server")
-        installs = any(".venv/bin/pip install" in line for line in lines)
-        # A block that builds its own venv gets its own copy (the shared one must stay venv-less).
-        where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if installs else workdir
+        own = installs(block.text)  # builds its own venv: a copy of its own, without the shared .venv link
+        where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if own else workdir
         _prepare(block, where)
         for line in lines:
             _serve(block, where, line)
-        if installs:  # what the Python API section needs comes with the first command
+        if own:  # what the Python API section needs comes with the first command
             _run(Block(block.path, block.line, "bash", ""), where,
                  '.venv/bin/python -c "import explore_kg, pandas; explore_kg.open().df(\'planned-launches\')"')
         return
     text = block.text
     if "needs-server" in block.directives:
         text = text.replace(SERVER_URL, request.getfixturevalue("live_server"))
-    _prepare(block, workdir)
-    _run(block, workdir, text)
+    where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if installs(text) else workdir
+    _prepare(block, where)
+    _run(block, where, text)
 
 
 def test_skipped_blocks_say_why():
