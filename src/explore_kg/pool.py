@@ -292,6 +292,9 @@ class QueryEngine:
             worker.process.kill()
         with contextlib.suppress(Exception):
             worker.sock.close()
+        while worker.fds:  # result files that came with frames nobody will read
+            with contextlib.suppress(OSError):
+                os.close(worker.fds.popleft())
         threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
 
     def _on_readable(self, worker: _Worker) -> None:
