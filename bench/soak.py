@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             until = time.monotonic() + args.seconds
             await asyncio.gather(*(client(n, port, until, entities, records) for n in range(args.clients)))
 
+        load_before = round(os.getloadavg()[0], 2)
         started = time.monotonic()
         asyncio.run(run())
         elapsed = time.monotonic() - started
@@ -187,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         "memory_mb": {"server_and_workers": {"before": before, "end": at_end, "after_5s": after},
                       "server_process": {"before": before_parent, "end": at_end_parent, "after_5s": after_parent}},
         "serve_args": args.serve_arg,
+        "load_average_1min": {"before": load_before, "end": round(os.getloadavg()[0], 2)},
+        "cpus": os.cpu_count(),
     }
     text = markdown(report)
     print(text)
@@ -211,7 +215,9 @@ def markdown(r: dict) -> str:
         f"**{r['errors']} errors**; all but the slow kind: p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms.",
         f"Memory (MB), server + workers: {m['server_and_workers']['before']} before, {m['server_and_workers']['end']} at "
         f"the end, {m['server_and_workers']['after_5s']} 5 s later; server process alone: "
-        f"{m['server_process']['before']} / {m['server_process']['end']} / {m['server_process']['after_5s']}.",
+        f"{m['server_process']['before']} / {m['server_process']['end']} / {m['server_process']['after_5s']}. "
+        f"Load average {r['load_average_1min']['before']} before, {r['load_average_1min']['end']} at the end "
+        f"({r['cpus']} CPUs, shared with other work).",
         "",
         "| kind | requests | expected | errors | statuses | p50 ms | p99 ms |",
         "|---|---|---|---|---|---|---|",

@@ -5,12 +5,12 @@ See :mod:`explore_kg.engine` for why queries run in worker processes. A worker i
 (:mod:`explore_kg.framing`) and never blocks on it.
 
 Fair share: queries get workers in arrival order, those of heavy clients after the others. A
-client is *heavy* while it has a query running and either has used more than ``heavy_ms`` of worker
-time per query on average lately or has a query running for longer than that now (a client with
-nothing running is never heavy: one query at a time is always fair). With 3 workers or more, the
-queries of heavy clients together hold at most ``workers - reserve`` of them (``reserve`` is 1): the
-rest keeps answering everyone else at once, while one client's parallel slow queries wait for their
-own share. (With 2 workers there is no reserve.) The client is the remote address
+client is *heavy* while its queries have used more than ``heavy_ms`` of worker time each on average
+lately (the average halves every ``COST_HALF_LIFE_S`` (30 s) the client runs nothing), or while one of them
+has been running for longer than that. With 3 workers or more, the queries of heavy clients together
+hold at most ``workers - reserve`` of them (``reserve`` is 1): the rest keeps answering everyone else at
+once, while slow queries, from one client or several, wait for their own share. (With 2 workers
+there is no reserve.) The client is the remote address
 (:data:`CLIENT`, set per
 request by the server); behind a proxy every request is one client unless the proxy passes the address.
 """
@@ -63,6 +63,7 @@ log = logging.getLogger("explore_kg.engine")
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("explore_kg_client", default=None)
 DEFAULT_HEAVY_MS = 1000.0
+COST_HALF_LIFE_S = 30.0  # a client's average worker time per query halves every 30 s it runs nothing
 DEFAULT_SPOOL_BYTES = 1 << 20  # answers larger than this cross as a file and are streamed
 DEFAULT_MAX_SPOOLED_BYTES = 2 << 30  # all streamed answers being sent at once
 _CLIENTS_REMEMBERED = 4096
@@ -155,7 +156,7 @@ class QueryEngine:
         self.spool_bytes = spool_bytes
         self.max_spooled_bytes = max_spooled_bytes
         self.spooled_bytes = 0  # of streamed answers not yet sent
-        self._cost: OrderedDict[str | None, float] = OrderedDict()  # client -> average worker ms
+        self._cost: OrderedDict[str | None, tuple[float, float]] = OrderedDict()  # client -> (avg ms, when)
         self.triples = len(store)
         self._workers: set[_Worker] = set()
         self._idle: collections.deque[_Worker] | None = None
@@ -292,6 +293,9 @@ class QueryEngine:
             worker.process.kill()
         with contextlib.suppress(Exception):
             worker.sock.close()
+        while worker.fds:  # result files that came with frames nobody will read
+            with contextlib.suppress(OSError):
+                os.close(worker.fds.popleft())
         threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
 
     def _on_readable(self, worker: _Worker) -> None:
@@ -362,29 +366,37 @@ class QueryEngine:
     def _charge(self, worker: _Worker) -> None:
         """Add the worker time of the query just finished to its client's running average."""
         client, worker.client = worker.client, None
-        ms = (self._loop.time() - worker.since) * 1000
-        cost = self._cost.pop(client, ms)
-        self._cost[client] = 0.7 * cost + 0.3 * ms
+        now = self._loop.time()
+        ms = (now - worker.since) * 1000
+        average = self._average(client, now) if client in self._cost else ms
+        self._cost.pop(client, None)
+        self._cost[client] = (0.7 * average + 0.3 * ms, now)
         while len(self._cost) > _CLIENTS_REMEMBERED:
             self._cost.popitem(last=False)
 
+    def _average(self, client: str | None, now: float) -> float:
+        """The client's average worker ms per query, halved for every ``COST_HALF_LIFE_S`` since its last."""
+        average, when = self._cost.get(client, (0.0, now))
+        return average * 0.5 ** ((now - when) / COST_HALF_LIFE_S)
+
     def heavy(self, client: str | None) -> bool:
-        """Whether ``client``, with a query running now, uses more worker time than a fair share (see the
-        module). A client with nothing running is never heavy: one query at a time is always fair."""
+        """Whether ``client`` uses more worker time than a fair share now (see the module)."""
         now, limit = self._loop.time(), self.heavy_ms / 1000
-        running = [w for w in self._workers if w.pending is not None and w.client == client]
-        return bool(running) and (self._cost.get(client, 0.0) > self.heavy_ms
-                                  or any(now - w.since > limit for w in running))
+        return self._average(client, now) > self.heavy_ms or any(
+            w.client == client and now - w.since > limit for w in self._workers if w.pending is not None)
 
     def _may_take(self, client: str | None) -> bool:
         """Whether a query of ``client`` may have a worker now: heavy clients together hold at most
-        ``workers - reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
+        all live workers but ``reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
         if not self.reserve or not self.heavy(client):
             return True
-        now, limit, cost = self._loop.time(), self.heavy_ms / 1000, self._cost
-        held = sum(1 for w in self._workers if w.pending is not None
-                   and (now - w.since > limit or cost.get(w.client, 0.0) > self.heavy_ms))
-        return held < self.workers_wanted - self.reserve
+        now, limit = self._loop.time(), self.heavy_ms / 1000
+        held = live = 0
+        for w in self._workers:
+            if w.ready is not None and w.ready.done() and not w.dead:
+                live += 1  # (a worker being replaced is not: the reserve is kept of the live ones)
+                held += w.pending is not None and (now - w.since > limit or self._average(w.client, now) > self.heavy_ms)
+        return held < live - self.reserve
 
     def _release(self, worker: _Worker) -> None:
         """Hand a free worker to the longest-waiting query of a client that is not heavy, else to the
@@ -555,6 +567,11 @@ class QueryEngine:
         err = _ERRORS.get(name, QueryError)(text)
         err.status = status
         raise err
+
+    def ready_workers(self) -> int:
+        """How many workers are alive and loaded (a replacement still loading is not)."""
+        return sum(1 for w in self._workers if w.ready is not None and w.ready.done() and not w.ready.exception()
+                   and not w.dead)
 
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self._workers if w.pid and not w.dead]

@@ -799,6 +799,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             "entailed_triples": loaded.entailed,
             "data_version": engine.data_version,
             "workers": len(engine.worker_pids()),
+            "workers_ready": engine.ready_workers(),
             "timeout_s": config.timeout,
             "stats": engine.stats,
             "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},
