@@ -34,8 +34,8 @@ from explore_kg.validation import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validation"
-BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
-GOOD = sorted((FIXTURES / "good").glob("*.ttl"))
+BAD = sorted((FIXTURES / "bad").glob("*.t*"))  # .ttl and .trig
+GOOD = sorted((FIXTURES / "good").glob("*.t*"))
 INLINE = re.compile(r"#\s*expect:\s*(?P<rules>[\w:-]+(?:\s*,\s*[\w:-]+)*)\s*$")
 HEADER = re.compile(r"^# expect: (?P<rule>[\w:-]+) line (?P<line>\d+)$")
 NEEDS = re.compile(r"^# needs: (?P<terms>.+)$", re.M)

@@ -75,7 +75,7 @@ def test_positions_of_terms():
 
 
 @pytest.mark.parametrize("path", [*shipped_data_files(), *shipped_ontology_files(), SHAPES_FILE,
-                                  *sorted((FIXTURES / "good").glob("*.ttl"))], ids=lambda p: p.name)
+                                  *sorted((FIXTURES / "good").glob("*.t*"))], ids=lambda p: p.name)
 def test_reader_agrees_with_the_parser_on_every_shipped_file(path):
     written = read_file(path)
     theirs = {(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in parse_file(path)}

@@ -109,6 +109,13 @@ class Locator:
                     return {"file": display_path(file), "line": line, "graph": self.graph_of(file), "focus_line": line}
             if owner != node:
                 return self.locate_node(owner)
+        # not described in any file (a node the loader added): where a file points at it
+        for subject, predicate in self.graph.subject_predicates(node):
+            for file in self.order:
+                wf = self.written(file)
+                found = wf.find(subject, predicate, node, self.anchor(subject))
+                if found:
+                    return self._where(file, found[0].object_at, wf, subject)
         return {}
 
     def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node) -> dict:
