@@ -12,7 +12,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
 
 from explore_kg.loading import SHAPES_FILE, parse_file, shipped_data_files, shipped_ontology_files, to_rdflib
 from explore_kg.positions import Position, read_file, read_text
@@ -65,7 +64,7 @@ def test_positions_of_terms():
     w = read_text(TRICKY, "http://example.org/doc")
     [long] = w.find(URIRef(EX + "a"), URIRef(EX + "p"), Literal('long "quoted"\ntext', lang="en-gb"))
     assert long.object_at == Position(5, 19) and long.subject_at == Position(5, 1)
-    [number] = w.find(URIRef(EX + "a"), URIRef(EX + "q"), Literal("-3.5", datatype=XSD.decimal))
+    [number] = w.find(URIRef(EX + "a"), URIRef(EX + "q"), Literal("-3.5", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")))
     assert number.object_at == Position(7, 12) and number.predicate_at == Position(7, 4)
     [escaped] = w.find(URIRef(EX + "a"), URIRef(EX + "r"), URIRef(EX + "b-c"))
     assert escaped.object_at == Position(8, 15)
