@@ -77,8 +77,10 @@ def syntax_results(error: LoadError, review: list[Path]) -> list[Result]:
 
 def syntax_result(e: LoadError) -> Result:
     """A parse error with a hint for the common slip it probably is, pointing at the slip."""
-    message = re.sub(r"^Parser error (at|between) ", "", e.message).strip()
+    message = re.sub(r"^Parser error (at |between )?", "", e.message).strip()
     message = re.sub(r"\s*\(line \d+\)$", "", message)
+    # the position is the result's own: keep the parser's words only
+    message = re.sub(r"^line \d+ (?:between columns \d+ and \d+|column \d+(?: and line \d+ column \d+)?): ", "", message)
     line, column, hint = e.line, e.column, None
     try:
         lines = Path(e.path).read_text(encoding="utf-8", errors="replace").splitlines()
