@@ -257,8 +257,8 @@ def test_cli_bad_paths_say_so_in_one_line(tmp_path, kind):
     assert run.returncode == 2
     assert "Traceback" not in run.stdout + run.stderr
     [line] = run.stdout.splitlines()
-    assert str(target) in line and {"missing": "no such file", "directory": "directory",
-                                    "symlink-loop": "loops"}[kind] in line
+    assert line.startswith(f"{target}: file-unreadable: ")
+    assert {"missing": "no such file", "directory": "a directory", "symlink-loop": "loops"}[kind] in line.lower()
 
 
 # --- the command line ---------------------------------------------------------------------------

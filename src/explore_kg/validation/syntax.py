@@ -27,11 +27,11 @@ def path_problem(path: Path) -> str | None:
             try:
                 path.resolve(strict=True)
             except RuntimeError:
-                return "is a symbolic link that loops back on itself; give the file it should point to"
+                return "a symbolic link that loops back on itself: give the file it should point to"
             except OSError:
-                return f"is a symbolic link to {os.readlink(path)!s}, which does not exist"
+                return f"a symbolic link to {os.readlink(path)!s}, which does not exist"
         if path.is_dir():
-            return "is a directory; give the files to validate, e.g. data/*.ttl"
+            return "a directory: give the files to validate, e.g. data/*.ttl"
         if not path.exists():
             return "no such file"
         if path.suffix.lower() not in FORMATS:
@@ -39,9 +39,9 @@ def path_problem(path: Path) -> str | None:
         with path.open("rb"):
             pass
     except RuntimeError:
-        return "is a symbolic link that loops back on itself; give the file it should point to"
+        return "a symbolic link that loops back on itself: give the file it should point to"
     except OSError as e:
-        return f"cannot be read: {e.strerror or e}"
+        return f"cannot be read ({e.strerror or e})"
     return None
 
 
@@ -51,7 +51,7 @@ def unreadable_results(paths: list[Path]) -> list[Result]:
     for p in paths:
         problem = path_problem(p)
         if problem:
-            out.append(Result("file-unreadable", VIOLATION, f"{p} {problem}.", display_path(p),
+            out.append(Result("file-unreadable", VIOLATION, problem[0].upper() + problem[1:] + ".", display_path(p),
                               hint="Pass the path of an existing Turtle (.ttl) or other RDF file."))
     return out
 
