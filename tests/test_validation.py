@@ -34,8 +34,8 @@ from explore_kg.validation import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validation"
-BAD = sorted((FIXTURES / "bad").glob("*.ttl"))
-GOOD = sorted((FIXTURES / "good").glob("*.ttl"))
+BAD = sorted((FIXTURES / "bad").glob("*.t*"))  # .ttl and .trig
+GOOD = sorted((FIXTURES / "good").glob("*.t*"))
 INLINE = re.compile(r"#\s*expect:\s*(?P<rules>[\w:-]+(?:\s*,\s*[\w:-]+)*)\s*$")
 HEADER = re.compile(r"^# expect: (?P<rule>[\w:-]+) line (?P<line>\d+)$")
 NEEDS = re.compile(r"^# needs: (?P<terms>.+)$", re.M)
@@ -150,6 +150,26 @@ def test_bad_file_fails_on_its_marked_line_with_a_hint(path):
         assert replace(report, strict=False).status == 0  # warnings fail only with --strict
 
 
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_cli_fails_the_whole_bank_naming_every_marked_line(fmt):
+    """The real command, as CI runs it, on every bad file that parses (a syntax error stops a run)."""
+    def runnable(path: Path) -> bool:
+        m = NEEDS.search(path.read_text(encoding="utf-8"))
+        return not m or all(str(EKG) + t.removeprefix("ekg:") in DECLARED for t in m["terms"].split())
+
+    paths = [p for p in BAD if not p.name.startswith("syntax-") and runnable(p)]
+    run = cli("--strict", "--format", fmt, *(display_path(p) for p in paths))
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    for path in paths:
+        for rule, line in expectations(path):
+            if fmt == "github":
+                wanted = (f"file={display_path(path)},line={line},", f"title=explore-kg {rule}::")
+            else:
+                wanted = (f"  {display_path(path)}:{line}:", f"  {rule}  ")
+            assert any(all(w in out for w in wanted) for out in lines), (path.name, rule, line)
+
+
 def test_bad_file_results_keep_the_focus_line():
     """The triple's line is the location; the line where its subject's block starts is kept beside it."""
     [r] = validate([FIXTURES / "bad" / "malformed-date.ttl"]).results
@@ -237,8 +257,8 @@ def test_cli_bad_paths_say_so_in_one_line(tmp_path, kind):
     assert run.returncode == 2
     assert "Traceback" not in run.stdout + run.stderr
     [line] = run.stdout.splitlines()
-    assert str(target) in line and {"missing": "no such file", "directory": "directory",
-                                    "symlink-loop": "loops"}[kind] in line
+    assert line.startswith(f"{target}: file-unreadable: ")
+    assert {"missing": "no such file", "directory": "a directory", "symlink-loop": "loops"}[kind] in line.lower()
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ def test_pre_commit_hook_runs_the_validator_on_turtle_files():
     assert hook["id"] == "explore-kg-validate"
     assert hook["entry"] == "explore-kg validate"
     assert hook["language"] == "python"
+    assert hook["args"] == ["--strict"]  # as CI runs it
     files = re.compile(hook["files"])
     assert files.search("data/new-facts.ttl") and not files.search("data/notes.md")
 
@@ -27,5 +28,5 @@ def test_workflow_validates_changed_data_files_with_github_annotations():
     commands = [shlex.split(s["run"].replace("\\\n", " ")) for s in steps if "run" in s]
     assert any("pip" in c and "install" in c for c in commands)
     runs = [s["run"] for s in steps if "run" in s and "explore-kg validate" in s["run"]]
-    assert runs and all("--format github" in r for r in runs)
+    assert runs and all("--format github" in r and "--strict" in r for r in runs)  # unsourced facts and duplicates fail
     assert any("changed.txt" in r for r in runs)  # the changed files, not only the whole graph

@@ -316,13 +316,13 @@ class _Reader:
     def triples(self) -> None:
         tok = self.peek()
         if self.at("["):
-            subject, where = self.blank_property_list(None, ())
+            subject, where = self.blank_property_list(None)
             if not self.at(".") and not self.at("}"):
-                self.predicate_objects(subject, where, (subject, ()))
+                self.predicate_objects(subject, where, self.out.anchors[subject])
             return
         if self.at("("):
-            subject, where = self.collection(None, ())
-            self.predicate_objects(subject, where, (subject, ()))
+            subject, where = self.collection(None)
+            self.predicate_objects(subject, where, self.out.anchors.get(subject, (subject, ())))
             return
         self.next()
         subject = self.iri_or_bnode(tok)
@@ -351,9 +351,9 @@ class _Reader:
         child_anchor = (anchor[0], (*anchor[1], predicate))
         tok = self.peek()
         if self.at("["):
-            obj, where = self.blank_property_list(None, child_anchor)
+            obj, where = self.blank_property_list(child_anchor)
         elif self.at("("):
-            obj, where = self.collection(None, child_anchor)
+            obj, where = self.collection(child_anchor)
         else:
             self.next()
             where = tok.at
@@ -363,24 +363,27 @@ class _Reader:
                 obj = self.iri_or_bnode(tok)
         self.out.add(WrittenTriple(subject, predicate, obj, subject_at, predicate_at, where, self.graph))
 
-    def blank_property_list(self, _unused, anchor: tuple) -> tuple[BNode, Position]:
+    def blank_property_list(self, anchor: tuple | None) -> tuple[BNode, Position]:
+        """A ``[ ... ]``; ``anchor`` None for one that is itself the subject of a statement (its own root)."""
         open_at = self.next().at  # '['
         node = self.bnode()
+        anchor = anchor if anchor is not None else (node, ())
         self.out.anchors[node] = anchor
         if not self.at("]"):
             self.predicate_objects(node, open_at, anchor)
         self.expect("]")
         return node, open_at
 
-    def collection(self, _unused, anchor: tuple) -> tuple[Node, Position]:
+    def collection(self, anchor: tuple | None) -> tuple[Node, Position]:
+        """A ``( ... )`` as rdf:first/rdf:rest triples; ``anchor`` None for a collection that is a subject."""
         open_at = self.next().at  # '('
         items: list[tuple[Node, Position]] = []
         while not self.at(")"):
             tok = self.peek()
             if self.at("["):
-                items.append(self.blank_property_list(None, anchor))
+                items.append(self.blank_property_list(None))  # nodes inside a list are anchored on themselves
             elif self.at("("):
-                items.append(self.collection(None, anchor))
+                items.append(self.collection(None))
             else:
                 self.next()
                 if tok.kind in ("string", "long", "number") or (tok.kind == "word" and tok.text in ("true", "false")):
@@ -392,12 +395,14 @@ class _Reader:
             return _NIL, open_at
         head = self.bnode()
         node = head
+        anchor = anchor if anchor is not None else (head, ())
         self.out.anchors[node] = anchor
         for n, (item, where) in enumerate(items):
             self.out.add(WrittenTriple(node, _FIRST, item, where, where, where, self.graph))
             rest = _NIL if n == len(items) - 1 else self.bnode()
             if isinstance(rest, BNode):
-                self.out.anchors[rest] = (anchor[0], (*anchor[1], _REST))
+                anchor = (anchor[0], (*anchor[1], _REST))  # the n-th cell: rdf:rest n times from the head
+                self.out.anchors[rest] = anchor
             self.out.add(WrittenTriple(node, _REST, rest, where, where, where, self.graph))
             node = rest
         return head, open_at

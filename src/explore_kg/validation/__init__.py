@@ -105,12 +105,19 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         say("Checking shapes (SHACL)")
         with timer("shacl"):
             try:
-                from .shacl import expand_sparql_targets, shacl_results
+                from .shacl import (
+                    class_union_results,
+                    expand_sparql_targets,
+                    shacl_results,
+                    take_class_unions,
+                )
 
                 store = ox.Store()
                 store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
                                   for q in base.quads + new.quads if _graph_iri(q) not in _NOT_ASSERTED)
-                found = shacl_results(graph, expand_sparql_targets(shapes, store), locator)
+                unions = take_class_unions(shapes)
+                found = class_union_results(graph, unions, locator)
+                found += shacl_results(graph, expand_sparql_targets(shapes, store), locator)
             except Exception as e:  # a broken shapes file or a pyshacl failure: we could not validate
                 report.could_not_run = True
                 report.results.append(Result("validator-error", VIOLATION, f"SHACL validation failed: {e}",
@@ -268,8 +275,11 @@ def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False) -> int
         err.print(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
         return 2
     try:
-        with err.status("Validating", spinner="dots") as status:
-            report = validate(paths, strict=strict, progress=lambda msg: status.update(f"{msg}..."))
+        if err.is_terminal:
+            with err.status("Validating", spinner="dots") as status:
+                report = validate(paths, strict=strict, progress=lambda msg: status.update(f"{msg}..."))
+        else:  # CI, pre-commit: no spinner to refresh
+            report = validate(paths, strict=strict)
     except KeyboardInterrupt:
         err.print("Interrupted.")
         return 130

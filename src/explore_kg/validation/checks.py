@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -60,7 +60,6 @@ class Context:
     graph: Graph
     reviewed: list[Quad]
     locator: Locator
-    graph_of_quads: dict[str, set[tuple[Node, URIRef, Node]]] = field(default_factory=dict)
 
     def result(self, rule: str, message: str, hint: str | None, focus: Node, path: URIRef | None = None,
                value: Node | None = None, *, at: str = "object", severity: str = VIOLATION,
@@ -367,6 +366,26 @@ def qualifiers_on_subjects(ctx: Context) -> Iterable[Result]:
                 f"ekg:qualifier {curie(o)} .", s, p, o, at="predicate")
 
 
+def claims_without_source(ctx: Context) -> Iterable[Result]:
+    """A claim needs a source: ekg:statedIn (the loader adds it), the source document whose graph holds it
+    (TriG keeps its graphs), or, in the curation graph, an ekg:basis."""
+    sourced, claims = set(), {}
+    for s, p, o, g in ctx.reviewed:
+        if p in (EKG.statedIn, EKG.basis) or g in ctx.source_graphs:
+            sourced.add(s)
+        if p == RDF.type and o == EKG.Claim:
+            claims.setdefault(s, g)
+    for claim in sorted(set(claims) - sourced, key=str):
+        if (claim, EKG.statedIn, None) in ctx.graph or (claim, EKG.basis, None) in ctx.graph:
+            continue
+        yield ctx.result("claim-source-missing",
+                         "A claim needs a source: the document that states it (ekg:statedIn) or, in the curation graph, "
+                         "an ekg:basis.",
+                         "Put the claim in the file of the document that states it (the loader adds ekg:statedIn), or, "
+                         "if no document states it, in data/explore-kg-curation.ttl with an ekg:basis.",
+                         claim, RDF.type, EKG.Claim, at="subject")
+
+
 def claim_bounds(ctx: Context) -> Iterable[Result]:
     """A date claim's earliest/latest day and precision are the value's own interval (the loader derives them)."""
     g = ctx.graph
@@ -557,7 +576,8 @@ _XSD_CHECKED = frozenset(XSD[t] for t in (
 
 CHECKS: tuple[Callable[[Context], Iterable[Result]], ...] = (
     http_namespace, unknown_terms, dangling_references, schema_only_types, text_values, date_values, end_before_start,
-    plans_as_facts, missing_sources, duplicates, basis_outside_curation, qualifiers_on_subjects, claim_bounds,
+    plans_as_facts, missing_sources, duplicates, basis_outside_curation, qualifiers_on_subjects, claims_without_source,
+    claim_bounds,
     dates_without_bounds,
     disjoint_classes, ill_typed_literals,
 )

@@ -101,7 +101,8 @@ def problem(value: Literal) -> tuple[str, str, str] | None:
                 f"Write {fix} (the datatype says the precision).")
     return ("date-malformed", f'"{text}" is not a valid {_name(value.datatype)} (expected {expected}, a real day, '
             "month or year, no time zone).",
-            f"Write {fix}." if fix else "Check the digits against the source; give only the precision it states.")
+            f"Write {fix}." if fix and fix != written(text, value.datatype) else
+            "Check the digits against the source (a real month and day); give only the precision it states.")
 
 
 def _name(datatype: URIRef | None) -> str:

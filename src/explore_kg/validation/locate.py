@@ -11,14 +11,17 @@ loader added) points at the focus node's block.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from ..loading import ONTOLOGY_DIR, LoadedData, subject_lines
 from ..namespaces import ONTOLOGY_GRAPH
-from ..positions import Position, WrittenFile, read_file
 from .report import display_path
+
+if TYPE_CHECKING:
+    from ..positions import Position, WrittenFile
 
 
 class Locator:
@@ -34,6 +37,8 @@ class Locator:
                 self.file_graphs.setdefault(Path(f).resolve(), g)
 
     def written(self, path: Path) -> WrittenFile:
+        from ..positions import read_file  # only a run with results needs the token reader (and its regexes)
+
         return read_file(path)
 
     def graph_of(self, path: Path) -> str:
@@ -109,6 +114,13 @@ class Locator:
                     return {"file": display_path(file), "line": line, "graph": self.graph_of(file), "focus_line": line}
             if owner != node:
                 return self.locate_node(owner)
+        # not described in any file (a node the loader added): where a file points at it
+        for subject, predicate in self.graph.subject_predicates(node):
+            for file in self.order:
+                wf = self.written(file)
+                found = wf.find(subject, predicate, node, self.anchor(subject))
+                if found:
+                    return self._where(file, found[0].object_at, wf, subject)
         return {}
 
     def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node) -> dict:

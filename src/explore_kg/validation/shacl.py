@@ -7,8 +7,10 @@ engine (parsing and running three queries there took a second), and handed to py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyoxigraph as ox
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
@@ -34,6 +36,108 @@ def expand_sparql_targets(shapes: Graph, store: ox.Store) -> Graph:
             out.remove((shape, SH.target, target))
             for node in nodes:
                 out.add((shape, SH.targetNode, node))
+    return out
+
+
+@dataclass(frozen=True)
+class ClassUnion:
+    """A property shape ``sh:targetSubjectsOf P ; sh:path P ; sh:or ( [ sh:class C1 ] [ sh:class C2 ] ... )``.
+
+    pyshacl evaluates every branch of an ``sh:or`` and builds a full report for each branch that fails,
+    so these shapes (one per property whose values may be of several classes) cost most of its run; they
+    are evaluated here instead, with the same meaning: every value is a SHACL instance (``rdf:type``
+    then ``rdfs:subClassOf*``) of one of the classes, or a literal where a ``[ sh:nodeKind sh:Literal ]``
+    branch allows it. The shapes file stays their one definition.
+    """
+
+    shape: URIRef
+    targets: tuple[URIRef, ...]
+    paths: tuple[URIRef, ...]
+    classes: tuple[URIRef, ...]
+    literal_ok: bool
+    message: str
+    severity: str
+    hint: str | None
+
+
+_UNION_KEYS = {RDF.type, SH.targetSubjectsOf, SH.path, SH["or"], SH.message, SH.severity, SHAPES.hint, RDFS.comment,
+               RDFS.label}
+
+
+def take_class_unions(shapes: Graph) -> list[ClassUnion]:
+    """The class-union shapes, removed from ``shapes`` (changed in place) so that pyshacl skips them."""
+    found = []
+    for shape in sorted(set(shapes.subjects(SH["or"], None)), key=str):
+        if not isinstance(shape, URIRef) or (shape, RDF.type, SH.PropertyShape) not in shapes:
+            continue
+        if {p for p, _o in shapes.predicate_objects(shape)} - _UNION_KEYS:
+            continue
+        path = shapes.value(shape, SH.path)
+        if isinstance(path, URIRef):
+            paths = (path,)
+        elif shapes.value(path, SH.alternativePath) is not None and len(set(shapes.predicate_objects(path))) == 1:
+            paths = tuple(Collection(shapes, shapes.value(path, SH.alternativePath)))
+        else:
+            continue
+        classes, literal_ok, plain = [], False, True
+        for branch in Collection(shapes, shapes.value(shape, SH["or"])):
+            pairs = set(shapes.predicate_objects(branch))
+            if len(pairs) == 1 and next(iter(pairs))[0] == SH["class"]:
+                classes.append(next(iter(pairs))[1])
+            elif pairs == {(SH.nodeKind, SH.Literal)}:
+                literal_ok = True
+            else:
+                plain = False
+        targets = tuple(shapes.objects(shape, SH.targetSubjectsOf))
+        if not plain or not classes or not targets or not all(isinstance(p, URIRef) for p in paths):
+            continue
+        found.append(ClassUnion(shape, targets, paths, tuple(classes), literal_ok,
+                                str(shapes.value(shape, SH.message)),
+                                _SEVERITIES.get(shapes.value(shape, SH.severity), VIOLATION),
+                                str(shapes.value(shape, SHAPES.hint)) if shapes.value(shape, SHAPES.hint) else None))
+    for union in found:
+        _remove_shape(shapes, union.shape)
+    return found
+
+
+def _remove_shape(shapes: Graph, node: Node) -> None:
+    """A shape and the blank nodes (lists, branches, paths) only it holds."""
+    for _p, o in list(shapes.predicate_objects(node)):
+        if isinstance(o, BNode):
+            _remove_shape(shapes, o)
+    shapes.remove((node, None, None))
+
+
+def class_union_results(data: Graph, unions: list[ClassUnion], locator: Locator) -> list[Result]:
+    memo: dict[Node, set[Node]] = {}
+
+    def up(cls: Node) -> set[Node]:
+        if cls not in memo:
+            memo[cls] = {cls}
+            for parent in data.objects(cls, RDFS.subClassOf):
+                if parent not in memo[cls]:
+                    memo[cls] |= up(parent)
+        return memo[cls]
+
+    out = []
+    for union in unions:
+        wanted = set(union.classes)
+        focus_nodes = sorted({s for t in union.targets for s in data.subjects(t, None)}, key=str)
+        for focus in focus_nodes:
+            for path in union.paths:
+                for value in data.objects(focus, path):
+                    if isinstance(value, Literal):
+                        if union.literal_ok:
+                            continue
+                    elif any(wanted & up(t) for t in data.objects(value, RDF.type)):
+                        continue
+                    rule = str(union.shape)[len(str(SHAPES)):]
+                    out.append(Result(
+                        rule, union.severity, union.message,
+                        focus=str(focus) if isinstance(focus, URIRef) else focus.n3(), path=str(path),
+                        value=value.n3(), constraint="sh:OrConstraintComponent",
+                        hint=union.hint or f"Point {curie(path)} at an entity of the class the message names, or "
+                        f"correct the type of {curie(value)}.", **locator.locate(focus, path, value)))
     return out
 
 

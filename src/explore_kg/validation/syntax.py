@@ -27,11 +27,11 @@ def path_problem(path: Path) -> str | None:
             try:
                 path.resolve(strict=True)
             except RuntimeError:
-                return "is a symbolic link that loops back on itself; give the file it should point to"
+                return "a symbolic link that loops back on itself: give the file it should point to"
             except OSError:
-                return f"is a symbolic link to {os.readlink(path)!s}, which does not exist"
+                return f"a symbolic link to {os.readlink(path)!s}, which does not exist"
         if path.is_dir():
-            return "is a directory; give the files to validate, e.g. data/*.ttl"
+            return "a directory: give the files to validate, e.g. data/*.ttl"
         if not path.exists():
             return "no such file"
         if path.suffix.lower() not in FORMATS:
@@ -39,9 +39,9 @@ def path_problem(path: Path) -> str | None:
         with path.open("rb"):
             pass
     except RuntimeError:
-        return "is a symbolic link that loops back on itself; give the file it should point to"
+        return "a symbolic link that loops back on itself: give the file it should point to"
     except OSError as e:
-        return f"cannot be read: {e.strerror or e}"
+        return f"cannot be read ({e.strerror or e})"
     return None
 
 
@@ -51,7 +51,7 @@ def unreadable_results(paths: list[Path]) -> list[Result]:
     for p in paths:
         problem = path_problem(p)
         if problem:
-            out.append(Result("file-unreadable", VIOLATION, f"{p} {problem}.", display_path(p),
+            out.append(Result("file-unreadable", VIOLATION, problem[0].upper() + problem[1:] + ".", display_path(p),
                               hint="Pass the path of an existing Turtle (.ttl) or other RDF file."))
     return out
 
@@ -77,8 +77,10 @@ def syntax_results(error: LoadError, review: list[Path]) -> list[Result]:
 
 def syntax_result(e: LoadError) -> Result:
     """A parse error with a hint for the common slip it probably is, pointing at the slip."""
-    message = re.sub(r"^Parser error (at|between) ", "", e.message).strip()
+    message = re.sub(r"^Parser error (at |between )?", "", e.message).strip()
     message = re.sub(r"\s*\(line \d+\)$", "", message)
+    # the position is the result's own: keep the parser's words only
+    message = re.sub(r"^line \d+ (?:between columns \d+ and \d+|column \d+(?: and line \d+ column \d+)?): ", "", message)
     line, column, hint = e.line, e.column, None
     try:
         lines = Path(e.path).read_text(encoding="utf-8", errors="replace").splitlines()
