@@ -212,3 +212,17 @@ def test_a_directory_that_is_not_a_store_is_refused(tmp_path: Path):
     with pytest.raises(LoadError, match="not an explore-kg store directory"):
         DiskStore.open_or_build(config)
     assert (tmp_path / "store" / "notes.txt").read_text() == "mine"
+
+
+def test_a_store_being_served_is_not_rebuilt_for_other_inputs(tmp_path: Path):
+    """Two servers may share a store of the same inputs; one of other inputs must not rebuild it
+    under the first (whose workers have it open)."""
+    paths = [str(p) for p in write_data(tmp_path)]
+    config = ServerConfig(paths=paths, store="disk", store_dir=str(tmp_path / "store"))
+    serving = DiskStore.open_or_build(config)
+    again = DiskStore.open_or_build(config)  # same inputs: shared
+    assert not again.built
+    other = ServerConfig(paths=paths, store="disk", store_dir=str(tmp_path / "store"), entailed=False)
+    with pytest.raises(LoadError, match="served by another explore-kg server"):
+        DiskStore.open_or_build(other)
+    assert read_marker(tmp_path / "store")["key"] == serving.marker["key"]

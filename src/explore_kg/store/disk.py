@@ -162,6 +162,7 @@ class StoredData:
         self.graph_files: dict[str, str] = marker.get("graph_files", {})
         self.files = [Path(p) for p in marker.get("files", [])]
         self.entailed = marker.get("entailed")
+        self.lock = None  # the store directory's lock file, held shared while the store is served
 
     def to_dataset(self):
         return LoadedData(list(self.quads), self.graph_files, self.files).to_dataset()
@@ -196,19 +197,37 @@ class DiskStore:
         store_dir = getattr(config, "store_dir", None)
         directory = Path(store_dir) if store_dir else cache_root() / key[:32]
         directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / LOCK, "w") as lock:  # one loader per directory; others wait, then reuse
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        # The lock file: held exclusively while a store is checked or built, shared while it is served
+        # (by any number of servers of the same inputs); so no store is rebuilt under a running server.
+        lock = open(directory / LOCK, "a")  # noqa: SIM115 - kept open for as long as the store is served
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # being built (wait for it) or served by another server
+                log.info("the store in %s is in use by another process: waiting for it", directory)
+                fcntl.flock(lock, fcntl.LOCK_SH)
             marker = read_marker(directory)
             if marker is not None and marker.get("key") == key and (directory / STORE_SUBDIR).is_dir():
                 log.info("reusing the store in %s (complete, same inputs: nothing re-loaded)", directory)
+                fcntl.flock(lock, fcntl.LOCK_SH)
                 store = cls(directory, marker, built=False)
             else:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise LoadError(directory, "is served by another explore-kg server with other inputs or "
+                                    "options; stop it or name another --store-dir") from None
                 _clear(directory, stale=marker is not None)
                 _build_in_subprocess(directory, key, config.paths, entailed=entailed, inferred=inferred)
                 marker = read_marker(directory)
                 if marker is None or marker.get("key") != key:  # pragma: no cover - the builder writes it
                     raise RuntimeError(f"building the store in {directory} did not complete")
+                fcntl.flock(lock, fcntl.LOCK_SH)
                 store = cls(directory, marker, built=True)
+        except BaseException:
+            lock.close()
+            raise
+        store.loaded.lock = lock  # (app.state.loaded lives as long as the server: so does the shared lock)
         log.info("store ready in %.0f ms: %s", (time.perf_counter() - started) * 1000, store.path)
         return store
 
@@ -338,6 +357,10 @@ def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _
                 progress.update(n, f.tell())
                 n = 0
         progress.update(n, f.tell())
+        edges.extend(subproperty_edges(kept))  # then the claims, in the same bulk load (one is cheaper than two)
+        added = quad_file_additions(kept, known_date_properties(edges))
+        yield from added
+        progress.update(len(added))
 
     with f:
         try:
@@ -349,10 +372,6 @@ def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _
             raise LoadError(path, message, line, column) from e
         except (ValueError, OSError) as e:
             raise LoadError(path, str(e)) from e
-    edges += subproperty_edges(kept)
-    added = quad_file_additions(kept, known_date_properties(edges))
-    store.bulk_extend(_with_default(added))
-    progress.update(len(added))
     return graphs
 
 
