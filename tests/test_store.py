@@ -88,6 +88,18 @@ def test_disk_store_holds_what_the_memory_store_holds(tmp_path: Path):
     assert disk.entailed and disk.built
 
 
+def test_trig_default_graph_and_named_graphs_stream_as_the_loader_reads_them(tmp_path: Path):
+    trig = tmp_path / "mixed.trig"
+    trig.write_text(f"""<{EX}a> <{EX}p> "in the default graph" .
+<{EX}g1> {{ <{EX}a> <{EX}p> "in g1" . <{EX}a> <{EX}p> "in the default graph" . }}
+<{EX}g2> {{ <{EX}b> <{EKG}plannedLaunchDate> "2030-05"^^<{XSD}gYearMonth> . }}
+""", encoding="utf-8")
+    config = ServerConfig(paths=[str(trig)], store="disk", store_dir=str(tmp_path / "store"))
+    disk = DiskStore.open_or_build(config)
+    assert set(disk.store) == set(load([trig], shipped=False).to_store(entailed=True))
+    assert disk.loaded.graph_files == {EX + "g1": str(trig), EX + "g2": str(trig)}
+
+
 def test_worker_frame_opens_the_store_read_only(tmp_path: Path):
     paths = write_data(tmp_path)
     config = ServerConfig(paths=[str(p) for p in paths], store="disk", store_dir=str(tmp_path / "store"))

@@ -346,31 +346,37 @@ def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _
         raise LoadError(path, f"cannot read file: {e.strerror or e}") from e
 
     def parsed() -> Iterator[ox.Quad]:
+        """Each quad and its default-graph copy; one generator, each term read once (per-quad Python
+        work is most of the load time that is not Oxigraph's)."""
         n = 0
         last_graph = None
+        literal, date_types, kept_predicates, kept_types = ox.Literal, _DATE_DATATYPES, _KEPT_PREDICATES, _KEPT_TYPES
+        quad, rdf_type, default_graph = ox.Quad, _RDF_TYPE, ox.DefaultGraph
         for q in ox.parse(f, format=fmt, base_iri=path.resolve().as_uri()):
-            p = q.predicate
-            if p in _KEPT_PREDICATES or (p == _RDF_TYPE and q.object in _KEPT_TYPES) or (
-                    isinstance(q.object, ox.Literal) and q.object.datatype in _DATE_DATATYPES):
+            p, o, g = q.predicate, q.object, q.graph_name
+            if p in kept_predicates or (type(o) is literal and o.datatype in date_types) or (
+                    p == rdf_type and o in kept_types):
                 kept.append(q)
-            if q.graph_name is not last_graph:
-                last_graph = q.graph_name
-                if isinstance(last_graph, ox.NamedNode):
-                    graphs[last_graph.value] = None
             yield q
             n += 1
-            if n == 8192:
+            if n == 16384:
                 progress.update(n, f.tell())
                 n = 0
+            if type(g) is default_graph:
+                continue
+            if g != last_graph:
+                last_graph = g
+                graphs[g.value] = None
+            yield quad(q.subject, p, o)
         progress.update(n, f.tell())
         edges.extend(subproperty_edges(kept))  # then the claims, in the same bulk load (one is cheaper than two)
         added = quad_file_additions(kept, known_date_properties(edges))
-        yield from added
+        yield from _with_default(added)
         progress.update(len(added))
 
     with f:
         try:
-            store.bulk_extend(_with_default(parsed()))
+            store.bulk_extend(parsed())
         except SyntaxError as e:
             from ..loading import _syntax_position
 
