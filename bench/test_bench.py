@@ -104,3 +104,19 @@ def test_raw_client_against_a_real_oxigraph_server(small):
     finally:
         server.stop()
     assert server.proc.poll() is not None
+
+
+def test_scale_measures_both_servers_cold_and_warm(small, tmp_path):
+    """bench/scale.py end to end on a small file: both servers, a cold start and a warm restart, every
+    figure present (none asserted: timings are never checked in tests)."""
+    import scale
+
+    out = tmp_path / "scale"
+    assert scale.main(["--data", str(small), "--queries", "lookup,star", "--requests", "5", "--out", str(out)]) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    ours, oxigraph = report["results"]
+    for result in (ours, oxigraph):
+        assert {"load_s", "cold_first_answer_s", "warm_first_answer_s", "cold_rss_mb", "warm_pss_mb"} <= set(result)
+        assert set(result["queries"]) == {"lookup", "star"}
+        assert all(q["errors"] == 0 for q in result["queries"].values())
+    assert "| lookup |" in out.with_suffix(".md").read_text()

@@ -162,6 +162,12 @@ def serve(
                                        "(0: twice the query workers); more wait in its queue."),
     client_queue: int = typer.Option(64, help="Requests one client may have waiting; past it 429 + Retry-After."),
     shutdown_timeout: float = typer.Option(10.0, help="On SIGTERM, seconds to let requests in progress finish."),
+    store: str = typer.Option("auto", help="Where the served data lives: memory (a copy in every query worker), "
+                              "disk (one on-disk store all workers open read-only), or auto (disk for input "
+                              "files of 64 MB or more, or with --store-dir)."),
+    store_dir: str = typer.Option(None, help="Directory of the on-disk store (default: a cache directory keyed "
+                                  "by the inputs, under $XDG_CACHE_HOME/explore-kg/stores); a restart with "
+                                  "unchanged inputs opens it instead of loading again."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -183,8 +189,10 @@ def serve(
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
-        shutdown_timeout=shutdown_timeout,
+        shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir,
     )
+    if store not in ("auto", "memory", "disk"):
+        _fail(f"--store {store!r} is not one of auto, memory, disk")
     raise typer.Exit(run(config, log_level=log_level))
 
 

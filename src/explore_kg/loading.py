@@ -137,11 +137,7 @@ def assign_graphs(path: Path, quads: list[ox.Quad], ontology: bool = False,
     if dates is None:
         dates = known_date_properties(subproperty_edges(quads))
     if rdf_format(path) in QUAD_FORMATS:  # its graphs are its own: claims in each, statedIn for new claims
-        claims = complete_date_claims(quads, dates)
-        sources = {q.subject for q in quads
-                   if q.predicate == _RDF_TYPE and q.object == _SOURCE_DOCUMENT and q.subject == q.graph_name}
-        minted = {(q.subject, q.graph_name): None for q in claims if q.predicate == _RDF_TYPE and q.graph_name in sources}
-        return quads + claims + [ox.Quad(c, _STATED_IN, g, g) for c, g in minted]
+        return quads + quad_file_additions(quads, dates)
     source = source_of(quads)
     graph = source if source is not None else ox.NamedNode(path.resolve().as_uri())
     out = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads]
@@ -150,6 +146,17 @@ def assign_graphs(path: Path, quads: list[ox.Quad], ontology: bool = False,
         entities = {q.subject for q in out if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(ID))}
         out.extend(ox.Quad(e, _STATED_IN, source, graph) for e in sorted(entities, key=lambda n: n.value))
     return out
+
+
+def quad_file_additions(quads: Sequence[ox.Quad], dates: frozenset[ox.NamedNode]) -> list[ox.Quad]:
+    """What the loader adds to an N-Quads/TriG file's own graphs: the claims of its date triples, and
+    ekg:statedIn for each new claim in a source document's graph. Reads only the date, claim and
+    source-document quads (a streaming loader may pass just those: :mod:`explore_kg.store.disk`)."""
+    claims = complete_date_claims(quads, dates)
+    sources = {q.subject for q in quads
+               if q.predicate == _RDF_TYPE and q.object == _SOURCE_DOCUMENT and q.subject == q.graph_name}
+    minted = {(q.subject, q.graph_name): None for q in claims if q.predicate == _RDF_TYPE and q.graph_name in sources}
+    return claims + [ox.Quad(c, _STATED_IN, g, g) for c, g in minted]
 
 
 @lru_cache(maxsize=1)

@@ -138,6 +138,8 @@ class QueryEngine:
         reserve: int | None = None,
         spool_bytes: int = DEFAULT_SPOOL_BYTES,
         max_spooled_bytes: int = DEFAULT_MAX_SPOOLED_BYTES,
+        worker_frame: bytes | None = None,
+        data_version: str | None = None,
     ):
         self.store = store
         self.workers_wanted = workers or default_workers()
@@ -149,8 +151,9 @@ class QueryEngine:
         self.cache_bytes = cache_bytes
         self.worker_memory_mb = worker_memory_mb
         self.cache = ResultCache(cache_bytes)
-        self._dump = store.dump(format=ox.RdfFormat.N_QUADS)  # what each worker loads
-        self.data_version = data_fingerprint(self._dump)
+        # what each worker gets: the data as N-Quads, or where to open it (explore_kg.store)
+        self._dump = store.dump(format=ox.RdfFormat.N_QUADS) if worker_frame is None else worker_frame
+        self.data_version = data_version or data_fingerprint(self._dump)
         self.heavy_ms = heavy_ms
         self.reserve = (1 if self.workers_wanted >= 3 else 0) if reserve is None else reserve
         self.spool_bytes = spool_bytes

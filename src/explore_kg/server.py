@@ -61,6 +61,7 @@ from .loading import LoadedData, load, to_oxigraph
 from .namespaces import INFERRED_GRAPH
 from .pool import CLIENT
 from .safety import DEFAULT_MAX_QUERY_BYTES
+from .store import open_for_serving
 
 log = logging.getLogger("explore_kg.server")
 access_log = logging.getLogger("explore_kg.access")
@@ -91,6 +92,8 @@ class ServerConfig:
     client_queue: int = 64  # requests one client may have waiting; past it 429
     queue_timeout: float | None = None  # longest wait for a worker (None: the query timeout)
     shutdown_timeout: float = 10.0  # on SIGTERM, longest wait for requests in progress
+    store: str = "auto"  # where the data lives: "memory", "disk" or "auto" (explore_kg.store.wants_disk)
+    store_dir: str | None = None  # the on-disk store's directory; None: a cache directory keyed by the inputs
     extra: dict = field(default_factory=dict)
 
 
@@ -723,9 +726,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     """The endpoint app: data loaded now, query workers started with the app's lifespan."""
     config = config or ServerConfig()
     started = time.perf_counter()
-    loaded = loaded if loaded is not None else load_for_serving(config)
-    store = loaded.to_store(entailed=config.entailed)
-    sizes = graph_sizes(store)
+    served = open_for_serving(config, loaded)  # in memory, or on disk and shared by the workers (explore_kg.store)
+    loaded, store, sizes = served.loaded, served.store, served.sizes
     log.info(
         "loaded %d triples in %d graphs from %d files in %.0f ms",
         len(loaded.quads), len(sizes) - 1, len(loaded.files), (time.perf_counter() - started) * 1000,
@@ -741,6 +743,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         allow_remote=config.allow_remote,
         cache_bytes=config.cache_bytes,
         worker_memory_mb=config.worker_memory_mb,
+        worker_frame=served.worker_frame(),
+        data_version=served.data_version,
     )
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)

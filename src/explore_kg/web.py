@@ -266,7 +266,8 @@ STANDARD_LABELS = {
 def label_index(loaded: Any) -> Labels:
     """Labels of every IRI in the loaded data, read once: the pages and result views name things by them."""
     labels = Labels()
-    labels.add_quads(loaded.quads)
+    quads = loaded.quads  # (of a large on-disk store: only the quads of the name properties, by index)
+    labels.add_quads(quads.with_predicates(NAME_PROPERTIES) if hasattr(quads, "with_predicates") else quads)
     for iri, label in STANDARD_LABELS.items():
         if labels.full(iri) is None:
             labels.add(iri, NAME_PROPERTIES[0], label)
@@ -415,7 +416,7 @@ def inverse_index(quads: Any) -> dict[str, str]:
     """{property: its inverse} from every owl:inverseOf in the loaded data, both ways."""
     inverse_of = "http://www.w3.org/2002/07/owl#inverseOf"
     found: dict[str, str] = {}
-    for q in quads:
+    for q in quads.with_predicates([inverse_of]) if hasattr(quads, "with_predicates") else quads:
         if q.predicate.value == inverse_of and hasattr(q.object, "value") and hasattr(q.subject, "value"):
             found.setdefault(q.subject.value, q.object.value)
             found.setdefault(q.object.value, q.subject.value)

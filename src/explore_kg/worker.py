@@ -16,10 +16,9 @@ import sys
 import threading
 import time
 
-import pyoxigraph as ox
-
 from .engine import WORKER_STACK_BYTES, QueryError, _evaluate, _named_graphs, _Request
 from .framing import FrameReader, recv_frame, send_frame
+from .store import open_worker_store
 
 
 def _die_with_parent() -> None:
@@ -34,7 +33,8 @@ def _die_with_parent() -> None:
 def entry() -> None:
     """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
 
-    The first frame on the socket is the dataset as N-Quads; no file is written anywhere.
+    The first frame on the socket is the dataset as N-Quads, or the directory of the on-disk store to
+    open read-only (:func:`explore_kg.store.open_worker_store`); the worker writes no file.
     """
     # Ctrl-C, or a SIGTERM sent to the whole process group (timeout, systemd, a container stop), is the
     # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
@@ -64,8 +64,7 @@ def _loop(sock: socket.socket) -> None:
     except (EOFError, OSError):
         return
     started = time.perf_counter()
-    store = ox.Store()
-    store.load(data, format=ox.RdfFormat.N_QUADS)
+    store = open_worker_store(data)  # an in-memory copy, or the shared on-disk store opened read-only
     del data
     known_graphs = _named_graphs(store)
     try:

@@ -1,0 +1,240 @@
+"""The on-disk store (issue 10): loaded once, shared read-only by every query worker, reused on restart.
+
+Real servers (tests/conftest.py start_server) on small files; nothing here measures time: "the second
+start did not load" is read from the server's log, "the workers share one store" from /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import start_server
+
+from explore_kg.loading import LoadError, load
+from explore_kg.server import ServerConfig
+from explore_kg.store import DISK_FRAME, open_worker_store, wants_disk
+from explore_kg.store.disk import MARKER, STORE_SUBDIR, DiskStore, read_marker, store_key
+
+EX = "https://example.org/"
+EKG = "https://w3id.org/explore-kg/ontology#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def write_data(directory: Path, *, extra: str = "") -> list[Path]:
+    """An N-Quads file (two graphs stating one triple twice, a date that gets a claim) and a Turtle
+    ontology file with a sub-property axiom (an entailment)."""
+    nq = directory / "facts.nq"
+    doc = f"<{EX}doc/1>"
+    lines = [
+        f"<{EX}m1> <{EX}leads> <{EX}agency1> {doc} .",
+        f"<{EX}m1> <{EX}leads> <{EX}agency1> <{EX}doc/2> .",  # stated by two sources: once in the merge
+        f"<{EX}m1> <{EX}name> \"Mission 1\" {doc} .",
+        f"<{EX}m1> <{EKG}plannedLaunchDate> \"2027\"^^<{XSD}gYear> {doc} .",
+        f"{doc} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EKG}SourceDocument> {doc} .",
+    ]
+    nq.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    ttl = directory / "schema.ttl"
+    ttl.write_text(f"<{EX}leads> <http://www.w3.org/2000/01/rdf-schema#subPropertyOf> <{EX}participant> .\n",
+                   encoding="utf-8")
+    return [nq, ttl]
+
+
+def count(url: str, query: str = COUNT) -> int:
+    r = httpx.post(url + "/sparql", content=query, timeout=30,
+                   headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's child processes (its query workers), from /proc (Linux)."""
+    found = []
+    for task in Path(f"/proc/{server_pid}/task").iterdir():  # workers are started from worker threads
+        children = task / "children"
+        if children.exists():
+            found += [int(p) for p in children.read_text().split()]
+    return sorted(found)
+
+
+def open_files(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.add(os.readlink(fd))
+        except OSError:
+            continue
+    return found
+
+
+def test_disk_store_holds_what_the_memory_store_holds(tmp_path: Path):
+    """Same quads as LoadedData.to_store: date claims, the merge as default graph, the entailments."""
+    paths = write_data(tmp_path)
+    config = ServerConfig(paths=[str(p) for p in paths], store="disk", store_dir=str(tmp_path / "store"))
+    disk = DiskStore.open_or_build(config)
+    memory = load(paths, shipped=False).to_store(entailed=True)
+    assert set(disk.store) == set(memory)
+    merged = list(disk.store.quads_for_pattern(ox.NamedNode(EX + "m1"), ox.NamedNode(EX + "leads"), None,
+                                               ox.DefaultGraph()))
+    assert len(merged) == 1  # two sources state it: one triple in the default graph, no duplicated solutions
+    assert disk.sizes[""] == len(list(memory.quads_for_pattern(None, None, None, ox.DefaultGraph())))
+    assert disk.entailed and disk.built
+
+
+def test_trig_default_graph_and_named_graphs_stream_as_the_loader_reads_them(tmp_path: Path):
+    trig = tmp_path / "mixed.trig"
+    trig.write_text(f"""<{EX}a> <{EX}p> "in the default graph" .
+<{EX}g1> {{ <{EX}a> <{EX}p> "in g1" . <{EX}a> <{EX}p> "in the default graph" . }}
+<{EX}g2> {{ <{EX}b> <{EKG}plannedLaunchDate> "2030-05"^^<{XSD}gYearMonth> . }}
+""", encoding="utf-8")
+    config = ServerConfig(paths=[str(trig)], store="disk", store_dir=str(tmp_path / "store"))
+    disk = DiskStore.open_or_build(config)
+    assert set(disk.store) == set(load([trig], shipped=False).to_store(entailed=True))
+    assert disk.loaded.graph_files == {EX + "g1": str(trig), EX + "g2": str(trig)}
+
+
+def test_worker_frame_opens_the_store_read_only(tmp_path: Path):
+    paths = write_data(tmp_path)
+    config = ServerConfig(paths=[str(p) for p in paths], store="disk", store_dir=str(tmp_path / "store"))
+    disk = DiskStore.open_or_build(config)
+    frame = disk.worker_frame()
+    assert frame.startswith(DISK_FRAME)
+    store = open_worker_store(frame)
+    assert len(store) == len(disk.store)
+    with pytest.raises((OSError, RuntimeError), match="read-write|read-only|Read"):
+        store.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "b"), ox.NamedNode(EX + "c")))
+
+
+def test_auto_backend_is_memory_for_small_files_and_disk_with_a_directory(tmp_path: Path):
+    paths = write_data(tmp_path)
+    assert not wants_disk("auto", None, paths)
+    assert wants_disk("auto", tmp_path / "store", paths)
+    assert wants_disk("disk", None, [])
+    assert not wants_disk("memory", tmp_path / "store", paths)
+
+
+def test_key_changes_with_content_of_same_size_and_with_options(tmp_path: Path):
+    paths = write_data(tmp_path)
+    key = store_key(paths, entailed=True, inferred=False)
+    assert key == store_key(paths, entailed=True, inferred=False)
+    assert key != store_key(paths, entailed=False, inferred=False)
+    text = paths[0].read_text()
+    paths[0].write_text(text.replace("Mission 1", "Mission 2"))  # same size, other content
+    assert store_key(paths, entailed=True, inferred=False) != key
+
+
+def test_workers_share_one_store_and_a_restart_reuses_it(tmp_path: Path):
+    """Every worker opens the same store directory (no copy of its own, nothing sent over its socket);
+    a second start with the same inputs opens the store as it is, without loading."""
+    paths = [str(p) for p in write_data(tmp_path)]
+    store_dir = tmp_path / "store"
+    args = ("--store-dir", str(store_dir), "--workers", "2", *paths)
+    with start_server(*args) as server:
+        assert "building the store" in server.log
+        first = count(server.url)
+        pids = worker_pids(server.process.pid)
+        assert len(pids) == 2
+        for pid in pids:  # each worker holds the store's files open: the page cache holds them once
+            assert any(f.startswith(str(store_dir / STORE_SUBDIR)) for f in open_files(pid)), pid
+        built = read_marker(store_dir)["built"]
+    with start_server(*args) as server:
+        assert "reusing the store" in server.log
+        assert "building the store" not in server.log
+        assert count(server.url) == first
+    assert read_marker(store_dir)["built"] == built
+
+
+def test_half_built_store_is_rebuilt_not_served(tmp_path: Path):
+    """A store directory without the completion marker (a load killed half way) is never served."""
+    paths = [str(p) for p in write_data(tmp_path)]
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    partial = ox.Store(str(store_dir / STORE_SUBDIR))  # what a killed load leaves: some quads, no marker
+    partial.add(ox.Quad(ox.NamedNode(EX + "half"), ox.NamedNode(EX + "loaded"), ox.Literal("only")))
+    partial.flush()
+    del partial
+    assert not (store_dir / MARKER).exists()
+    with start_server("--store-dir", str(store_dir), "--workers", "2", *paths) as server:
+        assert re.search(r"incomplete \(no completion marker\): rebuilding", server.log)
+        assert count(server.url, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}half> ?p ?o }}") == 0
+        assert count(server.url, f"SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}m1> <{EX}leads> ?o }}") == 1
+    assert read_marker(store_dir)["key"]
+
+
+def test_changed_input_file_invalidates_the_store(tmp_path: Path, monkeypatch):
+    """Without --store-dir the store lives in the cache directory, keyed by the inputs: a changed file
+    gets a new store; the old one is never served for it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    paths = [str(p) for p in write_data(tmp_path)]
+    with start_server("--store", "disk", "--workers", "2", *paths) as server:
+        assert "building the store" in server.log
+        before = count(server.url)
+    write_data(tmp_path, extra=f"<{EX}m2> <{EX}name> \"Mission 2\" <{EX}doc/1> .\n")
+    with start_server("--store", "disk", "--workers", "2", *paths) as server:
+        assert "building the store" in server.log and "reusing" not in server.log
+        assert count(server.url) == before + 1
+    stores = list((tmp_path / "cache" / "explore-kg" / "stores").iterdir())
+    assert len(stores) == 2 and all((s / MARKER).exists() for s in stores)
+
+
+def test_a_worker_past_its_deadline_is_killed_and_replaced(tmp_path: Path):
+    """The worker design stays: a query past its deadline is stopped (503) and its worker replaced by
+    one that opens the same store."""
+    paths = [str(p) for p in write_data(tmp_path)]
+    with start_server("--store-dir", str(tmp_path / "store"), "--workers", "2", "--timeout", "1", *paths) as server:
+        before = set(worker_pids(server.process.pid))
+        r = httpx.post(server.url + "/sparql", content=SLOW_QUERY, timeout=30,
+                       headers={"Content-Type": "application/sparql-query"})
+        assert r.status_code == 503, r.text
+        for _ in range(200):
+            health = httpx.get(server.url + "/health", timeout=5).json()
+            if health["stats"]["respawns"] >= 1 and health["workers"] == 2:
+                break
+
+
+            time.sleep(0.1)
+        after = set(worker_pids(server.process.pid))
+        assert health["stats"]["timeouts"] >= 1 and health["stats"]["respawns"] >= 1
+        assert len(after) == 2 and after != before
+        assert count(server.url) > 0
+
+
+def test_a_syntax_error_names_file_line_and_column_and_leaves_no_store(tmp_path: Path):
+    bad = tmp_path / "bad.nq"
+    bad.write_text(f"<{EX}a> <{EX}b> <{EX}c> .\n<{EX}a> <{EX}b> \"unterminated .\n", encoding="utf-8")
+    config = ServerConfig(paths=[str(bad)], store="disk", store_dir=str(tmp_path / "store"))
+    with pytest.raises(LoadError) as caught:
+        DiskStore.open_or_build(config)
+    assert caught.value.path == str(bad) and caught.value.line == 2 and caught.value.column
+    assert not (tmp_path / "store" / MARKER).exists()
+
+
+def test_a_directory_that_is_not_a_store_is_refused(tmp_path: Path):
+    paths = write_data(tmp_path)
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "notes.txt").write_text("mine")
+    config = ServerConfig(paths=[str(p) for p in paths], store="disk", store_dir=str(tmp_path / "store"))
+    with pytest.raises(LoadError, match="not an explore-kg store directory"):
+        DiskStore.open_or_build(config)
+    assert (tmp_path / "store" / "notes.txt").read_text() == "mine"
+
+
+def test_a_store_being_served_is_not_rebuilt_for_other_inputs(tmp_path: Path):
+    """Two servers may share a store of the same inputs; one of other inputs must not rebuild it
+    under the first (whose workers have it open)."""
+    paths = [str(p) for p in write_data(tmp_path)]
+    config = ServerConfig(paths=paths, store="disk", store_dir=str(tmp_path / "store"))
+    serving = DiskStore.open_or_build(config)
+    again = DiskStore.open_or_build(config)  # same inputs: shared
+    assert not again.built
+    other = ServerConfig(paths=paths, store="disk", store_dir=str(tmp_path / "store"), entailed=False)
+    with pytest.raises(LoadError, match="served by another explore-kg server"):
+        DiskStore.open_or_build(other)
+    assert read_marker(tmp_path / "store")["key"] == serving.marker["key"]
