@@ -19,7 +19,6 @@ import os
 import pickle
 import select
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -27,7 +26,6 @@ from collections.abc import Mapping, Sequence
 
 import pyoxigraph as ox
 
-from . import safety
 from .engine import (
     DEFAULT_TIMEOUT,
     WORKER_STACK_BYTES,
@@ -38,14 +36,10 @@ from .engine import (
     _Request,
     _run_on_big_stack,
 )
-from .safety import QueryError, QueryFailed, QueryTimeout
+from .lifecycle import die_with_parent
+from .safety import QueryError, QueryFailed, QueryTimeout, error_class
 
 __all__ = ["DEFAULT_TIMEOUT", "run_with_deadline"]
-
-# The error classes a reply may name (the child sends the class name, not a pickled exception).
-_ERRORS = {cls.__name__: cls for cls in vars(safety).values()
-           if isinstance(cls, type) and issubclass(cls, QueryError)}
-
 
 def run_with_deadline(
     store: ox.Store,
@@ -107,7 +101,7 @@ def run_with_deadline(
         raise QueryFailed(f"the query process died ({_describe(status)}) before it answered") from None
     if reply[0] == "ok":
         return QueryResult(*reply[1:])
-    err = _ERRORS.get(reply[1], QueryError)(reply[2])
+    err = error_class(reply[1])(reply[2])
     err.status = reply[3]
     raise err
 
@@ -118,7 +112,7 @@ def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which kills this child
-        _die_with_parent()
+        die_with_parent()
         box: list = []
         threading.stack_size(WORKER_STACK_BYTES)  # as in a server worker: deep queries cannot overflow it
         thread = threading.Thread(target=lambda: box.append(_reply(store, req, known_graphs)))
@@ -132,15 +126,6 @@ def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int
         code = 1
     finally:
         os._exit(code)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to kill this child if the process that forked it dies (it must never outlive it)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _reply(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> tuple:  # pragma: no cover

@@ -41,14 +41,10 @@ from .engine import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKER_MEMORY_MB,
-    NotAcceptable,
     QueryError,
     QueryFailed,
-    QueryRefused,
     QueryResult,
-    QuerySyntaxError,
     QueryTimeout,
-    QueryTooLarge,
     _named_graphs,
     _prepare,
     _Request,
@@ -56,7 +52,7 @@ from .engine import (
 )
 from .framing import HEADER, recv_with_fds, send_frame
 from .result_cache import ResultCache
-from .safety import DEFAULT_MAX_QUERY_BYTES
+from .safety import DEFAULT_MAX_QUERY_BYTES, error_class
 
 log = logging.getLogger("explore_kg.engine")
 
@@ -85,12 +81,6 @@ def data_fingerprint(nquads: bytes) -> str:
 def _expire(future: asyncio.Future) -> None:
     if not future.done():
         future.set_exception(TimeoutError())
-
-
-_ERRORS = {
-    cls.__name__: cls
-    for cls in (QuerySyntaxError, QueryRefused, QueryTimeout, QueryTooLarge, NotAcceptable, QueryFailed, QueryError)
-}
 
 
 class _Worker:
@@ -567,7 +557,7 @@ class QueryEngine:
             file, release = self._stream(size, fd)
             return QueryResult(b"", media_type, kind, elapsed, file=file, size=size, on_close=release)
         _, name, text, status = message
-        err = _ERRORS.get(name, QueryError)(text)
+        err = error_class(name)(text)
         err.status = status
         raise err
 

@@ -73,6 +73,12 @@ class QueryFailed(QueryError):
     status = 500
 
 
+def error_class(name: str) -> type[QueryError]:
+    """The error class a child process names in its reply (it sends the name, not a pickled exception)."""
+    cls = globals().get(name)
+    return cls if isinstance(cls, type) and issubclass(cls, QueryError) else QueryError
+
+
 # The token kinds, tried left to right at each position: the first that matches wins.
 _TOKEN_KINDS = (
     ("ws", r"\s+"),

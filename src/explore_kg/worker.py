@@ -18,16 +18,8 @@ import time
 
 from .engine import WORKER_STACK_BYTES, QueryError, _evaluate, _named_graphs, _Request
 from .framing import FrameReader, recv_frame, send_frame
+from .lifecycle import die_with_parent
 from .store import open_worker_store
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the server process dies (so no runaway query outlives it)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def entry() -> None:
@@ -40,7 +32,7 @@ def entry() -> None:
     # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     memory_mb = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     if memory_mb > 0:
         # A runaway query then fails an allocation and ends this worker (which the server replaces)

@@ -44,6 +44,7 @@ import pyoxigraph as ox
 from .. import __version__
 from ..claims import _CLAIM_PREDICATES, _DATE_DATATYPES, _N, subproperty_edges
 from ..entailment import ENTAILED_GRAPH
+from ..lifecycle import die_with_parent
 from ..loading import (
     QUAD_FORMATS,
     LoadedData,
@@ -269,12 +270,7 @@ def _build_in_subprocess(directory: Path, key: str, paths, *, entailed: bool, in
 def build_main() -> None:
     """Entry point of the loading process: a JSON spec on stdin, a JSON answer on stdout."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    if sys.platform.startswith("linux"):  # end with the server: it holds the directory's lock, not this process
-        with contextlib.suppress(Exception):
-            import ctypes
-            import signal
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    die_with_parent()  # end with the server: it holds the directory's lock, not this process
     spec = json.loads(sys.stdin.read())
     try:
         build(Path(spec["directory"]), spec["key"], spec["paths"], entailed=spec["entailed"],
