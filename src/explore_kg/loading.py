@@ -21,7 +21,7 @@ the RDFS-level entailments (:mod:`explore_kg.entailment`) in graph ``graph/entai
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -67,6 +67,14 @@ class LoadError(Exception):
         where = self.path + (f":{line}" if line else "") + (f":{column}" if line and column else "")
         super().__init__(f"{where}: {message}")
 
+    @classmethod
+    def from_parser(cls, path: Path | str, e: Exception) -> LoadError:
+        """The LoadError for what pyoxigraph's parser raised: a SyntaxError's line and column, else its text."""
+        if isinstance(e, SyntaxError):
+            line, column, message = _syntax_position(e)
+            return cls(path, message, line, column)
+        return cls(path, str(e))
+
 
 def shipped_ontology_files() -> list[Path]:
     """The ontology and SKOS vocabularies shipped with the project. The SHACL shapes are not data:
@@ -98,11 +106,18 @@ def parse_file(path: Path | str) -> list[ox.Quad]:
         # base_iri lets relative IRIs resolve without touching the network; JSON-LD remote contexts
         # are never fetched by pyoxigraph.
         return list(ox.parse(data, format=fmt, base_iri=path.resolve().as_uri()))
-    except SyntaxError as e:
-        line, column, message = _syntax_position(e)
-        raise LoadError(path, message, line, column) from e
-    except (ValueError, OSError) as e:
-        raise LoadError(path, str(e)) from e
+    except (SyntaxError, ValueError, OSError) as e:
+        raise LoadError.from_parser(path, e) from e
+
+
+def with_default_graph(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+    """Each quad, then (for a named graph's) its triple in the default graph: the store's default graph
+    is the RDF merge of the named graphs, written in the same pass (see :meth:`LoadedData.to_store`)."""
+    default = ox.DefaultGraph()
+    for q in quads:
+        yield q
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            yield ox.Quad(q.subject, q.predicate, q.object, default)
 
 
 _POSITION = re.compile(r"line (\d+)(?: between columns (\d+) and \d+| column (\d+))?", re.I)
@@ -199,10 +214,7 @@ class LoadedData:
         keep only asserted triples (:mod:`explore_kg.entailment`). ``self.entailed`` then counts them.
         """
         store = ox.Store()
-        store.bulk_extend(self.quads)
-        default = ox.DefaultGraph()
-        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, default)
-                          for q in self.quads if not isinstance(q.graph_name, ox.DefaultGraph))
+        store.bulk_extend(with_default_graph(self.quads))
         if entailed:
             from .entailment import materialise
 

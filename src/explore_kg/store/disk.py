@@ -56,6 +56,7 @@ from ..loading import (
     rdf_format,
     shipped_data_files,
     shipped_ontology_files,
+    with_default_graph,
 )
 from . import DISK_FRAME
 
@@ -322,15 +323,6 @@ _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _KEPT_TYPES = frozenset({_N["Claim"], ox.NamedNode("https://w3id.org/explore-kg/ontology#SourceDocument")})
 
 
-def _with_default(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-    """Each quad, then (for a named graph's) its triple in the default graph: the merge, in one pass."""
-    default = ox.DefaultGraph()
-    for q in quads:
-        yield q
-        if not isinstance(q.graph_name, ox.DefaultGraph):
-            yield ox.Quad(q.subject, q.predicate, q.object, default)
-
-
 def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _Progress) -> dict[str, None]:
     """Stream an N-Quads/TriG file into ``store`` (and its default graph); then add the claims of its
     date triples and their statedIn, as :func:`loading.assign_graphs` does. Returns its named graphs."""
@@ -367,19 +359,14 @@ def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _
         progress.update(n, f.tell())
         edges.extend(subproperty_edges(kept))  # then the claims, in the same bulk load (one is cheaper than two)
         added = quad_file_additions(kept, known_date_properties(edges))
-        yield from _with_default(added)
+        yield from with_default_graph(added)
         progress.update(len(added))
 
     with f:
         try:
             store.bulk_extend(parsed())
-        except SyntaxError as e:
-            from ..loading import _syntax_position
-
-            line, column, message = _syntax_position(e)
-            raise LoadError(path, message, line, column) from e
-        except (ValueError, OSError) as e:
-            raise LoadError(path, str(e)) from e
+        except (SyntaxError, ValueError, OSError) as e:
+            raise LoadError.from_parser(path, e) from e
     return graphs
 
 
@@ -395,7 +382,7 @@ def build(directory: Path, key: str, paths, *, entailed: bool, inferred: bool) -
             from ..server import ServerConfig, load_for_serving
 
             loaded = load_for_serving(ServerConfig(paths=paths, inferred=True))
-            store.bulk_extend(_with_default(loaded.quads))
+            store.bulk_extend(with_default_graph(loaded.quads))
             progress.update(len(loaded.quads))
             graph_files = loaded.graph_files
         else:
@@ -409,7 +396,7 @@ def build(directory: Path, key: str, paths, *, entailed: bool, inferred: bool) -
                     parsed = parse_file(path)
                     edges += subproperty_edges(parsed)
                     quads = assign_graphs(path, parsed, ontology=is_ontology, dates=known_date_properties(edges))
-                    store.bulk_extend(_with_default(quads))
+                    store.bulk_extend(with_default_graph(quads))
                     progress.update(len(quads))
                     for g in {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}:
                         graph_files.setdefault(g, str(path))
