@@ -1,6 +1,6 @@
 """explore-kg: a curated, sourced and validated knowledge graph of international space exploration."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The Python API (explore_kg.open(), connect(), ...) lives in api.py and is imported on first use, so
 # that `import explore_kg` (and the command line) stays quick.

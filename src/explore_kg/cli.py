@@ -241,6 +241,47 @@ def export(
 
 
 @app.command()
+def release(
+    version: str = typer.Argument(..., help="The release's semantic version; must equal the ontology's "
+                                  "owl:versionInfo (unless --force)."),
+    out: str = typer.Option("releases", "--out", help="Folder of releases: the release is written to OUT/VERSION/ "
+                            "(what `serve --releases OUT` serves)."),
+    date: str = typer.Option(None, "--date", help="Release date YYYY-MM-DD (default: $SOURCE_DATE_EPOCH, else the "
+                             "last git commit's date, else the ontology's date)."),
+    previous: str = typer.Option(None, "--previous", help="Release folder the CHANGELOG.md compares with (default: "
+                                 "the highest older version in OUT; none: first release)."),
+    force: bool = typer.Option(False, "--force", help="Release even if VERSION differs from the ontology's, the data "
+                               "does not validate, or OUT/VERSION exists."),
+) -> None:
+    """Write a release folder: every export, VoID/DCAT with checksums, iris.txt, CHANGELOG.md, SHA256SUMS.
+
+    Byte-identical when run twice on the same data. Exit status: 0 written, 1 the data does not validate, 2 bad
+    version or options.
+    """
+    from .release import run_cli
+
+    raise typer.Exit(run_cli(version, out=out, date=date, force=force, previous=previous))
+
+
+@app.command()
+def diff(
+    old: str = typer.Argument(None, help="Old version: a release folder, an RDF file, or a directory of data files."),
+    new: str = typer.Argument(None, help="New version, the same kinds as OLD."),
+    rev: str = typer.Option(None, "--rev", help="Compare data/ and ontology/ of two git revisions A..B of the "
+                            "repository in the current directory instead."),
+    format: str = typer.Option(None, "--format", "-f", help="text (default on a terminal), markdown (default "
+                               "otherwise), json, or patch (RDF Patch)."),
+) -> None:
+    """Fact-level changes between two versions, grouped by source document and entity.
+
+    Exit status: 0 no differences, 1 differences, 2 usage error (missing file, bad revision).
+    """
+    from .diff import run_cli
+
+    raise typer.Exit(run_cli(old, new, rev=rev, fmt=format))
+
+
+@app.command()
 def diagram(
     output: str = typer.Option("docs/data-model.svg", "--output", "-o", help="SVG file to write ('-': stdout)."),
 ) -> None:
