@@ -168,6 +168,9 @@ def serve(
     store_dir: str = typer.Option(None, help="Directory of the on-disk store (default: a cache directory keyed "
                                   "by the inputs, under $XDG_CACHE_HOME/explore-kg/stores); a restart with "
                                   "unchanged inputs opens it instead of loading again."),
+    releases: str = typer.Option(None, "--releases", help="Folder of release folders (`explore-kg release --out`) "
+                                 "served at /dumps/VERSION/ and /dumps/latest/ (default: the served data, as the "
+                                 "ontology's version)."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -189,8 +192,10 @@ def serve(
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
-        shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir,
+        shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir, releases=releases,
     )
+    if releases and not Path(releases).is_dir():
+        _fail(f"--releases {releases}: not a directory")
     if store not in ("auto", "memory", "disk"):
         _fail(f"--store {store!r} is not one of auto, memory, disk")
     raise typer.Exit(run(config, log_level=log_level))

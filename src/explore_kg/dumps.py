@@ -10,13 +10,23 @@ not change while it is served, so the bytes, and their ETag, never change either
   ``https://w3id.org/explore-kg/graph/inferred``;
 * ``/dumps/explore-kg.inferred.<ext>``: the inferred triples alone, in any format (this is how the
   formats without named graphs get them, apart from the asserted ones).
+
+Versioned dumps (:mod:`explore_kg.release`): ``/dumps/VERSION/FILE`` serves a file of a release folder
+and ``/dumps/latest/FILE`` the same file of the highest version (``/dumps/VERSION/`` lists the files,
+``/dumps/VERSION/void.ttl`` describes them). With ``serve --releases DIR`` the versions are DIR's
+release folders (``explore-kg release VERSION --out DIR``); without it, the served data is the one
+version, named by the ontology's ``owl:versionInfo``, built in memory on first request. Release files
+never change: ETag is their SHA-256, Last-Modified the release date, versioned URLs are ``immutable``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import hashlib
 import re
 import threading
+from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -42,7 +52,6 @@ class DumpCache:
         self._app = app
         self._exporter: Exporter | None = None
         self._lock = threading.Lock()  # the Exporter's own caches: one build at a time
-        self._built: dict[tuple, Document] = {}
 
     @property
     def exporter(self) -> Exporter:
@@ -57,11 +66,10 @@ class DumpCache:
         return self._exporter
 
     def ready(self, ext: str, content: str, profile: str, graph: str | None) -> Document | None:
-        """The document if it is already built (a dict look-up, fine on the event loop), else None."""
-        built = self._built.get((ext, content, profile, graph))
+        """The document if the Exporter has built it already (a dict look-up, fine on the event loop), else None."""
         exporter = self._exporter
-        if built is not None or exporter is None:
-            return built
+        if exporter is None:
+            return None
         try:
             key = (FORMAT_BY_EXTENSION[ext].name, content, exporter.resolve_graph(graph), profile)
         except ExportError:
@@ -69,28 +77,121 @@ class DumpCache:
         return exporter._cache.get(key)
 
     def document(self, ext: str, content: str, profile: str, graph: str | None) -> Document:
-        key = (ext, content, profile, graph)
-        doc = self._built.get(key)
-        if doc is None:
-            with self._lock:  # one build at a time; later requests get the cached bytes
-                doc = self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph,
-                                             profile=profile)
-            self._built[key] = doc
-        return doc
+        with self._lock:  # one build at a time; later requests get the Exporter's cached document
+            return self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph,
+                                          profile=profile)
+
+
+class Releases:
+    """The versions served at /dumps/VERSION/: release folders under ``--releases DIR``, or the served
+    data as the ontology's version, built in memory on first request (one build, in a worker thread)."""
+
+    def __init__(self, app: FastAPI, cache: DumpCache):
+        config = getattr(app.state, "config", None)
+        root = getattr(config, "releases", None)
+        self.root = Path(root) if root else None
+        self._app, self._cache = app, cache
+        self._lock = threading.Lock()
+        self._built: dict[str, bytes] | None = None
+        self._date: dt.date | None = None
+
+    def versions(self) -> list[str]:
+        """Known versions, lowest first (release folders are found when asked: new ones need no restart)."""
+        from .release import SEMVER, SUMS_FILE, semver_key
+
+        if self.root is None:
+            return [self._cache.exporter.ontology.version_info]
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir() if SEMVER.match(p.name) and (p / SUMS_FILE).is_file()]
+        return sorted(found, key=semver_key)
+
+    def resolve(self, version: str) -> str | None:
+        """A version, or ``latest`` (the highest release, pre-releases only when there is nothing else)."""
+        versions = self.versions()
+        if version != "latest":
+            return version if version in versions else None
+        final = [v for v in versions if "-" not in v.split("+")[0]]
+        return (final or versions or [None])[-1]
+
+    def files(self, version: str) -> dict[str, str]:
+        """File name -> SHA-256 hex of one release (from its SHA256SUMS, plus that file itself)."""
+        from .release import SUMS_FILE
+
+        sums = self.read(version, SUMS_FILE, known=True)
+        out = {}
+        for line in sums.decode().splitlines():
+            digest, _, name = line.partition("  ")
+            out[name] = digest
+        out[SUMS_FILE] = hashlib.sha256(sums).hexdigest()
+        return out
+
+    def read(self, version: str, name: str, known: bool = False) -> bytes:
+        """A release file's bytes; the name must be one the release lists (no paths)."""
+        if self.root is not None:
+            if not known and name not in self.files(version):
+                raise KeyError(name)
+            return (self.root / version / name).read_bytes()
+        from .release import document_names
+
+        if name in document_names():  # an export: the /dumps document, no need to build the whole release
+            fmt, content, profile = document_names()[name]
+            return self._cache.document(FORMATS[fmt].extension, content, profile, None).data
+        return self._build()[name]
+
+    def date(self, version: str) -> dt.date | None:
+        """The release date, from its void.ttl (dcterms:issued)."""
+        from .release import VOID_FILE, release_date
+
+        if self.root is None:
+            if self._date is None:
+                self._date = release_date(None, self._cache.exporter)
+            return self._date
+        m = _ISSUED.search(self.read(version, VOID_FILE, known=True).decode())
+        return dt.date.fromisoformat(m.group(1)) if m else None
+
+    def _build(self) -> dict[str, bytes]:
+        from . import release
+
+        with self._lock:
+            if self._built is None:
+                exporter = self._cache.exporter
+                version = exporter.ontology.version_info
+                config = getattr(self._app.state, "config", None)
+                served_files = bool(getattr(config, "paths", ()))
+                validation = (release.Validation(False, 0, 0, 0, checked=False) if served_files
+                              else release.run_validation())
+                self.date(version)
+                changelog = release.changelog_for(exporter, version, self._date, None)
+                self._built = release.build(exporter, version, date=self._date, changelog=changelog,
+                                            validation=validation)
+            return self._built
+
+    def ready(self, version: str) -> bool:
+        """Whether answering about ``version`` is a quick look-up (folders are; the in-memory build is not)."""
+        return self.root is not None or self._built is not None
+
+
+_ISSUED = re.compile(r'dcterms:issued "(\d{4}-\d\d-\d\d)"')
+
+
+def file_name(ext: str, *, content: str = "asserted", profile: str = "core", graph: str | None = None) -> str:
+    """explore-kg[.slug][.profile][.with-inferred|.inferred].ext: the name of a dump, served or released."""
+    parts = [NAME]
+    if graph:
+        parts.append(graph_slug(graph))
+    if profile != "core":
+        parts.append(profile)
+    if content == "all":
+        parts.append("with-inferred")
+    elif content == "inferred":
+        parts.append("inferred")
+    return ".".join(parts) + "." + ext
 
 
 def download_name(doc: Document) -> str:
-    """A file name that says what the document holds: explore-kg[.slug][.profile][.with-inferred|.inferred].ext"""
-    parts = [NAME]
-    if doc.graph:
-        parts.append(graph_slug(doc.graph))
-    if doc.profile != "core":
-        parts.append(doc.profile)
-    if doc.content == "all":
-        parts.append("with-inferred")
-    elif doc.content == "inferred":
-        parts.append("inferred")
-    return ".".join(parts) + "." + doc.format.extension
+    """A file name that says what the document holds (:func:`file_name`)."""
+    return file_name(doc.format.extension, content=doc.content, profile=doc.profile, graph=doc.graph)
 
 
 def _problem(status: int, message: str, **extra) -> JSONResponse:
@@ -116,7 +217,79 @@ _DUMP_RESPONSES = {
 def build_router(app: FastAPI) -> APIRouter:
     router = APIRouter(tags=["dumps"])
     cache = DumpCache(app)
+    releases = Releases(app, cache)
     etags: dict[int, str] = {}
+
+    def release_listing(request: Request, version: str) -> Response:
+        resolved = releases.resolve(version)
+        if resolved is None:
+            return _problem(404, f"no release {version!r}", releases=releases.versions())
+        base = public_base(request)
+        files = releases.files(resolved) if releases.ready(resolved) else None
+        if files is None:
+            from .release import CHANGELOG_FILE, IRIS_FILE, SUMS_FILE, VOID_FILE, document_names
+
+            names = [*document_names(), VOID_FILE, IRIS_FILE, CHANGELOG_FILE, SUMS_FILE]
+            files = dict.fromkeys(names)
+        from .release import media_type
+
+        return JSONResponse({
+            "version": resolved,
+            "releases": releases.versions(),
+            "description": f"{base}/dumps/{resolved}/void.ttl",
+            "files": [{"name": n, "url": f"{base}/dumps/{version}/{n}", "media_type": media_type(n),
+                       **({"sha256": files[n]} if files[n] else {})} for n in sorted(files)],
+        })
+
+    @router.get("/dumps/{version}/", summary="List the files of one release (or of latest)")
+    def list_release(request: Request, version: str):
+        return release_listing(request, version)
+
+    @router.api_route("/dumps/{version}/{filename}", methods=["GET", "HEAD"], summary="Download one file of a release",
+                      responses=_DUMP_RESPONSES, response_class=Response)
+    async def get_release_file(request: Request, version: str, filename: str):
+        resolved = releases.resolve(version)
+        if resolved is None:
+            return _problem(404, f"no release {version!r}", releases=releases.versions())
+        try:
+            if releases.ready(resolved):
+                data = releases.read(resolved, filename)
+                date = releases.date(resolved)
+            else:
+                data = await run_in_threadpool(releases.read, resolved, filename)
+                date = await run_in_threadpool(releases.date, resolved)
+        except (KeyError, FileNotFoundError):
+            return _problem(404, f"release {resolved} has no file {filename!r}",
+                            listing=f"{public_base(request)}/dumps/{resolved}/")
+        from .release import media_type
+
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        headers = {
+            "ETag": etag,
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "public, max-age=31536000, immutable" if version != "latest" else "public, max-age=300",
+            "X-Release": resolved,
+        }
+        if version == "latest":
+            headers["Content-Location"] = f"{public_base(request)}/dumps/{resolved}/{filename}"
+        if date is not None:
+            stamp = dt.datetime(date.year, date.month, date.day, tzinfo=dt.UTC)
+            headers["Last-Modified"] = email.utils.format_datetime(stamp, usegmt=True)
+        inm = request.headers.get("if-none-match")
+        if inm is not None:
+            if etag in inm or inm.strip() == "*":
+                return Response(status_code=304, headers=headers)
+        elif date is not None and request.headers.get("if-modified-since"):
+            try:
+                since = email.utils.parsedate_to_datetime(request.headers["if-modified-since"])
+                if since.tzinfo is not None and since >= stamp:
+                    return Response(status_code=304, headers=headers)
+            except (TypeError, ValueError):
+                pass
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(data))
+            data = b""
+        return Response(data, media_type=media_type(filename), headers=headers)
 
     @router.get("/dumps", summary="List the downloadable dumps")
     def list_dumps(request: Request) -> dict:
@@ -139,6 +312,8 @@ def build_router(app: FastAPI) -> APIRouter:
             "dumps": files,
             "profiles": list(PROFILES),
             "graphs": sorted(cache.exporter.graph_slugs),
+            "releases": releases.versions(),
+            "latest": f"{base}/dumps/latest/",
             "license": "https://creativecommons.org/licenses/by/4.0/",
             "usage": "?profile=core|schema|wikidata, ?graph=<slug>; ?inferred=true on .trig and .nq adds the "
             "inferred triples in graph https://w3id.org/explore-kg/graph/inferred; explore-kg.inferred.<ext> "
@@ -155,6 +330,8 @@ def build_router(app: FastAPI) -> APIRouter:
         graph: str | None = Query(None, description="One source's graph, by slug or IRI."),
     ):
         m = _FILE.match(filename)
+        if not m and (filename == "latest" or filename in releases.versions()):
+            return release_listing(request, filename)
         if not m or m.group("ext") not in FORMAT_BY_EXTENSION:
             known = [f"{NAME}.{f.extension}" for f in FORMATS.values()]
             return _problem(404, f"no dump named {filename!r}", dumps=known)

@@ -110,18 +110,22 @@ def release_date(given: str | None, exporter: Exporter) -> dt.date:
 # --- what a release holds ---------------------------------------------------------------------------
 
 
-def documents(exporter: Exporter) -> dict[str, object]:
-    """Every export document of a release, by file name (the names /dumps uses)."""
-    from .dumps import download_name
+def document_names() -> dict[str, tuple[str, str, str]]:
+    """The export documents of a release: file name -> (format, content, profile), in /dumps' names."""
+    from .dumps import file_name
 
     out = {}
     for profile in PROFILES:
         for fmt in FORMATS.values():
-            contents = ["asserted", "inferred"] + (["all"] if fmt.quads else [])
-            for content in contents:
-                doc = exporter.document(fmt.name, content=content, profile=profile)
-                out[download_name(doc)] = doc
+            for content in ["asserted", "inferred"] + (["all"] if fmt.quads else []):
+                out[file_name(fmt.extension, content=content, profile=profile)] = (fmt.name, content, profile)
     return out
+
+
+def documents(exporter: Exporter) -> dict[str, object]:
+    """Every export document of a release, by file name."""
+    return {name: exporter.document(fmt, content=content, profile=profile)
+            for name, (fmt, content, profile) in document_names().items()}
 
 
 def iri_list(exporter: Exporter, version: str) -> bytes:
@@ -140,9 +144,12 @@ class Validation:
     violations: int
     warnings: int
     triples: int
+    checked: bool = True  # False: a server's files, not validated (the status is then left out)
 
     @property
     def text(self) -> str:
+        if not self.checked:
+            return "not validated (served from files given to the server)"
         return (f"{'conforms' if self.conforms else 'does not conform'}: {self.violations} violations, "
                 f"{self.warnings} warnings, {self.triples} triples checked (explore-kg validate)")
 
@@ -195,7 +202,8 @@ def describe_release(exporter: Exporter, version: str, date: dt.date, files: dic
     add(release, n(DQV + "hasQualityMeasurement"), m)
     add(m, RDF.type, n(DQV + "QualityMeasurement"))
     add(m, n(DQV + "isMeasurementOf"), n(VALIDATION_METRIC))
-    add(m, n(DQV + "value"), lit("true" if validation.conforms else "false", XSD.boolean))
+    if validation.checked:
+        add(m, n(DQV + "value"), lit("true" if validation.conforms else "false", XSD.boolean))
     add(m, RDFS.comment, ox.Literal(validation.text, language="en"))
     # one distribution per file, with its checksum
     for name in sorted(files):

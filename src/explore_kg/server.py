@@ -94,6 +94,7 @@ class ServerConfig:
     shutdown_timeout: float = 10.0  # on SIGTERM, longest wait for requests in progress
     store: str = "auto"  # where the data lives: "memory", "disk" or "auto" (explore_kg.store.wants_disk)
     store_dir: str | None = None  # the on-disk store's directory; None: a cache directory keyed by the inputs
+    releases: str | None = None  # folder of release folders served at /dumps/VERSION/ (None: the served data)
     extra: dict = field(default_factory=dict)
 
 
