@@ -241,7 +241,8 @@ def build_router(app: FastAPI) -> APIRouter:
                        **({"sha256": files[n]} if files[n] else {})} for n in sorted(files)],
         })
 
-    @router.get("/dumps/{version}/", summary="List the files of one release (or of latest)")
+    @router.get("/dumps/{version}/", summary="List the files of one release (or of latest)",
+                responses={200: {"description": "The release's files"}, 404: {"description": "No such release"}})
     def list_release(request: Request, version: str):
         return release_listing(request, version)
 
