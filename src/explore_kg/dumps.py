@@ -153,7 +153,7 @@ class Releases:
     def _build(self) -> dict[str, bytes]:
         from . import release
 
-        with self._lock:
+        with self._lock, self._cache._lock:  # the Exporter's caches are shared with /dumps: one build at a time
             if self._built is None:
                 exporter = self._cache.exporter
                 version = exporter.ontology.version_info
