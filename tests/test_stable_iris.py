@@ -88,3 +88,10 @@ def test_replaced_entity_answers_301_and_withdrawn_one_says_deprecated():
         assert withdrawn.status_code == 200 and "Deprecated." in withdrawn.text
         live = httpx.get(server.url + "/id/mission/fixture-lunar-lander", headers={"Accept": "text/html"})
         assert live.status_code == 200 and "Deprecated." not in live.text
+
+
+def test_a_removed_ontology_term_fails_too(monkeypatch):
+    monkeypatch.setattr(released, "BASELINES", [FIXTURES / "terms.txt"])
+    removed = [r for r in validate().results if r.rule == "iri-removed"]
+    assert [r.focus for r in removed] == ["https://w3id.org/explore-kg/ontology#RemovedClass"]
+    assert "ekg:RemovedClass" in removed[0].message and removed[0].where.endswith("terms.txt:3")
