@@ -185,6 +185,16 @@ def test_follow_a_result_link_to_an_entity_page(tab):
     tab.check_clean()
 
 
+def test_ontology_documentation_opens_at_a_term_anchor(tab):
+    response = tab.page.goto(tab.base + "/ontology#leadAgency")
+    assert response.status == 200
+    term = tab.page.locator("section.term#leadAgency")
+    term.wait_for()
+    assert term.is_visible() and "ekg:leadAgency" in term.locator("h3").text_content()
+    assert tab.page.evaluate("document.querySelector('#diagram img').naturalWidth") > 0  # the diagram loaded
+    tab.check_clean()
+
+
 def test_ontology_vocab_and_not_found_pages(tab):
     response = tab.page.goto(tab.base + "/ontology#Mission")
     page = tab.page

@@ -66,7 +66,7 @@ from .store import open_for_serving
 log = logging.getLogger("explore_kg.server")
 access_log = logging.getLogger("explore_kg.access")
 
-OPTIONAL_ROUTERS = ("queries_http", "web", "dumps")
+OPTIONAL_ROUTERS = ("queries_http", "ontology_http", "web", "dumps")  # ontology_http before web: its /ontology wins
 
 
 @dataclass

@@ -661,6 +661,10 @@ async def entity_response(request: Request, iri: str) -> Response:
         rows = await select(request, FACTS, entity=subject)
         if not rows:
             return not_found(request, iri)
+        replaced = replacement_of(rows)
+        if replaced:  # a deprecated entity answers 301 to its replacement (see validation/released.py)
+            target = (local_path(replaced) or replaced) + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
         media = rdf_format(request)
         if media:
             return await rdf_description(request, prefix_block() + DESCRIPTION, {"entity": subject}, media, iri)
@@ -674,7 +678,19 @@ async def entity_response(request: Request, iri: str) -> Response:
         return error_page(request, err)
     info = describe(iri, rows, labels, inverses=request.app.state.web_inverses, claims=claims)
     downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
-    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads, **info)
+    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads,
+                deprecated=any(r["dir"]["value"] == "out" and r["p"]["value"] == OWL_DEPRECATED
+                               and r["v"]["value"] in ("true", "1") for r in rows), **info)
+
+
+IS_REPLACED_BY = "http://purl.org/dc/terms/isReplacedBy"
+OWL_DEPRECATED = "http://www.w3.org/2002/07/owl#deprecated"
+
+
+def replacement_of(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """The IRI a deprecated entity is replaced by (its ``dcterms:isReplacedBy``), if it names one."""
+    return min((r["v"]["value"] for r in rows if r["dir"]["value"] == "out" and r["p"]["value"] == IS_REPLACED_BY
+                and r["v"]["type"] == "uri"), default=None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from rdflib.term import Node
 from ..namespaces import BASE, EKG, ID, VOCAB
 from . import dates
 from .locate import Locator
+from .released import is_deprecated, released_iris_kept
 from .report import VIOLATION, Result, curie
 
 Quad = tuple[Node, URIRef, Node, str]  # subject, predicate, object, graph IRI
@@ -332,6 +333,8 @@ def duplicates(ctx: Context) -> Iterable[Result]:
                     pair = frozenset((entity, other))
                     if other == entity or pair in reported or not (kinds_of(entity) & kinds_of(other)):
                         continue
+                    if is_deprecated(g, entity) or is_deprecated(g, other):
+                        continue  # a deprecated entity keeps the name of the one that replaces it
                     reported.add(pair)
                     if (entity, OWL.differentFrom, other) in g or (other, OWL.differentFrom, entity) in g:
                         continue
@@ -579,7 +582,7 @@ CHECKS: tuple[Callable[[Context], Iterable[Result]], ...] = (
     plans_as_facts, missing_sources, duplicates, basis_outside_curation, qualifiers_on_subjects, claims_without_source,
     claim_bounds,
     dates_without_bounds,
-    disjoint_classes, ill_typed_literals,
+    disjoint_classes, ill_typed_literals, released_iris_kept,
 )
 
 
