@@ -21,6 +21,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import functools
 import hashlib
 import logging
 import os
@@ -150,7 +151,6 @@ class QueryEngine:
         self.max_spooled_bytes = max_spooled_bytes
         self.spooled_bytes = 0  # of streamed answers not yet sent
         self._cost: OrderedDict[str | None, tuple[float, float]] = OrderedDict()  # client -> (avg ms, when)
-        self.triples = len(store)
         self._workers: set[_Worker] = set()
         self._idle: collections.deque[_Worker] | None = None
         self._waiters: collections.deque[tuple[asyncio.Future, str | None]] = collections.deque()
@@ -161,18 +161,39 @@ class QueryEngine:
         self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
         self.respawn_ms: list[float] = []
 
+    @functools.cached_property
+    def triples(self) -> int:
+        """Quads in the store (counted on first use: on a large on-disk store, counting reads every quad)."""
+        return len(self.store)
+
     # -- lifecycle --
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._idle = collections.deque()
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
-        await asyncio.gather(*(w.ready for w in workers))
-        log.info(
-            "query workers ready: %d (store loaded in %s ms each)",
-            len(workers),
-            ", ".join(f"{w.load_ms:.0f}" for w in workers),
-        )
+        # Serve as soon as one worker is ready (a restart's first answer: issue 10); the others join
+        # the pool when they are. A worker that fails to start fails start() only if none started.
+        pending = {w.ready for w in workers}
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            failed = [f.exception() for f in done if f.exception() is not None]
+            if len(done) > len(failed):
+                break
+            if not pending:
+                raise failed[0]
+
+        async def rest():
+            results = await asyncio.gather(*pending, return_exceptions=True)
+            for e in results:
+                if isinstance(e, BaseException) and not self._closed:
+                    log.error("a query worker failed to start: %s", e)
+            log.info("query workers ready: %d (store loaded in %s ms each)", len(workers),
+                     ", ".join(f"{w.load_ms:.0f}" for w in workers if w.ready.done() and not w.ready.exception()))
+
+        task = self._loop.create_task(rest())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
         self._closed = True

@@ -722,6 +722,9 @@ SPARQL_POST_OPENAPI = {
 }
 
 
+_LOGGED_GRAPHS = 50  # graph sizes written to the log at start-up
+
+
 def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None) -> FastAPI:
     """The endpoint app: data loaded now, query workers started with the app's lifespan."""
     config = config or ServerConfig()
@@ -732,8 +735,10 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         "loaded %d triples in %d graphs from %d files in %.0f ms",
         len(loaded.quads), len(sizes) - 1, len(loaded.files), (time.perf_counter() - started) * 1000,
     )
-    for graph_iri, count in sorted(sizes.items()):
+    for graph_iri, count in sorted(sizes.items())[:_LOGGED_GRAPHS]:
         log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
+    if len(sizes) > _LOGGED_GRAPHS:  # (thousands of lines would delay a large store's start: /void lists them)
+        log.info("  ... and %d more graphs", len(sizes) - _LOGGED_GRAPHS)
     engine = QueryEngine(
         store,
         workers=config.workers,
