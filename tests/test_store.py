@@ -307,3 +307,28 @@ def test_streamed_syntax_error_names_the_files_own_line(tmp_path: Path, name: st
     with pytest.raises(LoadError) as caught:
         _streamed(tmp_path, path)
     assert caught.value.path == str(path) and caught.value.line == line and caught.value.column
+
+
+def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monkeypatch, capsys):
+    """Above validation.large.LARGE_BYTES: no pyshacl/owlrl (said on stderr), the shapes' simple
+    constraints in SPARQL on an on-disk store; a violation still names its rule, focus and file."""
+    import explore_kg.validation.large as large
+    from explore_kg.validation import validate
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(large, "LARGE_BYTES", 0)
+    bad = tmp_path / "big.nq"
+    doc = "<https://w3id.org/explore-kg/source/big-doc>"
+    agreement = "<https://w3id.org/explore-kg/id/agreement/a1>"
+    bad.write_text(f"{agreement} <{EKG}signatory> <https://w3id.org/explore-kg/id/place/paris> {doc} .\n"
+                   f"{agreement} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EKG}Agreement> {doc} .\n",
+                   encoding="utf-8")
+    report = validate([bad])
+    assert "do not scale" in capsys.readouterr().err
+    wrong = [r for r in report.results if r.rule == "signatory-wrong-class"]
+    assert wrong and wrong[0].focus == agreement[1:-1] and wrong[0].file and wrong[0].file.endswith("big.nq")
+    assert report.status == 1
+    broken = tmp_path / "broken.nq"
+    broken.write_text(f"{agreement} <{EKG}signatory> \"open .\n", encoding="utf-8")
+    report = validate([broken])
+    assert report.status == 2 and report.results[0].line == 1

@@ -725,8 +725,10 @@ SPARQL_POST_OPENAPI = {
 _LOGGED_GRAPHS = 50  # graph sizes written to the log at start-up
 
 
-def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None) -> FastAPI:
-    """The endpoint app: data loaded now, query workers started with the app's lifespan."""
+def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None,
+               prestart: bool = False) -> FastAPI:
+    """The endpoint app: data loaded now, query workers started with the app's lifespan (``prestart``:
+    their processes start now, while the app is built; the ``serve`` command's restart, issue 10)."""
     config = config or ServerConfig()
     started = time.perf_counter()
     served = open_for_serving(config, loaded)  # in memory, or on disk and shared by the workers (explore_kg.store)
@@ -751,6 +753,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         worker_frame=served.worker_frame(),
         data_version=served.data_version,
     )
+    if prestart:
+        engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)
 
@@ -878,7 +882,7 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
         log.error("cannot serve: %s", e)
         return 2
     try:
-        app = create_app(config)
+        app = create_app(config, prestart=True)
     except LoadError as e:
         hint = ""
         if "LoadDocumentCallback" in e.message:  # pyoxigraph's words for a remote JSON-LD @context
