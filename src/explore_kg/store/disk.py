@@ -18,10 +18,12 @@ opened as it is (a restart does not re-parse anything).
 
 Loading runs in a separate process (``python -c "from explore_kg.store.disk import build_main; ..."``):
 its parse buffers and Python objects go back to the operating system when it exits, so the server's
-memory after loading is that of an empty store. N-Quads and TriG files stream through pyoxigraph's
-parser into ``bulk_extend`` (each quad also written to the default graph in the same pass); only the
-few quads the date claims need are kept. Other formats are parsed per file as :func:`loading.load`
-does. On a terminal, a progress bar shows triples and triples/s.
+memory after loading is that of an empty store. Data files of 16 MB or more go into the store in one
+``bulk_load`` pass each, default-graph copies and date claims included, with no quad in Python
+(:mod:`explore_kg.store.bulk`); smaller N-Quads and TriG files stream through pyoxigraph's parser into
+``bulk_extend``, other small files are parsed as :func:`loading.load` does. On a terminal, a progress
+bar shows triples and triples/s. A restart hashes no input file again: the hashes are recorded with
+each file's device, inode, size and mtime (``$XDG_CACHE_HOME/explore-kg/file-hashes.json``).
 """
 
 from __future__ import annotations
