@@ -332,3 +332,49 @@ def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monke
     broken.write_text(f"{agreement} <{EKG}signatory> \"open .\n", encoding="utf-8")
     report = validate([broken])
     assert report.status == 2 and report.results[0].line == 1
+
+
+def test_a_server_killed_while_building_leaves_a_store_that_is_rebuilt(tmp_path: Path):
+    """SIGKILL the server half way through loading a big file (the streamed path): its builder dies
+    with it, no completion marker is written, and the next start rebuilds the store instead of serving it."""
+    from conftest import ServerProcess
+
+    big = tmp_path / "big.nq"
+    with big.open("w", encoding="utf-8") as f:
+        for i in range(200_000):  # ~22 MB: over store.bulk.STREAM_BYTES, seconds to load
+            f.write(f"<{EX}e{i}> <{EX}name> \"Entity {i} with a name long enough\" <{EX}g{i % 50}> .\n")
+    store_dir = tmp_path / "store"
+    server = ServerProcess("--store-dir", str(store_dir), "--workers", "1", str(big))
+    try:
+        builder = None
+        for _ in range(600):
+            children = worker_pids(server.process.pid) if server.alive() else []
+            if children and (store_dir / STORE_SUBDIR).exists():
+                builder = children[0]
+                break
+            time.sleep(0.05)
+        assert builder is not None, server.log
+        time.sleep(0.5)
+        server.process.kill()
+        server.process.wait(10)
+        for _ in range(100):  # PR_SET_PDEATHSIG: the builder ends with the server
+            if not Path(f"/proc/{builder}").exists() or "zombie" in Path(f"/proc/{builder}/status").read_text():
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the builder outlived the server")
+    finally:
+        server.stop()
+    assert not (store_dir / MARKER).exists()
+    again = ServerProcess("--store-dir", str(store_dir), "--workers", "1", str(big))
+    try:
+        for _ in range(3000):  # (rebuilding takes a while on a loaded machine: longer than wait_ready's limit)
+            if (store_dir / MARKER).exists() or not again.alive():
+                break
+            time.sleep(0.1)
+        again.wait_ready()
+        assert re.search(r"incomplete \(no completion marker\): rebuilding", again.log)
+        assert count(again.url, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}name> ?o }}") == 200_000
+    finally:
+        again.stop()
+    assert read_marker(store_dir)["triples"] == 200_000
