@@ -174,28 +174,12 @@ class QueryEngine:
         self._loop = asyncio.get_running_loop()
         self._idle = collections.deque()
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
-        # Serve as soon as one worker is ready (a restart's first answer: issue 10); the others join
-        # the pool when they are. A worker that fails to start fails start() only if none started.
-        pending = {w.ready for w in workers}
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            failed = [f.exception() for f in done if f.exception() is not None]
-            if len(done) > len(failed):
-                break
-            if not pending:
-                raise failed[0]
-
-        async def rest():
-            results = await asyncio.gather(*pending, return_exceptions=True)
-            for e in results:
-                if isinstance(e, BaseException) and not self._closed:
-                    log.error("a query worker failed to start: %s", e)
-            log.info("query workers ready: %d (store loaded in %s ms each)", len(workers),
-                     ", ".join(f"{w.load_ms:.0f}" for w in workers if w.ready.done() and not w.ready.exception()))
-
-        task = self._loop.create_task(rest())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await asyncio.gather(*(w.ready for w in workers))
+        log.info(
+            "query workers ready: %d (store loaded in %s ms each)",
+            len(workers),
+            ", ".join(f"{w.load_ms:.0f}" for w in workers),
+        )
 
     async def close(self) -> None:
         self._closed = True
