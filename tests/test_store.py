@@ -238,3 +238,143 @@ def test_a_store_being_served_is_not_rebuilt_for_other_inputs(tmp_path: Path):
     with pytest.raises(LoadError, match="served by another explore-kg server"):
         DiskStore.open_or_build(other)
     assert read_marker(tmp_path / "store")["key"] == serving.marker["key"]
+
+
+def test_oxigraph_union_modes_duplicate_solutions_so_the_default_graph_is_materialised():
+    """Why the store holds the merge in its default graph: Oxigraph's union default graph (and a FROM
+    list) returns one solution per graph stating a triple; the materialised merge returns one."""
+    store = ox.Store()
+    store.load(f"<{EX}a> <{EX}p> <{EX}b> <{EX}g1> .\n<{EX}a> <{EX}p> <{EX}b> <{EX}g2> .\n".encode(),
+               format=ox.RdfFormat.N_QUADS)
+    query = f"SELECT ?o WHERE {{ <{EX}a> <{EX}p> ?o }}"
+    assert len(list(store.query(query, use_default_graph_as_union=True))) == 2
+    assert len(list(store.query(query, default_graph=[ox.NamedNode(EX + "g1"), ox.NamedNode(EX + "g2")]))) == 2
+    loaded = load([], shipped=False)
+    loaded.quads = list(ox.parse(b"".join(q.encode() for q in (
+        f"<{EX}a> <{EX}p> <{EX}b> <{EX}g1> .\n", f"<{EX}a> <{EX}p> <{EX}b> <{EX}g2> .\n")), format=ox.RdfFormat.N_QUADS))
+    assert len(list(loaded.to_store().query(query))) == 1
+
+
+def _streamed(tmp_path: Path, path: Path) -> ox.Store:
+    """``path`` loaded by the large-file path (store.bulk), whatever its size."""
+    from explore_kg.loading import rdf_format
+    from explore_kg.store.bulk import stream_file
+
+    store = ox.Store(str(tmp_path / "streamed"))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    seen = []
+    stream_file(store, path, rdf_format(path), [], lambda n, pos: seen.append(n), scratch)
+    assert sum(seen) > 0 and not list(scratch.iterdir())  # progress reported, temporary files removed
+    return store
+
+
+def _without_blank_nodes(quads) -> set:
+    return {q for q in quads if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+
+
+@pytest.mark.parametrize("name", ["facts.nq", "doc.ttl", "doc.nt", "mixed.trig"])
+def test_streamed_large_file_path_gives_what_the_loader_gives(tmp_path: Path, name: str):
+    """The one-pass bulk load of big files (store/bulk.py) holds the same quads as loading.load(): the
+    graphs, the date claims, ekg:statedIn, the merge in the default graph (blank nodes aside: their
+    labels are the bulk loader's)."""
+    write_data(tmp_path)
+    shipped = sorted((Path(__file__).resolve().parent.parent / "data").glob("**/*.ttl"))[0]
+    doc = tmp_path / "doc.ttl"
+    doc.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    nt = tmp_path / "doc.nt"
+    nt.write_bytes(ox.serialize(ox.parse(path=doc, base_iri=doc.resolve().as_uri()), format=ox.RdfFormat.N_TRIPLES))
+    (tmp_path / "mixed.trig").write_text(f"""<{EX}a> <{EX}p> "in the default graph" .
+<{EX}g1> {{ <{EX}a> <{EX}p> "in g1" . <{EX}a> <{EX}p> "in the default graph" . _:x <{EX}p> _:y . }}
+<{EX}g2> {{ <{EX}b> <{EKG}plannedLaunchDate> "2030-05"^^<{XSD}gYearMonth> . }}
+# a comment
+""", encoding="utf-8")
+    path = tmp_path / name
+    streamed = _streamed(tmp_path, path)
+    expected = load([path], shipped=False).to_store()
+    assert _without_blank_nodes(streamed) == _without_blank_nodes(expected)
+    assert len(streamed) == len(expected)
+    assert any(q.predicate.value == EKG + "claimValue" for q in streamed) or name == "mixed.trig"
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("bad.nq", f"<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n<{EX}a> <{EX}b> \"open .\n", 3),
+    ("bad.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n\n<{EX}a> <{EX}b> <{EX}c> ;\n  <{EX}d> \"x\" \"y\" .\n", 4),
+])
+def test_streamed_syntax_error_names_the_files_own_line(tmp_path: Path, name: str, text: str, line: int):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        _streamed(tmp_path, path)
+    assert caught.value.path == str(path) and caught.value.line == line and caught.value.column
+
+
+def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monkeypatch, capsys):
+    """Above validation.large.LARGE_BYTES: no pyshacl/owlrl (said on stderr), the shapes' simple
+    constraints in SPARQL on an on-disk store; a violation still names its rule, focus and file."""
+    import explore_kg.validation.large as large
+    from explore_kg.validation import validate
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(large, "LARGE_BYTES", 0)
+    bad = tmp_path / "big.nq"
+    doc = "<https://w3id.org/explore-kg/source/big-doc>"
+    agreement = "<https://w3id.org/explore-kg/id/agreement/a1>"
+    bad.write_text(f"{agreement} <{EKG}signatory> <https://w3id.org/explore-kg/id/place/paris> {doc} .\n"
+                   f"{agreement} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EKG}Agreement> {doc} .\n",
+                   encoding="utf-8")
+    report = validate([bad])
+    assert "do not scale" in capsys.readouterr().err
+    wrong = [r for r in report.results if r.rule == "signatory-wrong-class"]
+    assert wrong and wrong[0].focus == agreement[1:-1] and wrong[0].file and wrong[0].file.endswith("big.nq")
+    assert report.status == 1
+    broken = tmp_path / "broken.nq"
+    broken.write_text(f"{agreement} <{EKG}signatory> \"open .\n", encoding="utf-8")
+    report = validate([broken])
+    assert report.status == 2 and report.results[0].line == 1
+
+
+def test_a_server_killed_while_building_leaves_a_store_that_is_rebuilt(tmp_path: Path):
+    """SIGKILL the server half way through loading a big file (the streamed path): its builder dies
+    with it, no completion marker is written, and the next start rebuilds the store instead of serving it."""
+    from conftest import ServerProcess
+
+    big = tmp_path / "big.nq"
+    with big.open("w", encoding="utf-8") as f:
+        for i in range(200_000):  # ~22 MB: over store.bulk.STREAM_BYTES, seconds to load
+            f.write(f"<{EX}e{i}> <{EX}name> \"Entity {i} with a name long enough\" <{EX}g{i % 50}> .\n")
+    store_dir = tmp_path / "store"
+    server = ServerProcess("--store-dir", str(store_dir), "--workers", "1", str(big))
+    try:
+        builder = None
+        for _ in range(600):
+            children = worker_pids(server.process.pid) if server.alive() else []
+            if children and (store_dir / STORE_SUBDIR).exists():
+                builder = children[0]
+                break
+            time.sleep(0.05)
+        assert builder is not None, server.log
+        time.sleep(0.5)
+        server.process.kill()
+        server.process.wait(10)
+        for _ in range(100):  # PR_SET_PDEATHSIG: the builder ends with the server
+            if not Path(f"/proc/{builder}").exists() or "zombie" in Path(f"/proc/{builder}/status").read_text():
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the builder outlived the server")
+    finally:
+        server.stop()
+    assert not (store_dir / MARKER).exists()
+    again = ServerProcess("--store-dir", str(store_dir), "--workers", "1", str(big))
+    try:
+        for _ in range(3000):  # (rebuilding takes a while on a loaded machine: longer than wait_ready's limit)
+            if (store_dir / MARKER).exists() or not again.alive():
+                break
+            time.sleep(0.1)
+        again.wait_ready()
+        assert re.search(r"incomplete \(no completion marker\): rebuilding", again.log)
+        assert count(again.url, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}name> ?o }}") == 200_000
+    finally:
+        again.stop()
+    assert read_marker(store_dir)["triples"] == 200_000

@@ -21,6 +21,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import functools
 import hashlib
 import logging
 import os
@@ -56,6 +57,7 @@ from .safety import DEFAULT_MAX_QUERY_BYTES, error_class
 
 log = logging.getLogger("explore_kg.engine")
 
+_EARLY_FRAME_BYTES = 4096  # prestart(): first frames this small are sent before the event loop runs
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("explore_kg_client", default=None)
 DEFAULT_HEAVY_MS = 1000.0
@@ -150,16 +152,21 @@ class QueryEngine:
         self.max_spooled_bytes = max_spooled_bytes
         self.spooled_bytes = 0  # of streamed answers not yet sent
         self._cost: OrderedDict[str | None, tuple[float, float]] = OrderedDict()  # client -> (avg ms, when)
-        self.triples = len(store)
         self._workers: set[_Worker] = set()
         self._idle: collections.deque[_Worker] | None = None
         self._waiters: collections.deque[tuple[asyncio.Future, str | None]] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
+        self._early: list[tuple[subprocess.Popen, socket.socket]] = []  # started by prestart(), not yet adopted
         self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
         self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
         self.respawn_ms: list[float] = []
+
+    @functools.cached_property
+    def triples(self) -> int:
+        """Quads in the store (counted on first use: on a large on-disk store, counting reads every quad)."""
+        return len(self.store)
 
     # -- lifecycle --
 
@@ -176,6 +183,11 @@ class QueryEngine:
 
     async def close(self) -> None:
         self._closed = True
+        for process, ours in self._early:  # (prestarted, never adopted)
+            with contextlib.suppress(Exception):
+                process.kill()
+                ours.close()
+        self._early = []
         for task in list(self._tasks):
             task.cancel()
         for w in list(self._workers):
@@ -188,31 +200,49 @@ class QueryEngine:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
-    async def _spawn(self) -> _Worker:
+    def prestart(self) -> None:
+        """Start the worker processes now, before the event loop runs, when their first frame is small
+        (an on-disk store's path): their interpreters start while the server builds its app, and
+        :meth:`start` adopts them (a restart's first answer, issue 10)."""
+        if len(self._dump) <= _EARLY_FRAME_BYTES and not self._early:
+            self._early = [self._launch() for _ in range(self.workers_wanted)]
+            for _, ours in self._early:
+                with contextlib.suppress(OSError):
+                    send_frame(ours, self._dump)  # (fits the socket's buffer: does not wait for the worker)
+
+    def _launch(self) -> tuple[subprocess.Popen, socket.socket]:
         # A fresh interpreter (not multiprocessing): nothing of the caller's __main__ is re-imported,
         # so scripts and notebooks can use the engine without a ``__main__`` guard.
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
         try:
-            process = await asyncio.to_thread(
-                subprocess.Popen,
+            process = subprocess.Popen(
                 [sys.executable, "-c", "from explore_kg.worker import entry; entry()",
                  str(theirs.fileno()), str(self.worker_memory_mb)],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()
+        return process, ours
+
+    async def _spawn(self) -> _Worker:
+        early = self._early.pop() if self._early else None
+        process, ours = early if early is not None else await asyncio.to_thread(self._launch)
         worker = _Worker(process, ours)
         worker.ready = self._loop.create_future()
         self._workers.add(worker)
-        try:
-            # blocking, in a thread: the worker reads it only once its interpreter is up
-            await asyncio.to_thread(send_frame, ours, self._dump)
-        except OSError:
-            pass  # the worker died at once; the reader below sees EOF and reports it
+        if early is None:
+            try:
+                # blocking, in a thread: the worker reads it only once its interpreter is up
+                await asyncio.to_thread(send_frame, ours, self._dump)
+            except OSError:
+                pass  # the worker died at once; the reader below sees EOF and reports it
         # From here on the event loop owns the socket: non-blocking, whatever the loop (asyncio or uvloop)
         ours.setblocking(False)
         self._loop.add_reader(ours.fileno(), self._on_readable, worker)

@@ -723,8 +723,13 @@ SPARQL_POST_OPENAPI = {
 }
 
 
-def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None) -> FastAPI:
-    """The endpoint app: data loaded now, query workers started with the app's lifespan."""
+_LOGGED_GRAPHS = 50  # graph sizes written to the log at start-up
+
+
+def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None,
+               prestart: bool = False) -> FastAPI:
+    """The endpoint app: data loaded now, query workers started with the app's lifespan (``prestart``:
+    their processes start now, while the app is built; the ``serve`` command's restart, issue 10)."""
     config = config or ServerConfig()
     started = time.perf_counter()
     served = open_for_serving(config, loaded)  # in memory, or on disk and shared by the workers (explore_kg.store)
@@ -733,8 +738,10 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         "loaded %d triples in %d graphs from %d files in %.0f ms",
         len(loaded.quads), len(sizes) - 1, len(loaded.files), (time.perf_counter() - started) * 1000,
     )
-    for graph_iri, count in sorted(sizes.items()):
+    for graph_iri, count in sorted(sizes.items())[:_LOGGED_GRAPHS]:
         log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
+    if len(sizes) > _LOGGED_GRAPHS:  # (thousands of lines would delay a large store's start: /void lists them)
+        log.info("  ... and %d more graphs", len(sizes) - _LOGGED_GRAPHS)
     engine = QueryEngine(
         store,
         workers=config.workers,
@@ -747,6 +754,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         worker_frame=served.worker_frame(),
         data_version=served.data_version,
     )
+    if prestart:
+        engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)
 
@@ -874,7 +883,7 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
         log.error("cannot serve: %s", e)
         return 2
     try:
-        app = create_app(config)
+        app = create_app(config, prestart=True)
     except LoadError as e:
         hint = ""
         if "LoadDocumentCallback" in e.message:  # pyoxigraph's words for a remote JSON-LD @context

@@ -274,9 +274,24 @@ def label_index(loaded: Any) -> Labels:
     return labels
 
 
+def web_index(app: Any, name: str) -> Any:
+    """The app's label index (``"labels"``), inverse-property index (``"inverses"``) or labels.json
+    (``"labels_json"``), built on first use, not at start-up: reading every name triple of a large
+    store at start would delay a restart's first answer (issue 10). Built once; the data does not change."""
+    cache = app.state.web_indexes
+    if name not in cache:
+        if name == "labels":
+            cache[name] = label_index(app.state.loaded)
+        elif name == "inverses":
+            cache[name] = inverse_index(app.state.loaded.quads)
+        else:
+            cache[name] = json.dumps(web_index(app, "labels").to_json(), ensure_ascii=False, separators=(",", ":"))
+    return cache[name]
+
+
 def labels_for(request: Request) -> Labels:
     """A label collection for one page, backed by the app's index."""
-    return Labels(base=getattr(request.app.state, "web_labels", None))
+    return Labels(base=web_index(request.app, "labels") if hasattr(request.app.state, "web_indexes") else None)
 
 
 def show(term: Mapping[str, Any], labels: Labels) -> Shown:
@@ -676,7 +691,7 @@ async def entity_response(request: Request, iri: str) -> Response:
             row["p"]["value"] in (str(EKG.claim), str(EKG.claimSubject)) for row in rows) else []
     except WebQueryError as err:
         return error_page(request, err)
-    info = describe(iri, rows, labels, inverses=request.app.state.web_inverses, claims=claims)
+    info = describe(iri, rows, labels, inverses=web_index(request.app, "inverses"), claims=claims)
     downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
     return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads,
                 deprecated=any(r["dir"]["value"] == "out" and r["p"]["value"] == OWL_DEPRECATED
@@ -1032,17 +1047,15 @@ class HomeOrEndpoint:
 def build_router(app: FastAPI) -> APIRouter:
     """The web pages, the static files they load, and IRI dereferencing."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.state.web_labels = label_index(app.state.loaded)
+    app.state.web_indexes = {}  # see web_index(): built on first use
     app.state.rdf_descriptions = {}
     app.state.ontology_pages = {}
-    app.state.web_inverses = inverse_index(app.state.loaded.quads)
-    labels_json = json.dumps(app.state.web_labels.to_json(), ensure_ascii=False, separators=(",", ":"))
     router = APIRouter(include_in_schema=False)
 
     @router.get("/labels.json")
     async def labels() -> Response:
         """{IRI: [label, short label]} for every labelled IRI: the result views name things with it."""
-        return Response(labels_json, media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
+        return Response(web_index(app, "labels_json"), media_type="application/json", headers={"Cache-Control": "public, max-age=300"})
 
     async def editor(request: Request):
         return page(request, "editor.html", **editor_context(request.query_params.get("q") or default_query()))

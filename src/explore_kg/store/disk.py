@@ -18,10 +18,12 @@ opened as it is (a restart does not re-parse anything).
 
 Loading runs in a separate process (``python -c "from explore_kg.store.disk import build_main; ..."``):
 its parse buffers and Python objects go back to the operating system when it exits, so the server's
-memory after loading is that of an empty store. N-Quads and TriG files stream through pyoxigraph's
-parser into ``bulk_extend`` (each quad also written to the default graph in the same pass); only the
-few quads the date claims need are kept. Other formats are parsed per file as :func:`loading.load`
-does. On a terminal, a progress bar shows triples and triples/s.
+memory after loading is that of an empty store. Data files of 16 MB or more go into the store in one
+``bulk_load`` pass each, default-graph copies and date claims included, with no quad in Python
+(:mod:`explore_kg.store.bulk`); smaller N-Quads and TriG files stream through pyoxigraph's parser into
+``bulk_extend``, other small files are parsed as :func:`loading.load` does. On a terminal, a progress
+bar shows triples and triples/s. A restart hashes no input file again: the hashes are recorded with
+each file's device, inode, size and mtime (``$XDG_CACHE_HOME/explore-kg/file-hashes.json``).
 """
 
 from __future__ import annotations
@@ -59,16 +61,25 @@ from ..loading import (
     with_default_graph,
 )
 from . import DISK_FRAME
+from .bulk import STREAM_BYTES, stream_file
 
 log = logging.getLogger("explore_kg.store")
 
 MARKER = "explore-kg-store.json"
 STORE_SUBDIR = "oxigraph"
 LOCK = ".lock"
+SCRATCH = "scratch"  # temporary rewrites of Turtle, TriG... as N-Triples / N-Quads while building
 LAYOUT = 1  # bump when what a store directory holds changes
 _PACKAGE = Path(__file__).resolve().parent.parent
-_KEYED_SOURCES = ("loading.py", "claims.py", "entailment.py", "reasoning.py", "store/disk.py")
+_KEYED_SOURCES = ("loading.py", "claims.py", "entailment.py", "reasoning.py", "store/disk.py", "store/bulk.py")
 _CHUNK = 1 << 20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # (the loader reports a missing file)
 
 
 def cache_root() -> Path:
@@ -78,11 +89,46 @@ def cache_root() -> Path:
 
 
 def _file_hash(path: Path) -> str:
+    """The SHA-256 of a file, read from the record when the file's (device, inode, size, mtime)
+    are those recorded with it (:func:`_hashes_path`): a restart then reads no input file (2 GB at 10M quads); any write
+    to the file changes its mtime, and the hash is computed again."""
+    stat = path.stat()
+    ident = f"{path.resolve()}\0{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+    recorded = _read_hashes()
+    if ident in recorded:
+        return recorded[ident]
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
+    if stat.st_mtime_ns < time.time_ns() - 2_000_000_000:  # a file written just now may change within its mtime tick
+        _record_hash(ident, digest.hexdigest())
     return digest.hexdigest()
+
+
+def _hashes_path() -> Path:
+    """{path NUL dev:ino:size:mtime_ns: sha256} of the input files hashed so far, beside the stores."""
+    return cache_root().parent / "file-hashes.json"
+
+
+def _read_hashes() -> dict[str, str]:
+    try:
+        return json.loads(_hashes_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _record_hash(ident: str, digest: str) -> None:
+    """Add one hash to the record (kept to the last 256 files; an atomic rename, so readers see a whole file)."""
+    with contextlib.suppress(OSError):
+        path = _hashes_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        recorded = _read_hashes()
+        recorded.pop(ident, None)
+        recorded[ident] = digest
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(dict(list(recorded.items())[-256:])), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
@@ -236,7 +282,7 @@ class DiskStore:
 
 def _clear(directory: Path, *, stale: bool) -> None:
     """Empty a store directory before a build; refuse one that holds anything but a store of ours."""
-    ours = {MARKER, STORE_SUBDIR, LOCK, MARKER + ".tmp"}
+    ours = {MARKER, STORE_SUBDIR, LOCK, MARKER + ".tmp", SCRATCH}
     others = [p.name for p in directory.iterdir() if p.name not in ours]
     if others:
         raise LoadError(directory, "is not an explore-kg store directory (it holds "
@@ -247,6 +293,7 @@ def _clear(directory: Path, *, stale: bool) -> None:
     with contextlib.suppress(FileNotFoundError):
         (directory / MARKER).unlink()
     shutil.rmtree(directory / STORE_SUBDIR, ignore_errors=True)
+    shutil.rmtree(directory / SCRATCH, ignore_errors=True)
 
 
 def _build_in_subprocess(directory: Path, key: str, paths, *, entailed: bool, inferred: bool) -> None:
@@ -389,7 +436,15 @@ def build(directory: Path, key: str, paths, *, entailed: bool, inferred: bool) -
             edges: list = []
             for path, is_ontology in [(p, True) for p in ontology] + [(p, False) for p in data]:
                 fmt = rdf_format(path)
-                if fmt in QUAD_FORMATS and not is_ontology:
+                if not is_ontology and _size(path) >= STREAM_BYTES:  # one bulk load, no quad in Python
+                    before = set(store.named_graphs())
+                    scratch = directory / SCRATCH
+                    scratch.mkdir(exist_ok=True)
+                    stream_file(store, path, fmt, edges, progress.update, scratch)
+                    for g in set(store.named_graphs()) - before:
+                        if isinstance(g, ox.NamedNode):
+                            graph_files.setdefault(g.value, str(path))
+                elif fmt in QUAD_FORMATS and not is_ontology:
                     for g in _stream_quad_file(store, path, fmt, edges, progress):
                         graph_files.setdefault(g, str(path))
                 else:
