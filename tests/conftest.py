@@ -105,3 +105,48 @@ def http(live_server: str) -> Iterator[httpx.Client]:
     """An httpx client whose base URL is the live server (generous timeout: dumps take a while)."""
     with httpx.Client(base_url=live_server, timeout=120) as client:
         yield client
+
+
+# --- running in parallel (pytest-xdist: `pytest -n 2`, --dist loadgroup from pyproject) ------------
+# Scheduling only: which tests share a worker and which start first. Nothing here changes what a
+# test checks, and without -n it only reorders modules and gives the run a cache directory of its own.
+
+# Started first, so the longest tests do not end up alone at the end of a parallel run.
+SLOW_FIRST = ("tests/test_docs.py", "tests/test_server_reliability.py", "tests/test_web_browser.py",
+              "tests/test_export.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under ``-n N``, xdist's default ``--dist load`` becomes ``loadgroup`` in the order below (an
+    explicit --dist wins). Each pytest process (each worker) gets an XDG cache directory of its own:
+    on-disk stores built without --store-dir go there, so workers never share one, and the tests
+    never fill the user's ~/.cache/explore-kg."""
+    config.addinivalue_line("markers", "xdist_group(name): run with the other tests of that group, on one worker")
+    if getattr(config.option, "dist", "no") == "load" and not any(
+            a == "--dist" or a.startswith("--dist=") or a == "-d" for a in config.invocation_params.args):
+        config.option.dist, config.option.loadscopereorder = "loadgroup", False
+    config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
+        prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    if getattr(config, "_explore_kg_cache", None):
+        shutil.rmtree(config._explore_kg_cache, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """One xdist group per test module, so its module-scoped servers and browsers start once, on one
+    worker (a test marked ``@pytest.mark.xdist_group(NAME)`` runs apart, in its own group); the
+    modules of SLOW_FIRST go first."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module is kept
