@@ -33,12 +33,18 @@ class ServerProcess:
     """A ``serve`` subprocess, its base URL and its log (stdout and stderr, kept in a file)."""
 
     def __init__(self, *args: str):
+        self.args = args
+        self.log_file = tempfile.NamedTemporaryFile(prefix="explore-kg-server-", suffix=".log", delete=False)
+        self._spawn()
+
+    def _spawn(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_file = tempfile.NamedTemporaryFile(prefix="explore-kg-server-", suffix=".log", delete=False)
+        self.log_file.seek(0)
+        self.log_file.truncate()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "explore_kg", "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "explore_kg", "serve", "--port", str(self.port), *self.args],
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -51,8 +57,13 @@ class ServerProcess:
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_SECONDS
+        tries = 3  # a free port can be taken before the server binds it (parallel workers: pytest -n)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                tries -= 1
+                if tries and "already in use" in self.log.lower():
+                    self._spawn()
+                    continue
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
