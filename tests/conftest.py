@@ -118,24 +118,22 @@ def http(live_server: str) -> Iterator[httpx.Client]:
         yield client
 
 
-# --- running in parallel (pytest-xdist: `pytest -n 2`, --dist loadgroup from pyproject) ------------
+# --- running in parallel (pytest-xdist: `pytest -n 2`) ----------------------------------------------
 # Scheduling only: which tests share a worker and which start first. Nothing here changes what a
-# test checks, and without -n it only reorders modules and gives the run a cache directory of its own.
+# test checks; without -n it only reorders the modules (and gives the run a cache directory of its own).
 
 # Started first, so the longest tests do not end up alone at the end of a parallel run.
 SLOW_FIRST = ("tests/test_docs.py", "tests/test_server_reliability.py", "tests/test_web_browser.py",
               "tests/test_export.py")
+# Tests that may run on another worker than the rest of their module (they start servers of their own).
+APART = {"tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server",
+         "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Under ``-n N``, xdist's default ``--dist load`` becomes ``loadgroup`` in the order below (an
-    explicit --dist wins). Each pytest process (each worker) gets an XDG cache directory of its own:
-    on-disk stores built without --store-dir go there, so workers never share one, and the tests
-    never fill the user's ~/.cache/explore-kg."""
-    config.addinivalue_line("markers", "xdist_group(name): run with the other tests of that group, on one worker")
-    if getattr(config.option, "dist", "no") == "load" and not any(
-            a == "--dist" or a.startswith("--dist=") or a == "-d" for a in config.invocation_params.args):
-        config.option.dist, config.option.loadscopereorder = "loadgroup", False
+    """Each pytest process (each xdist worker) gets an XDG cache directory of its own: on-disk stores
+    built without --store-dir go there, so workers never share one, and the tests never fill the
+    user's ~/.cache/explore-kg."""
     config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
         prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 
@@ -147,17 +145,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(config._explore_kg_cache, ignore_errors=True)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """One xdist group per test module, so its module-scoped servers and browsers start once, on one
-    worker (a test marked ``@pytest.mark.xdist_group(NAME)`` runs apart, in its own group); the
-    modules of SLOW_FIRST go first."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-
+    """The modules of SLOW_FIRST go first (the order within a module is kept)."""
     def rank(item: pytest.Item) -> int:
         path = item.nodeid.split("::", 1)[0]
         return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
 
-    items.sort(key=rank)  # stable: the order within a module is kept
+    items.sort(key=rank)
+
+
+def _apart() -> set[str]:
+    """APART, and the docs' blocks that build a venv of their own (the README's first command)."""
+    try:
+        import test_docs
+    except ImportError:
+        return set(APART)
+    return APART | {f"tests/test_docs.py::test_code_block_runs_as_written[{block.id}]"
+                    for block in test_docs.RUN_BLOCKS if test_docs.installs(block.text)}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``-n N`` (without an explicit --dist): one work unit per test module, so a module's
+    servers and browser start once, on one worker, except the tests of APART; in collection order.
+    (xdist's ``loadgroup`` would do it with marks, but does not group on pytest 9.2: xdist issue 1386.)"""
+    if config.getvalue("dist") != "load" or any(
+            a in ("--dist", "-d") or a.startswith("--dist=") for a in config.invocation_params.args):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    apart = _apart()
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid in apart else nodeid.split("::", 1)[0]
+
+    config.option.loadscopereorder = False
+    return ByModule(config, log)

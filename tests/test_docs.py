@@ -262,13 +262,7 @@ def _server_lines(text: str) -> list[str]:
 RUN_BLOCKS = [b for b in ALL_BLOCKS if b.lang in RUNNABLE and "skip" not in b.directives and not b.problems]
 
 
-def _param(block: Block):
-    """A block that builds its own venv (the README's first command, ~1-2 minutes) runs apart under
-    ``pytest -n``, in an xdist group of its own, alongside the others (tests/conftest.py)."""
-    return pytest.param(block, id=block.id, marks=[pytest.mark.xdist_group(block.id)] if installs(block.text) else [])
-
-
-@pytest.mark.parametrize("block", [_param(b) for b in RUN_BLOCKS])
+@pytest.mark.parametrize("block", RUN_BLOCKS, ids=[b.id for b in RUN_BLOCKS])
 def test_code_block_runs_as_written(block: Block, workdir: Path, request):
     if block.lang == "json":
         json.loads(block.text)

@@ -196,7 +196,6 @@ def test_get_url_over_the_limit_is_414(server):
     assert b"x-content-type-options: nosniff" in answer
 
 
-@pytest.mark.xdist_group("test_slow_readers_do_not_bloat_the_server")  # its own server: may run apart from the module (-n)
 def test_slow_readers_do_not_bloat_the_server(data_file):
     """14 clients reading a 190 MB result slowly took the server from 86 MB to 2.9 GB: large answers now
     cross from the worker as a file and go out at the client's pace; a client that reads nothing for
@@ -390,7 +389,6 @@ def test_etags_are_stable_across_restarts(tmp_path):
     assert tags[0] == tags[1]
 
 
-@pytest.mark.xdist_group("test_sigterm_ends_the_server_within_its_shutdown_timeout")  # its own server: may run apart from the module (-n)
 def test_sigterm_ends_the_server_within_its_shutdown_timeout(data_file):
     """SIGTERM waited forever for slow clients (alive 29 s after the signal): --shutdown-timeout bounds it."""
     server = ServerProcess(str(data_file), "--workers", "2", "--shutdown-timeout", "3", "--send-timeout", "60",
