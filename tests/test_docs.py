@@ -346,3 +346,16 @@ def test_exit_statuses_are_documented_in_the_readme():
     section = readme.split("### Exit status", 1)[1].split("\n#", 1)[0]
     for code in (cli.EXIT_OK, 1, cli.EXIT_USER_ERROR, cli.EXIT_TIMEOUT, cli.EXIT_INTERRUPTED, cli.EXIT_INTERNAL):
         assert re.search(rf"^\| {code} \|", section, re.M), f"exit status {code} is not in README's table"
+
+
+def test_ci_runs_the_readmes_test_command_word_for_word():
+    """.ci/run runs the README's second command in two lines (apt installs meanwhile): joined by
+    " && ", they are the README's command, so what CI runs is what a reader types."""
+    readme = [b.text.strip() for b in ALL_BLOCKS if b.path.name == "README.md" and "pytest" in b.text
+              and "pip install" in b.text]
+    assert len(readme) == 1, readme
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    first = [line for line in lines if line.startswith("python3 -m venv .venv")]
+    second = [line for line in lines if line.startswith(".venv/bin/ruff check")]
+    assert len(first) == len(second) == 1, (first, second)
+    assert f"{first[0]} && {second[0]}" == readme[0]

@@ -200,7 +200,9 @@ def test_slow_readers_do_not_bloat_the_server(data_file):
     """14 clients reading a 190 MB result slowly took the server from 86 MB to 2.9 GB: large answers now
     cross from the worker as a file and go out at the client's pace; a client that reads nothing for
     --send-timeout (20 s here) is dropped."""
-    with start_server(str(data_file), "--workers", "3", "--send-timeout", "20") as server:
+    # --timeout 60: on a busy machine (a parallel run) the 14 big queries must not time out before
+    # they are sent, or too few answers are held at once to tell (the point is the server's memory)
+    with start_server(str(data_file), "--workers", "3", "--send-timeout", "20", "--timeout", "60") as server:
         _slow_readers(server)
 
 
