@@ -129,12 +129,12 @@ def documents(exporter: Exporter) -> dict[str, object]:
 
 
 def iri_list(exporter: Exporter, version: str) -> bytes:
-    """The IRIs under id/ that are subjects in some graph, sorted by code point (stable-IRI list format)."""
-    iris = sorted({q.subject.value for q in exporter.quads
-                   if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(str(ID))
-                   and isinstance(q.graph_name, ox.NamedNode)})
-    header = (f"# explore-kg {version}: the IRIs under {ID} that are subjects in some graph; "
-              "one per line, sorted by code point.\n")
+    """The entity IRIs the release promises to keep: the same selection as the baseline ``releases/iris.txt``."""
+    from .stable_iris import ENTITY_PREFIXES, subjects
+
+    iris = subjects(exporter.quads, ENTITY_PREFIXES)
+    header = (f"# explore-kg {version}: the entity IRIs under {ID} that the release describes "
+              "(stable_iris.subjects); one per line, sorted by code point.\n")
     return (header + "".join(i + "\n" for i in iris)).encode("utf-8")
 
 
