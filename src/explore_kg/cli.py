@@ -128,6 +128,44 @@ TIMEOUT_HELP = ("Time limit of the query in seconds, as on the server (0: none);
                 "stopped and the exit status is 3. In-process only: a server applies its own.")
 
 
+UPDATE_URL_HELP = "The external store's SPARQL Update endpoint (default: derived from --store URL)."
+GSP_URL_HELP = "The external store's Graph Store Protocol endpoint (default: derived from --store URL)."
+AUTH_HELP = ("Credentials of the external store: USER:PASSWORD, or a token with --auth-type bearer (default: "
+             "EXPLORE_KG_STORE_USER / EXPLORE_KG_STORE_PASSWORD / EXPLORE_KG_STORE_TOKEN); never logged.")
+AUTH_TYPE_HELP = "basic (default), digest or bearer."
+STORE_URL_HELP = "The URL of an external SPARQL store (docs/stores.md) instead of the embedded store."
+
+
+def _is_store_url(value: str | None) -> bool:
+    return bool(value) and value.startswith(("http://", "https://"))
+
+
+@app.command()
+def push(
+    files: list[str] = typer.Argument(None, help="RDF files to push instead of the shipped graph (as for serve)."),
+    store: str = typer.Option(..., help="The external SPARQL store's URL (its base URL or query endpoint)."),
+    update_url: str = typer.Option(None, help=UPDATE_URL_HELP),
+    gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
+    replace: bool = typer.Option(False, "--replace", help="Replace each graph pushed (default: add to it)."),
+    inferred: bool = typer.Option(False, "--inferred", help="Also push the OWL 2 RL inferences (graph .../inferred)."),
+    asserted: bool = typer.Option(False, "--asserted", help="Push the asserted triples only (no graph .../entailed)."),
+    batch: int = typer.Option(20000, min=1, help="Triples per request."),
+) -> None:
+    """Load the graph into an external SPARQL store (Graph Store Protocol, else SPARQL Update), then verify
+    every graph's triple count and content hash as the store computes them.
+
+    Exit status: 0 pushed and verified, 1 the store holds other data than sent, 2 bad option or file,
+    3 the store is down or refuses.
+    """
+    from .push import run_cli
+
+    raise typer.Exit(run_cli(files or [], store=store, update_url=update_url, gsp_url=gsp_url, auth=auth,
+                             auth_type=auth_type, replace=replace, entailed=_entailed(asserted, inferred),
+                             inferred=inferred, batch=batch))
+
+
 @app.command()
 def serve(
     files: list[str] = typer.Argument(None, help="RDF files to serve instead of the shipped graph "
@@ -163,11 +201,16 @@ def serve(
     client_queue: int = typer.Option(64, help="Requests one client may have waiting; past it 429 + Retry-After."),
     shutdown_timeout: float = typer.Option(10.0, help="On SIGTERM, seconds to let requests in progress finish."),
     store: str = typer.Option("auto", help="Where the served data lives: memory (a copy in every query worker), "
-                              "disk (one on-disk store all workers open read-only), or auto (disk for input "
-                              "files of 64 MB or more, or with --store-dir)."),
+                              "disk (one on-disk store all workers open read-only), auto (disk for input "
+                              "files of 64 MB or more, or with --store-dir), or the URL of an external SPARQL "
+                              "store loaded by `explore-kg push` (docs/stores.md)."),
     store_dir: str = typer.Option(None, help="Directory of the on-disk store (default: a cache directory keyed "
                                   "by the inputs, under $XDG_CACHE_HOME/explore-kg/stores); a restart with "
                                   "unchanged inputs opens it instead of loading again."),
+    update_url: str = typer.Option(None, help=UPDATE_URL_HELP),
+    gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -190,9 +233,10 @@ def serve(
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
         shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir,
+        update_url=update_url, gsp_url=gsp_url, auth=auth, auth_type=auth_type,
     )
-    if store not in ("auto", "memory", "disk"):
-        _fail(f"--store {store!r} is not one of auto, memory, disk")
+    if store not in ("auto", "memory", "disk") and not _is_store_url(store):
+        _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
     raise typer.Exit(run(config, log_level=log_level))
 
 

@@ -94,6 +94,10 @@ class ServerConfig:
     shutdown_timeout: float = 10.0  # on SIGTERM, longest wait for requests in progress
     store: str = "auto"  # where the data lives: "memory", "disk" or "auto" (explore_kg.store.wants_disk)
     store_dir: str | None = None  # the on-disk store's directory; None: a cache directory keyed by the inputs
+    update_url: str | None = None  # an external store (store = its URL): explore_kg.store.remote
+    gsp_url: str | None = None
+    auth: str | None = None
+    auth_type: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -734,7 +738,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     )
     for graph_iri, count in sorted(sizes.items()):
         log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
-    engine = QueryEngine(
+    engine = served.engine(config) if hasattr(served, "engine") else QueryEngine(  # (remote: no workers)
         store,
         workers=config.workers,
         timeout=config.timeout,
@@ -880,6 +884,12 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
             hint = (" (the file's JSON-LD @context is a URL: explore-kg never fetches what a file names; "
                     "put the context inline)")
         log.error("cannot serve: %s%s", e, hint)
+        return 2
+    except QueryError as e:  # an external store (--store URL) that is down or refuses
+        log.error("cannot serve: %s", e.message)
+        return 3
+    except ValueError as e:  # --store URL / --auth that cannot be used
+        log.error("cannot serve: %s", e)
         return 2
     log.info(
         "serving SPARQL at http://%s:%d/sparql (timeout %g s, %s query workers, %s)",
