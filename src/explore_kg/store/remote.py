@@ -32,9 +32,9 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from ..engine import QueryFailed, QueryResult, QueryTimeout, _prepare, _Request, _with_values, negotiate
+from ..engine import QueryFailed, QueryResult, QueryTimeout, _prepare, _Request, negotiate
 from ..result_cache import ResultCache
-from ..safety import DEFAULT_MAX_QUERY_BYTES, QuerySyntaxError, check_query, scan
+from ..safety import _TOKEN, DEFAULT_MAX_QUERY_BYTES, QuerySyntaxError, check_query, scan, where_group_start
 from .dialects import detect
 
 log = logging.getLogger("explore_kg.store")
@@ -241,7 +241,7 @@ def prepare(conn: Connection, req: _Request, timeout: float | None) -> tuple[str
         from ..engine import _oxigraph_term
 
         try:
-            sparql = _with_values(sparql, {ox.Variable(n): _oxigraph_term(t) for n, t in req.substitutions})
+            sparql = substitute(sparql, {n: _oxigraph_term(t) for n, t in req.substitutions})
         except RuntimeError as e:
             raise QuerySyntaxError(str(e)) from None
     if req.base_iri and "BASE" not in sparql[:200].upper():
@@ -253,6 +253,38 @@ def prepare(conn: Connection, req: _Request, timeout: float | None) -> tuple[str
                                              info.has_dataset_clause)
     params += conn.dialect.timeout_parameters(timeout)
     return kind, accept, conn.query_request(sparql, accept, params)
+
+
+def substitute(sparql: str, terms: dict[str, ox.Term]) -> str:
+    """The query with ``terms`` bound as pyoxigraph's substitutions bind them: each variable of the WHERE
+    pattern replaced by its term (written by pyoxigraph, never user text), and a VALUES block at the
+    pattern's start so that the projection still has it. (VALUES alone differs: a FILTER inside a
+    UNION branch would see the variable unbound.) Not replaced: ``AS ?v`` and a sub-select's projection."""
+    at = where_group_start(sparql)
+    if at is None or any(isinstance(t, ox.BlankNode) for t in terms.values()):
+        raise RuntimeError("cannot bind a variable of this query")
+    body, pieces, last = sparql[at:], [], 0
+    previous, in_projection = None, False
+    for m in _TOKEN.finditer(body):
+        kind, value = m.lastgroup, m.group()
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "word" and value.upper() == "SELECT":
+            in_projection = True
+        elif in_projection and (kind == "open" and value == "{" or kind == "word" and value.upper() == "WHERE"):
+            in_projection = False
+        elif kind == "var" and value[1:] in terms and not in_projection and previous != "AS":
+            pieces += [body[last:m.start()], str(terms[value[1:]])]
+            last = m.end()
+        previous = value.upper() if kind == "word" else None
+    pieces.append(body[last:])
+    return _values_block(sparql[:at], terms, "".join(pieces))
+
+
+def _values_block(head: str, terms: dict[str, ox.Term], body: str) -> str:
+    names = " ".join(f"?{n}" for n in terms)
+    values = " ".join(str(t) for t in terms.values())
+    return f"{head} VALUES ({names}) {{ ({values}) }} {body}"
 
 
 def finish(conn: Connection, req: _Request, kind: str, response: httpx.Response, started: float) -> QueryResult:
