@@ -227,3 +227,67 @@ def store_args(store: StoreProcess) -> list[str]:
     if store.auth:
         args += ["--auth", ":".join(store.auth), "--auth-type", "digest"]
     return args
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m explore_kg ARGS`` as a user runs it (text output)."""
+    return subprocess.run([sys.executable, "-m", "explore_kg", *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def _push(store: StoreProcess) -> StoreProcess:
+    done = run_cli("push", *store_args(store), "--replace")
+    assert done.returncode == 0, done.stderr
+    return store
+
+
+@pytest.fixture(scope="session")
+def pushed_oxigraph(oxigraph_store: StoreProcess) -> StoreProcess:
+    """The session's Oxigraph server holding the shipped graph (pushed once)."""
+    return _push(oxigraph_store)
+
+
+@pytest.fixture(scope="session")
+def pushed_virtuoso(virtuoso_store: StoreProcess) -> StoreProcess:
+    """The session's Virtuoso holding the shipped graph (pushed once)."""
+    return _push(virtuoso_store)
+
+
+@pytest.fixture(scope="session", params=["oxigraph", "virtuoso"])
+def pushed_store(request) -> StoreProcess:
+    """Each external store in turn, holding the shipped graph."""
+    return request.getfixturevalue(f"pushed_{request.param}")
+
+
+@contextlib.contextmanager
+def serving(store: StoreProcess, *extra: str) -> Iterator:
+    """``explore-kg serve --store URL`` in front of ``store`` until the block ends."""
+    from conftest import start_server  # (tests/ is on sys.path: conftest.py names this plugin)
+
+    with start_server(*store_args(store), *extra) as server:
+        yield server
+
+
+# --- the compatibility matrix (docs/stores.md) --------------------------------------------------
+
+MATRIX: dict[tuple[str, str], bool] = {}
+MATRIX_STORES = ("embedded", "oxigraph", "virtuoso")
+
+
+def record(store: str, feature: str, passed: bool) -> bool:
+    """Note one cell of the compatibility matrix (written to docs/stores.md by tests/test_remote_matrix.py)."""
+    MATRIX[(feature, store)] = bool(passed)
+    return passed
+
+
+def matrix_table() -> str:
+    """The matrix as a Markdown table, features in the order first recorded."""
+    features = list(dict.fromkeys(f for f, _ in MATRIX))
+    lines = ["| feature | " + " | ".join(MATRIX_STORES) + " |", "|---|" + "---|" * len(MATRIX_STORES)]
+    for feature in features:
+        cells = []
+        for store in MATRIX_STORES:
+            value = MATRIX.get((feature, store))
+            cells.append("n/a" if value is None else "pass" if value else "FAIL")
+        lines.append(f"| {feature} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -273,6 +273,9 @@ def export(
         help="core: our terms plus their standard super-classes/-properties (graph .../graph/alignment); "
         "schema: schema.org terms only; wikidata: wdt: statements about entities with a Wikidata exactMatch."),
     output: str = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Export the graph as a deterministic dump (same data, same bytes) with a VoID/DCAT description.
 
@@ -281,7 +284,8 @@ def export(
     from .export import run_cli
 
     _check_writable(output)
-    raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output))
+    raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output,
+                             store=_store_options(store, auth, auth_type)))
 
 
 @app.command()
@@ -308,6 +312,9 @@ def query(
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
     timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Run a saved query; parameters are bound as RDF terms.
 
@@ -316,7 +323,17 @@ def query(
     from .api import run_cli
 
     raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
-                             entailed=_entailed(asserted, inferred), timeout=timeout))
+                             entailed=_entailed(asserted, inferred), timeout=timeout,
+                             store=_store_options(store, auth, auth_type)))
+
+
+def _store_options(store: str | None, auth: str | None, auth_type: str | None) -> dict | None:
+    """--store URL and its credentials for the in-process commands (None: the embedded store)."""
+    if not store or store in ("auto", "memory", "disk"):
+        return None
+    if not _is_store_url(store):
+        _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
+    return {"store": store, "auth": auth, "auth_type": auth_type}
 
 
 @app.command()
@@ -339,6 +356,9 @@ def sparql(
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
     timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks, formats and
     time limit).
@@ -348,7 +368,8 @@ def sparql(
     from .api import run_cli
 
     raise typer.Exit(run_cli(_query_text(query_or_file), (), fmt=format, iris=iris, endpoint=endpoint,
-                             inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout))
+                             inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout,
+                             store=_store_options(store, auth, auth_type)))
 
 
 _SPARQL_START = ("select", "ask", "construct", "describe", "prefix", "base")

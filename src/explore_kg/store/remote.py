@@ -499,3 +499,32 @@ class RemoteStore:
     @classmethod
     def open(cls, config) -> RemoteStore:
         return cls(connect(config))
+
+
+def stored_data(options: dict):
+    """The source quads in an external store as LoadedData (``export --store URL``)."""
+    conn = Connection(options["store"], auth=options.get("auth"), auth_type=options.get("auth_type"))
+    try:
+        return RemoteData(conn, conn.sizes()).materialised()
+    finally:
+        conn.close()
+
+
+def store_graph(options: dict, *, timeout: float | None = None):
+    """A :class:`~explore_kg.api.KnowledgeGraph` whose queries run on an external store (the CLI's
+    ``query`` / ``sparql --store URL``); ``options``: store, update_url, gsp_url, auth, auth_type."""
+    from ..api import KnowledgeGraph
+
+    conn = Connection(options["store"], update_url=options.get("update_url"), gsp_url=options.get("gsp_url"),
+                      auth=options.get("auth"), auth_type=options.get("auth_type"))
+
+    class StoreGraph(KnowledgeGraph):
+        def __repr__(self) -> str:
+            return f"<KnowledgeGraph in a {conn.dialect.title}>"
+
+        def _query(self, sparql, media_type, substitutions):
+            req = _prepare(sparql, accept=media_type, substitutions=substitutions, default_graph_uris=(),
+                           named_graph_uris=(), allow_remote=False, max_query_bytes=None, max_result_bytes=None)
+            return evaluate(conn, req, self.timeout or None)
+
+    return StoreGraph(None, None, timeout=timeout)

@@ -15,7 +15,7 @@ from .virtuoso import Virtuoso
 
 DIALECTS = {d.name: d for d in (Generic, OxigraphServer, Virtuoso)}
 
-__all__ = ["DIALECTS", "Generic", "OxigraphServer", "Virtuoso", "detect", "split_base"]
+__all__ = ["DIALECTS", "MERGE_GRAPH_IRI", "Generic", "OxigraphServer", "Virtuoso", "detect", "split_base"]
 
 
 def split_base(url: str) -> tuple[str, str]:
@@ -42,3 +42,5 @@ def detect(url: str, probe=None):
     if last in ("sparql", "sparql-auth") and parts.port == 8890:
         return Virtuoso
     return Generic
+
+MERGE_GRAPH_IRI = Generic.merge_graph  # the named graph holding explore-kg's default graph (not on Oxigraph)
