@@ -222,10 +222,14 @@ def run_cli(paths: Sequence[str], *, store: str, update_url: str | None, gsp_url
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        conn.raw_query("ASK {}", "application/sparql-results+json", what="a first query")  # down: say so now
         graphs = graphs_to_push(paths, entailed=entailed, inferred=inferred)
     except LoadError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except (StoreUnavailable, StoreRefused, QueryFailed) as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     try:
         log.info("pushing to a %s", conn.dialect.title)
         problems = push(conn, graphs, replace=replace, verify=verify, batch=batch)
