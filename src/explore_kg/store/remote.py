@@ -290,6 +290,10 @@ def _values_block(head: str, terms: dict[str, ox.Term], body: str) -> str:
 def finish(conn: Connection, req: _Request, kind: str, response: httpx.Response, started: float) -> QueryResult:
     """The store's answer serialized in the format the client negotiated."""
     check_status(response, "the query")
+    if conn.dialect.partial_answer(response):
+        err = QueryTimeout("the SPARQL store stopped the query at the time limit (its answer would be partial)")
+        err.status = 504
+        raise err
     body = response.content
     fmt, content_type = negotiate(req.accept, kind)
     try:

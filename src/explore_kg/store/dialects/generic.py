@@ -77,5 +77,9 @@ class Generic:
             term = dict(term, type="literal")
         return term
 
+    def partial_answer(self, response) -> bool:
+        """Whether the store cut its answer short at its own time limit (and says so)."""
+        return False
+
     def gsp_target(self, graph: str | None) -> dict[str, str]:
         return {"default": ""} if graph is None else {self.gsp_graph_parameter: graph}

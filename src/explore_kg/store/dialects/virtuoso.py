@@ -17,7 +17,9 @@ Deviations, each shown on a real Virtuoso by tests/test_remote_dialects.py:
 * ``ResultSetMaxRows`` in its virtuoso.ini silently truncates large answers (default 10000 rows):
   raise it for large data (docs/stores.md).
 
-Its per-query time limit is the ``timeout`` parameter, in milliseconds (passed with our deadline).
+Its per-query time limit is the ``timeout`` parameter, in milliseconds (passed with our deadline). At
+that limit it sends what it has found so far as if complete ("anytime query"), saying so only in the
+header ``X-SQL-State: S1TAT``: that answer is refused (504), never passed on as the result.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class Virtuoso(Generic):
     @staticmethod
     def recognise(response) -> bool:
         return "virtuoso" in response.headers.get("server", "").lower()  # "Virtuoso/07.20.3229 (Linux) ..."
+
+    def partial_answer(self, response) -> bool:
+        return response.headers.get("x-sql-state", "").upper() == "S1TAT"
 
     def fix_json_term(self, term: dict) -> dict:
         term = super().fix_json_term(term)
