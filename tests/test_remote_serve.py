@@ -63,11 +63,11 @@ def test_pages_and_dumps_over_the_store(live_server, served):
 def test_export_from_the_store_is_byte_identical(pushed_oxigraph, pushed_virtuoso):
     """export --store gives the embedded export of the same data as the store holds it (a store keeps
     literals in canonical form: see docs/stores.md)."""
+    import pyoxigraph as ox
+
     from explore_kg.export import Exporter
     from explore_kg.loading import LoadedData
     from explore_kg.push import graphs_to_push
-
-    import pyoxigraph as ox
 
     held = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g.iri))
             for g in graphs_to_push([], entailed=True, inferred=False) if g.iri and not g.iri.endswith("/entailed")
