@@ -134,3 +134,26 @@ def test_push_serve_query_round_trip(pushed_store, served):
     same = sorted(done.stdout.splitlines()) == sorted(embedded.stdout.splitlines())
     record(pushed_store.name, "query --store (CLI)", same)
     assert sorted(over_server.splitlines()) == sorted(done.stdout.splitlines())
+
+
+MATRIX_START, MATRIX_END = "<!-- matrix: start (written by tests/test_remote_serve.py) -->", "<!-- matrix: end -->"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "stores.md"
+
+
+def test_the_matrix_in_the_docs_is_this_run():
+    """docs/stores.md holds the store x feature matrix this test run measured. Rewrite it with
+    ``EXPLORE_KG_WRITE_MATRIX=1 pytest tests/test_push.py tests/test_remote_dialects.py tests/test_remote_serve.py``."""
+    import os
+
+    from external_stores import MATRIX, matrix_table
+
+    expected_cells = len(QUERIES) * 3 + 12
+    if len(MATRIX) < expected_cells:
+        pytest.skip(f"only {len(MATRIX)} matrix cells recorded: run the three external-store test files together")
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(MATRIX_START + "\n", 1)
+    _, tail = rest.split(MATRIX_END, 1)
+    table = matrix_table()
+    if os.environ.get("EXPLORE_KG_WRITE_MATRIX"):
+        DOC.write_text(head + MATRIX_START + "\n" + table + MATRIX_END + tail, encoding="utf-8")
+    assert rest.split(MATRIX_END, 1)[0] == table, "docs/stores.md's matrix is not this run's: rewrite it (see above)"

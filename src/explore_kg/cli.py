@@ -247,6 +247,10 @@ def validate(
     format: str = typer.Option("text", "--format", "-f", help="Report format: text, json or github "
                                "(GitHub Actions annotations).", case_sensitive=False),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, as CI does."),
+    store: str = typer.Option(None, help="Check the new facts against the graph in this external SPARQL store "
+                              "(its URL) instead of the shipped files."),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Validate facts: syntax, SHACL shapes, terms, dates, claims, OWL RL consistency, references, duplicates, sources.
 
@@ -255,7 +259,7 @@ def validate(
     """
     from .validation import run_cli
 
-    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict))
+    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict, store=_store_options(store, auth, auth_type)))
 
 
 @app.command()

@@ -514,6 +514,48 @@ def stored_data(options: dict):
         conn.close()
 
 
+def context_for(conn: Connection, new) -> object:
+    """What the store holds that new facts (a LoadedData) are checked against (``validate --store``):
+    the ontology graph; every quad about an IRI the new facts use and about the IRIs those quads point
+    to (two hops: the shapes check a referenced entity's own references); and the types and labels of
+    the IRIs one hop further. Asked for by SPARQL in batches of 200 IRIs; never the whole store."""
+    from ..loading import LoadedData
+    from ..namespaces import ONTOLOGY_GRAPH
+
+    graphs = sorted(g for g in conn.graphs() if g != ENTAILED)
+    quads = list(conn.quads([str(ONTOLOGY_GRAPH)])) if str(ONTOLOGY_GRAPH) in graphs else []
+    named = " ".join(f"<{g}>" for g in graphs if g != str(ONTOLOGY_GRAPH))
+    seen: set[str] = set()
+
+    def about(iris: set[str], predicates: str = "") -> list[ox.Quad]:
+        todo = sorted(iris - seen)
+        seen.update(todo)
+        found = []
+        for at in range(0, len(todo), 200):
+            values = " ".join(f"<{i}>" for i in todo[at:at + 200])
+            for row in conn.select(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?g {{ {named} }} "
+                                   f"{predicates}GRAPH ?g {{ ?s ?p ?o }} }}", dataset=False):
+                found.append(ox.Quad(row["s"], row["p"], row["o"], row["g"]))
+        return found
+
+    def objects(qs) -> set[str]:
+        return {t.value for q in qs for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
+
+    hop = about(objects(new.quads))
+    quads += hop
+    hop = about(objects(hop))
+    quads += hop
+    quads += about(objects(hop), "VALUES ?p { <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                                 "<http://www.w3.org/2000/01/rdf-schema#label> } ")
+    return LoadedData(quads, {}, [])
+
+
+def context_loader(options: dict):
+    """``base_data`` for :func:`explore_kg.validation.validate` from ``--store URL`` options."""
+    conn = Connection(options["store"], auth=options.get("auth"), auth_type=options.get("auth_type"))
+    return lambda new: context_for(conn, new)
+
+
 def store_graph(options: dict, *, timeout: float | None = None):
     """A :class:`~explore_kg.api.KnowledgeGraph` whose queries run on an external store (the CLI's
     ``query`` / ``sparql --store URL``); ``options``: store, update_url, gsp_url, auth, auth_type."""
