@@ -85,3 +85,14 @@ def test_credentials_never_appear(pushed_virtuoso):
     assert done.returncode == 3
     assert "refused" in done.stderr and "s3cret" not in done.stderr
     assert str(pushed_virtuoso.url) not in done.stderr
+
+
+def test_every_command_with_a_store_that_is_down_exits_3():
+    from conftest import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    for args in (["sparql", "ASK {}"], ["query", "planned-launches"], ["export"],
+                 ["serve", "--port", str(free_port())]):
+        done = run_cli(*args, "--store", down)
+        assert done.returncode == 3, (args, done.stderr)
+        assert "cannot be reached" in done.stderr and down not in done.stderr and "Traceback" not in done.stderr

@@ -653,7 +653,7 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         return 3
     except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
         print(f"error: {_one_line(str(getattr(e, 'message', e)))}", file=sys.stderr)
-        return 2
+        return 3 if store and getattr(e, "status", 0) in (502, 504) else 2  # (--store: down or refusing)
     except httpx.TimeoutException:
         print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
         return 3
