@@ -50,8 +50,11 @@ class StoreProcess:
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child holds it
+        from explore_kg.lifecycle import die_with_parent  # (a killed test run leaves no store behind)
+
         self.process = subprocess.Popen(self.command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, env=self.env, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, env=self.env, start_new_session=True,
+                                        preexec_fn=die_with_parent)
         log.close()
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
