@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 STARTUP_SECONDS = 90
+pytest_plugins = ["external_stores"]  # oxigraph_store, virtuoso_store: real external SPARQL stores
 
 
 def free_port() -> int:

@@ -602,7 +602,7 @@ def _console():
 
 def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "table", iris: bool = False,
             endpoint: str | None = None, inferred: bool = False, entailed: bool = True,
-            timeout: float | None = DEFAULT_TIMEOUT) -> int:
+            timeout: float | None = DEFAULT_TIMEOUT, store: dict | None = None) -> int:
     """``explore-kg query`` / ``sparql``: run, print, and return the exit status: 0 ok, 2 bad input or
     unreachable server, 3 over the time limit. Ctrl-C raises KeyboardInterrupt once the query's
     process is gone (the command line turns it into status 130)."""
@@ -624,7 +624,16 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         print(f"error: --endpoint takes a server's URL (http://host:port), got {endpoint!r}", file=sys.stderr)
         return 2
     try:
-        kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed, timeout=timeout)
+        if store:  # --store URL: an external SPARQL store (explore_kg.store.remote)
+            from .store.remote import StoreUnavailable, store_graph
+
+            try:
+                kg = store_graph(store, timeout=timeout)
+            except StoreUnavailable as e:
+                print(f"error: {e.message}", file=sys.stderr)
+                return 3
+        else:
+            kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed, timeout=timeout)
         if fmt == "table":
             result = kg.query(name_or_sparql, **given)
             title = None
@@ -644,7 +653,7 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
         return 3
     except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
         print(f"error: {_one_line(str(getattr(e, 'message', e)))}", file=sys.stderr)
-        return 2
+        return 3 if store and getattr(e, "status", 0) in (502, 504) else 2  # (--store: down or refusing)
     except httpx.TimeoutException:
         print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
         return 3

@@ -128,6 +128,44 @@ TIMEOUT_HELP = ("Time limit of the query in seconds, as on the server (0: none);
                 "stopped and the exit status is 3. In-process only: a server applies its own.")
 
 
+UPDATE_URL_HELP = "The external store's SPARQL Update endpoint (default: derived from --store URL)."
+GSP_URL_HELP = "The external store's Graph Store Protocol endpoint (default: derived from --store URL)."
+AUTH_HELP = ("Credentials of the external store: USER:PASSWORD, or a token with --auth-type bearer (default: "
+             "EXPLORE_KG_STORE_USER / EXPLORE_KG_STORE_PASSWORD / EXPLORE_KG_STORE_TOKEN); never logged.")
+AUTH_TYPE_HELP = "basic (default), digest or bearer."
+STORE_URL_HELP = "The URL of an external SPARQL store (docs/stores.md) instead of the embedded store."
+
+
+def _is_store_url(value: str | None) -> bool:
+    return bool(value) and value.startswith(("http://", "https://"))
+
+
+@app.command()
+def push(
+    files: list[str] = typer.Argument(None, help="RDF files to push instead of the shipped graph (as for serve)."),
+    store: str = typer.Option(..., help="The external SPARQL store's URL (its base URL or query endpoint)."),
+    update_url: str = typer.Option(None, help=UPDATE_URL_HELP),
+    gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
+    replace: bool = typer.Option(False, "--replace", help="Replace each graph pushed (default: add to it)."),
+    inferred: bool = typer.Option(False, "--inferred", help="Also push the OWL 2 RL inferences (graph .../inferred)."),
+    asserted: bool = typer.Option(False, "--asserted", help="Push the asserted triples only (no graph .../entailed)."),
+    batch: int = typer.Option(20000, min=1, help="Triples per request."),
+) -> None:
+    """Load the graph into an external SPARQL store (Graph Store Protocol, else SPARQL Update), then verify
+    every graph's triple count and content hash as the store computes them.
+
+    Exit status: 0 pushed and verified, 1 the store holds other data than sent, 2 bad option or file,
+    3 the store is down or refuses.
+    """
+    from .push import run_cli
+
+    raise typer.Exit(run_cli(files or [], store=store, update_url=update_url, gsp_url=gsp_url, auth=auth,
+                             auth_type=auth_type, replace=replace, entailed=_entailed(asserted, inferred),
+                             inferred=inferred, batch=batch))
+
+
 @app.command()
 def serve(
     files: list[str] = typer.Argument(None, help="RDF files to serve instead of the shipped graph "
@@ -163,14 +201,19 @@ def serve(
     client_queue: int = typer.Option(64, help="Requests one client may have waiting; past it 429 + Retry-After."),
     shutdown_timeout: float = typer.Option(10.0, help="On SIGTERM, seconds to let requests in progress finish."),
     store: str = typer.Option("auto", help="Where the served data lives: memory (a copy in every query worker), "
-                              "disk (one on-disk store all workers open read-only), or auto (disk for input "
-                              "files of 64 MB or more, or with --store-dir)."),
+                              "disk (one on-disk store all workers open read-only), auto (disk for input "
+                              "files of 64 MB or more, or with --store-dir), or the URL of an external SPARQL "
+                              "store loaded by `explore-kg push` (docs/stores.md)."),
     store_dir: str = typer.Option(None, help="Directory of the on-disk store (default: a cache directory keyed "
                                   "by the inputs, under $XDG_CACHE_HOME/explore-kg/stores); a restart with "
                                   "unchanged inputs opens it instead of loading again."),
     releases: str = typer.Option(None, "--releases", help="Folder of release folders (`explore-kg release --out`) "
                                  "served at /dumps/VERSION/ and /dumps/latest/ (default: the served data, as the "
                                  "ontology's version)."),
+    update_url: str = typer.Option(None, help=UPDATE_URL_HELP),
+    gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -193,11 +236,12 @@ def serve(
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
         shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir, releases=releases,
+        update_url=update_url, gsp_url=gsp_url, auth=auth, auth_type=auth_type,
     )
     if releases and not Path(releases).is_dir():
         _fail(f"--releases {releases}: not a directory")
-    if store not in ("auto", "memory", "disk"):
-        _fail(f"--store {store!r} is not one of auto, memory, disk")
+    if store not in ("auto", "memory", "disk") and not _is_store_url(store):
+        _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
     raise typer.Exit(run(config, log_level=log_level))
 
 
@@ -208,6 +252,10 @@ def validate(
     format: str = typer.Option("text", "--format", "-f", help="Report format: text, json or github "
                                "(GitHub Actions annotations).", case_sensitive=False),
     strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on warnings too, as CI does."),
+    store: str = typer.Option(None, help="Check the new facts against the graph in this external SPARQL store "
+                              "(its URL) instead of the shipped files."),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Validate facts: syntax, SHACL shapes, terms, dates, claims, OWL RL consistency, references, duplicates, sources.
 
@@ -216,7 +264,7 @@ def validate(
     """
     from .validation import run_cli
 
-    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict))
+    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict, store=_store_options(store, auth, auth_type)))
 
 
 @app.command()
@@ -234,6 +282,9 @@ def export(
         help="core: our terms plus their standard super-classes/-properties (graph .../graph/alignment); "
         "schema: schema.org terms only; wikidata: wdt: statements about entities with a Wikidata exactMatch."),
     output: str = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Export the graph as a deterministic dump (same data, same bytes) with a VoID/DCAT description.
 
@@ -242,7 +293,8 @@ def export(
     from .export import run_cli
 
     _check_writable(output)
-    raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output))
+    raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output,
+                             store=_store_options(store, auth, auth_type)))
 
 
 @app.command()
@@ -310,6 +362,9 @@ def query(
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
     timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Run a saved query; parameters are bound as RDF terms.
 
@@ -318,7 +373,17 @@ def query(
     from .api import run_cli
 
     raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
-                             entailed=_entailed(asserted, inferred), timeout=timeout))
+                             entailed=_entailed(asserted, inferred), timeout=timeout,
+                             store=_store_options(store, auth, auth_type)))
+
+
+def _store_options(store: str | None, auth: str | None, auth_type: str | None) -> dict | None:
+    """--store URL and its credentials for the in-process commands (None: the embedded store)."""
+    if not store or store in ("auto", "memory", "disk"):
+        return None
+    if not _is_store_url(store):
+        _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
+    return {"store": store, "auth": auth, "auth_type": auth_type}
 
 
 @app.command()
@@ -341,6 +406,9 @@ def sparql(
     asserted: bool = typer.Option(False, "--asserted", help="Asserted triples only, without the sub-class/-property, "
                                   "inverse and equivalence entailments (in-process only)."),
     timeout: float = typer.Option(5.0, min=0, help=TIMEOUT_HELP),
+    store: str = typer.Option(None, help=STORE_URL_HELP),
+    auth: str = typer.Option(None, help=AUTH_HELP),
+    auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
 ) -> None:
     """Run an ad-hoc SPARQL query on the graph, the same way the server does (same checks, formats and
     time limit).
@@ -350,7 +418,8 @@ def sparql(
     from .api import run_cli
 
     raise typer.Exit(run_cli(_query_text(query_or_file), (), fmt=format, iris=iris, endpoint=endpoint,
-                             inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout))
+                             inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout,
+                             store=_store_options(store, auth, auth_type)))
 
 
 _SPARQL_START = ("select", "ask", "construct", "describe", "prefix", "base")

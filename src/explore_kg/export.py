@@ -661,7 +661,8 @@ def inferred_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.inferred{path.suffix}")
 
 
-def run_cli(*, fmt: str, inferred: bool, graph: str | None, profile: str, output: str | None) -> int:
+def run_cli(*, fmt: str, inferred: bool, graph: str | None, profile: str, output: str | None,
+            store: dict | None = None) -> int:
     """The ``explore-kg export`` command: write the document(s), report errors plainly; returns the exit status."""
     import sys
 
@@ -676,7 +677,16 @@ def run_cli(*, fmt: str, inferred: bool, graph: str | None, profile: str, output
             raise ExportError(
                 f"--inferred with {rdf_format.name} writes the inferred triples to a second file: give -o FILE, "
                 "or use --format trig or nquads to get them in their own named graph on standard output")
-        exporter = Exporter(load())
+        if store:  # --store URL: the same documents from the quads in an external store
+            from .store.remote import StoreUnavailable, stored_data
+
+            try:
+                exporter = Exporter(stored_data(store))
+            except StoreUnavailable as e:
+                print(f"explore-kg export: {e.message}", file=sys.stderr)
+                return 3
+        else:
+            exporter = Exporter(load())
         content = "all" if inferred and rdf_format.quads else "asserted"
         main = exporter.document(rdf_format.name, content=content, graph=graph, profile=profile)
         extra = (exporter.document(rdf_format.name, content="inferred", graph=graph, profile=profile)

@@ -43,6 +43,7 @@ from .engine import (
     RESULT_FORMATS,
     NotAcceptable,
     QueryEngine,
+    QueryError,
 )
 from .limits import ClientShare, ConnectionLimits, guarded_protocol
 from .loading import LoadedData, load, to_oxigraph
@@ -89,6 +90,10 @@ class ServerConfig:
     store: str = "auto"  # where the data lives: "memory", "disk" or "auto" (explore_kg.store.wants_disk)
     store_dir: str | None = None  # the on-disk store's directory; None: a cache directory keyed by the inputs
     releases: str | None = None  # folder of release folders served at /dumps/VERSION/ (None: the served data)
+    update_url: str | None = None  # an external store (store = its URL): explore_kg.store.remote
+    gsp_url: str | None = None
+    auth: str | None = None
+    auth_type: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -318,7 +323,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
     if len(sizes) > _LOGGED_GRAPHS:  # (thousands of lines would delay a large store's start: /void lists them)
         log.info("  ... and %d more graphs", len(sizes) - _LOGGED_GRAPHS)
-    engine = QueryEngine(
+    engine = served.engine(config) if hasattr(served, "engine") else QueryEngine(  # (remote: no workers)
         store,
         workers=config.workers,
         timeout=config.timeout,
@@ -330,7 +335,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         worker_frame=served.worker_frame(),
         data_version=served.data_version,
     )
-    if prestart:
+    if prestart and hasattr(engine, "prestart"):  # (a remote store has no workers to start)
         engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)
@@ -466,6 +471,12 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
             hint = (" (the file's JSON-LD @context is a URL: explore-kg never fetches what a file names; "
                     "put the context inline)")
         log.error("cannot serve: %s%s", e, hint)
+        return 2
+    except QueryError as e:  # an external store (--store URL) that is down or refuses
+        log.error("cannot serve: %s", e.message)
+        return 3
+    except ValueError as e:  # --store URL / --auth that cannot be used
+        log.error("cannot serve: %s", e)
         return 2
     log.info(
         "serving SPARQL at http://%s:%d/sparql (timeout %g s, %s query workers, %s)",

@@ -51,6 +51,8 @@ def open_worker_store(frame: bytes) -> ox.Store:
 
 def wants_disk(backend: str, store_dir: str | os.PathLike | None, paths) -> bool:
     """Whether ``serve --store BACKEND [--store-dir DIR] FILES`` serves from disk."""
+    if backend.startswith(("http://", "https://")):
+        return False  # an external SPARQL store: explore_kg.store.remote
     if backend not in BACKENDS:
         raise ValueError(f"unknown store backend {backend!r} (known: {', '.join(BACKENDS)})")
     if backend != "auto":
@@ -68,6 +70,10 @@ def wants_disk(backend: str, store_dir: str | os.PathLike | None, paths) -> bool
 
 def open_for_serving(config, loaded=None) -> ServedStore:
     """The store for a :class:`~explore_kg.server.ServerConfig` (``loaded``: data already read, kept in memory)."""
+    if loaded is None and str(getattr(config, "store", "auto")).startswith(("http://", "https://")):
+        from .remote import RemoteStore  # an external SPARQL store: nothing loaded here
+
+        return RemoteStore.open(config)
     if loaded is None and wants_disk(getattr(config, "store", "auto"), getattr(config, "store_dir", None),
                                      config.paths):
         from .disk import DiskStore

@@ -69,8 +69,13 @@ Progress = Callable[[str], None]
 _NOT_ASSERTED = frozenset((str(GRAPH["entailed"]), str(GRAPH["inferred"])))
 
 
-def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress: Progress | None = None) -> Report:
+def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress: Progress | None = None,
+             base_data=None) -> Report:
     """Validate the shipped graph together with ``paths`` (new fact files); no paths: the shipped data.
+
+    ``base_data(new) -> LoadedData``: the graph to check the new facts against instead of the shipped
+    files (``validate --store URL``: what the store holds about the terms they use, see
+    :func:`explore_kg.store.remote.context_for`).
 
     Never raises for bad input: missing, unreadable or unparsable files give a report with status 2.
     """
@@ -95,9 +100,10 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         with timer("load"):
             try:
                 shapes = _to_graph(parse_file(SHAPES_FILE))
-                base = load(shipped_data, shipped=False, ontology_paths=ontology_files)
                 shipped = {*shipped_data, *ontology_files, SHAPES_FILE.resolve()}
                 new = load([p for p in review if p not in shipped], shipped=False)
+                base = load(shipped_data, shipped=False, ontology_paths=ontology_files) if base_data is None \
+                    else base_data(new)
             except LoadError as e:
                 report.could_not_run = True
                 report.results.extend(syntax_results(e, review))
@@ -144,6 +150,8 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
     # cannot have been caused by the new files): count it, do not show it. Violations always show.
     reviewed_files = set(report.files)
     report.results = [r for r in results if r.severity == VIOLATION or r.file is None or r.file in reviewed_files]
+    if base_data is not None:  # --store: the store's own data is not under review (only part of it was read)
+        report.results = [r for r in report.results if r.file in reviewed_files]
     report.omitted = len(results) - len(report.results)
     report.timings["total"] = (time.perf_counter() - started) * 1000
     return report
@@ -267,7 +275,7 @@ def _sorted_unique(results: list[Result], review: list[Path]) -> list[Result]:
 FORMATS = ("text", "json", "github")
 
 
-def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False) -> int:
+def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False, store: dict | None = None) -> int:
     """What ``explore-kg validate`` does: validate with progress on stderr, print, return the exit code."""
     import sys
 
@@ -278,15 +286,31 @@ def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False) -> int
     if fmt not in FORMATS:
         err.print(f"Unknown format {fmt!r}: choose one of {', '.join(FORMATS)}.")
         return 2
+    base_data = None
+    if store:  # --store URL: check the new facts against the graph in an external store
+        from ..store.remote import StoreUnavailable, context_loader
+
+        if not paths:
+            err.print("validate --store URL needs the new fact files to check (FILE...).")
+            return 2
+        base_data = context_loader(store)
     try:
         if err.is_terminal:
             with err.status("Validating", spinner="dots") as status:
-                report = validate(paths, strict=strict, progress=lambda msg: status.update(f"{msg}..."))
+                report = validate(paths, strict=strict, progress=lambda msg: status.update(f"{msg}..."),
+                                  base_data=base_data)
         else:  # CI, pre-commit: no spinner to refresh
-            report = validate(paths, strict=strict)
+            report = validate(paths, strict=strict, base_data=base_data)
     except KeyboardInterrupt:
         err.print("Interrupted.")
         return 130
+    except Exception as e:
+        from ..safety import QueryError
+
+        if store and isinstance(e, StoreUnavailable | QueryError):  # the store is down or refuses
+            err.print(f"error: {e.message}")
+            return 3
+        raise
     if fmt == "json":
         sys.stdout.write(report.to_json())
     elif fmt == "github":

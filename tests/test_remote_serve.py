@@ -1,0 +1,160 @@
+"""``serve --store URL``: the same answers as embedded, over Oxigraph server and Virtuoso; the store
+down or slow gives 502/504 and /health says degraded; the store's address never reaches a client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from external_stores import record, run_cli, serving, start_oxigraph, store_args
+
+from explore_kg.saved_queries import load_saved_queries
+
+pytestmark = pytest.mark.store
+
+QUERIES = [q.name for q in load_saved_queries()]
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def served(pushed_oxigraph, pushed_virtuoso):
+    """{store name: base URL of `serve --store URL` in front of it}."""
+    with serving(pushed_oxigraph, "--timeout", "3") as ox, serving(pushed_virtuoso, "--timeout", "3") as virt:
+        yield {"oxigraph": ox, "virtuoso": virt}
+
+
+def _rows(base: str, name: str) -> list[str] | str:
+    """The answer's rows, sorted; or the error (Virtuoso refuses some queries: recorded, not hidden)."""
+    r = httpx.get(f"{base}/queries/{name}", headers={"Accept": "text/csv"}, timeout=60)
+    return sorted(r.text.splitlines()) if r.status_code == 200 else f"{r.status_code} {r.text}"
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_saved_query_gives_the_embedded_result_set(name, live_server, served):
+    embedded = _rows(live_server, name)
+    record("embedded", f"saved query {name}", True)
+    same = {store: record(store, f"saved query {name}", _rows(server.url, name) == embedded)
+            for store, server in served.items()}
+    assert same["oxigraph"], f"{name}: Oxigraph server differs from embedded"
+    # Virtuoso: measured, not assumed; its answers are in the matrix of docs/stores.md
+
+
+def test_pages_and_dumps_over_the_store(live_server, served):
+    dumps = {}
+    for store, server in served.items():
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            page = client.get("/id/agency/jaxa", headers={"Accept": "text/html"})
+            editor = client.get("/", headers={"Accept": "text/html"})
+            ok = page.status_code == 200 and "JAXA" in page.text and editor.status_code == 200
+            record(store, "entity pages and the editor", ok)
+            assert ok
+            dumps[store] = client.get("/dumps/explore-kg.nq").content
+            health = client.get("/health")
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            assert "127.0.0.1:" not in health.text.replace(server.url, "")  # (the store's address is not in it)
+    for store in dumps:
+        record(store, "dumps (the same bytes from both stores)", dumps["virtuoso"] == dumps["oxigraph"])
+    assert dumps["virtuoso"] == dumps["oxigraph"]
+
+
+def test_export_from_the_store_is_byte_identical(pushed_oxigraph, pushed_virtuoso):
+    """export --store gives the embedded export of the same data as the store holds it (a store keeps
+    literals in canonical form: see docs/stores.md)."""
+    import pyoxigraph as ox
+
+    from explore_kg.export import Exporter
+    from explore_kg.loading import LoadedData
+    from explore_kg.push import graphs_to_push
+
+    held = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g.iri))
+            for g in graphs_to_push([], entailed=True, inferred=False) if g.iri and not g.iri.endswith("/entailed")
+            for t in g.triples]
+    expected = Exporter(LoadedData(held)).document("nquads", content="asserted").data
+    for store in (pushed_oxigraph, pushed_virtuoso):
+        done = subprocess.run([sys.executable, "-m", "explore_kg", "export", "-f", "nquads", *store_args(store)],
+                              capture_output=True, timeout=300)
+        same = done.returncode == 0 and done.stdout == expected
+        record(store.name, "export byte-identical to embedded", same)
+        assert same, done.stderr.decode()[-500:]
+
+
+def test_safety_checks_run_before_forwarding(served):
+    for store, server in served.items():
+        r = httpx.get(server.url + "/sparql", params={"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"})
+        assert r.status_code == 400 and "SERVICE is refused" in r.text
+        r = httpx.get(server.url + "/sparql", params={"query": "SELECT * FROM <http://elsewhere/> WHERE { ?s ?p ?o }"})
+        assert r.status_code == 400
+        record(store, "safety checks before forwarding", True)
+
+
+def test_a_slow_query_gets_504_within_our_deadline(served):
+    for store, server in served.items():
+        r = httpx.get(server.url + "/sparql", params={"query": HEAVY}, timeout=30)
+        record(store, "our deadline: 504, request cancelled", r.status_code == 504)
+        assert r.status_code == 504, r.text
+        assert "time limit" in r.text
+
+
+def test_a_killed_store_gives_502_and_recovers(tmp_path: Path):
+    store = start_oxigraph(tmp_path)
+    try:
+        done = run_cli("push", "--store", store.url, "--replace")
+        assert done.returncode == 0, done.stderr
+        with serving(store, "--timeout", "3") as server:
+            query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o } # 1"}
+            assert httpx.get(server.url + "/sparql", params=query).status_code == 200
+            store.kill()
+            query["query"] += "2"  # (not the cached answer)
+            down = httpx.get(server.url + "/sparql", params=query, timeout=30)
+            assert down.status_code == 502 and "cannot be reached" in down.text
+            assert store.url not in down.text and str(store.url.rsplit(":", 1)[1]) not in down.text
+            health = httpx.get(server.url + "/health", timeout=10)
+            assert health.status_code == 503 and health.json()["status"] == "degraded"
+            store.start()  # same port, same data directory
+            query["query"] += "3"
+            assert httpx.get(server.url + "/sparql", params=query, timeout=30).status_code == 200
+            import time
+
+            time.sleep(2.5)  # the probe's interval
+            assert httpx.get(server.url + "/health", timeout=10).json()["status"] == "ok"
+    finally:
+        store.stop()
+    record("oxigraph", "store killed: 502, /health degraded, recovers", True)
+
+
+def test_push_serve_query_round_trip(pushed_store, served):
+    done = run_cli("query", "mission-timeline", "-p", "mission=LUPEX", "-f", "csv", *store_args(pushed_store))
+    embedded = run_cli("query", "mission-timeline", "-p", "mission=LUPEX", "-f", "csv")
+    assert done.returncode == 0, done.stderr
+    over_server = httpx.get(served[pushed_store.name].url + "/queries/mission-timeline",
+                            params={"mission": "LUPEX"}, headers={"Accept": "text/csv"}).text
+    same = sorted(done.stdout.splitlines()) == sorted(embedded.stdout.splitlines())
+    record(pushed_store.name, "query --store (CLI)", same)
+    assert sorted(over_server.splitlines()) == sorted(done.stdout.splitlines())
+
+
+MATRIX_START, MATRIX_END = "<!-- matrix: start (written by tests/test_remote_serve.py) -->", "<!-- matrix: end -->"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "stores.md"
+
+
+def test_the_matrix_in_the_docs_is_this_run():
+    """docs/stores.md holds the store x feature matrix this test run measured. Rewrite it with
+    ``EXPLORE_KG_WRITE_MATRIX=1 pytest tests/test_push.py tests/test_remote_dialects.py tests/test_remote_serve.py``."""
+    import os
+
+    from external_stores import MATRIX, matrix_table
+
+    expected_cells = len(QUERIES) * 3 + 12
+    if len(MATRIX) < expected_cells:
+        pytest.skip(f"only {len(MATRIX)} matrix cells recorded: run the three external-store test files together")
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(MATRIX_START + "\n", 1)
+    _, tail = rest.split(MATRIX_END, 1)
+    table = matrix_table()
+    if os.environ.get("EXPLORE_KG_WRITE_MATRIX"):
+        DOC.write_text(head + MATRIX_START + "\n" + table + MATRIX_END + tail, encoding="utf-8")
+        return
+    assert rest.split(MATRIX_END, 1)[0] == table, "docs/stores.md's matrix is not this run's: rewrite it (see above)"
