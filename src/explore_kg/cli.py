@@ -168,6 +168,13 @@ def serve(
     store_dir: str = typer.Option(None, help="Directory of the on-disk store (default: a cache directory keyed "
                                   "by the inputs, under $XDG_CACHE_HOME/explore-kg/stores); a restart with "
                                   "unchanged inputs opens it instead of loading again."),
+    writable: bool = typer.Option(False, "--writable", help="Accept validated writes: SPARQL Update at /update, "
+                                  "the Graph Store Protocol at /store, the change log at /changes (needs "
+                                  "--store-dir and --token-file; see docs/writing.md)."),
+    token_file: str = typer.Option(None, help="With --writable: the file of name:token lines; a write needs "
+                                   "Authorization: Bearer <token>."),
+    shapes: str = typer.Option(None, help="With --writable: SHACL shapes that every write to the FILEs served must "
+                                "conform to (default: the shipped shapes for the shipped graph, none for other files)."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -191,9 +198,30 @@ def serve(
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
         shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir,
     )
+    if writable or token_file or shapes:
+        config.writable, config.tokens, config.shapes = _writable_options(writable, store_dir, token_file, shapes)
     if store not in ("auto", "memory", "disk"):
         _fail(f"--store {store!r} is not one of auto, memory, disk")
     raise typer.Exit(run(config, log_level=log_level))
+
+
+def _writable_options(writable: bool, store_dir: str | None, token_file: str | None, shapes: str | None):
+    """(writable, tokens, shapes) of serve --writable, or exit 2 naming what is missing or wrong."""
+    from .tokens import TokenFileError, read_tokens
+
+    if not writable:
+        _fail("--token-file and --shapes are options of --writable")
+    if not store_dir:
+        _fail("--writable needs --store-dir DIR: the store that writes go to (created on first start)")
+    if not token_file:
+        _fail("--writable needs --token-file FILE (name:token lines): no write is accepted without a token")
+    try:
+        tokens = read_tokens(token_file)
+    except TokenFileError as e:
+        _fail(str(e))
+    if shapes and not Path(shapes).is_file():
+        _fail(f"--shapes {shapes}: no such file")
+    return True, tokens, shapes
 
 
 @app.command()

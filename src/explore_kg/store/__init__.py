@@ -42,6 +42,10 @@ class ServedStore(Protocol):
 
 def open_worker_store(frame: bytes) -> ox.Store:
     """The store a query worker answers from, given the first frame it received."""
+    from .writable import WRITABLE_FRAME, GenerationStore
+
+    if frame.startswith(WRITABLE_FRAME):  # serve --writable: the newest committed snapshot, re-opened per commit
+        return GenerationStore(os.fsdecode(frame[len(WRITABLE_FRAME):]))
     if frame.startswith(DISK_FRAME):
         return ox.Store.read_only(os.fsdecode(frame[len(DISK_FRAME):]))
     store = ox.Store()
@@ -68,6 +72,10 @@ def wants_disk(backend: str, store_dir: str | os.PathLike | None, paths) -> bool
 
 def open_for_serving(config, loaded=None) -> ServedStore:
     """The store for a :class:`~explore_kg.server.ServerConfig` (``loaded``: data already read, kept in memory)."""
+    if getattr(config, "writable", False):
+        from .writable import WritableStore
+
+        return WritableStore.open(config)
     if loaded is None and wants_disk(getattr(config, "store", "auto"), getattr(config, "store_dir", None),
                                      config.paths):
         from .disk import DiskStore
