@@ -6,8 +6,8 @@ and graph operations, each a quad pattern ("region") that bounds what the operat
 regions are read before and after, and their difference is the delta. An update whose templates bind
 nothing (``DELETE { ?s ?p ?o } ...``, ``CLEAR ALL``) reads the graph or store it names.
 
-The delta is then validated *incrementally*: the focus nodes are the subjects of the changed quads and
-the nodes the added quads point to; the data validated is their descriptions, the descriptions of what
+The delta is then validated *incrementally*: the focus nodes are the subjects of the changed quads; the
+data validated is their descriptions, the descriptions of what
 they reference (one hop), the source documents, the entities sharing a name with them (likely
 duplicates) and the ontology graph. On that small graph run the shapes that apply (SHACL), the
 project's checks (:mod:`explore_kg.validation.checks`: sources, namespace, dates, duplicates, OWL RL
@@ -138,9 +138,33 @@ def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
     """Run ``text`` on ``store`` (one transaction) and return what it changed."""
     patterns = regions(text, base)
     before = read_regions(store, patterns)
-    store.update(text, base_iri=base)
+    # A store whose graphs exist by holding quads (SPARQL 1.1 Update 3.2.2): CLEAR of a graph it does not
+    # hold clears nothing, where Oxigraph would fail; the graphs CLEAR names are made to exist first.
+    created = [g for g in _cleared_graphs(text, base) if not store.contains_named_graph(g)]
+    for g in created:
+        store.add_graph(g)
+    try:
+        store.update(text, base_iri=base)
+    except BaseException:
+        for g in created:
+            if not any(True for _ in store.quads_for_pattern(None, None, None, g)):
+                store.remove_graph(g)
+        raise
     after = read_regions(store, patterns)
     return Delta(added=after - before, removed=before - after)
+
+
+def _cleared_graphs(text: str, base: str | None) -> list[ox.NamedNode]:
+    if "CLEAR" not in text.upper():
+        return []
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parsed = translateUpdate(parseUpdate(text), base=base)
+    except Exception:  # noqa: BLE001 - Oxigraph reports the syntax error
+        return []
+    return [_ox(op.graphiri) for op in parsed.algebra if op.name == "Clear" and isinstance(op.graphiri, URIRef)]
 
 
 def replace_graph(store: ox.Store, graph, quads: list[ox.Quad] | None, *, keep: bool) -> Delta:
@@ -220,15 +244,16 @@ class Gate:
                               for q in self.store.quads_for_pattern(None, None, None, _ONTOLOGY)]
         return self._ontology
 
+    def _mirrored(self, q: ox.Quad) -> bool:
+        """A default-graph quad that some named graph also holds: the merge, not a fact of its own."""
+        return isinstance(q.graph_name, ox.DefaultGraph) and any(
+            not isinstance(x.graph_name, ox.DefaultGraph)
+            for x in self.store.quads_for_pattern(q.subject, q.predicate, q.object, None))
+
     def neighbourhood(self, delta: Delta) -> tuple[set, set]:
         """(focus nodes, quads to validate): see the module docstring."""
         store = self.store
-        focus: set = set()
-        for q in delta.added | delta.removed:
-            focus.add(q.subject)
-        for q in delta.added:
-            if isinstance(q.object, ox.NamedNode | ox.BlankNode):
-                focus.add(q.object)
+        focus = {q.subject for q in delta.added | delta.removed}
         quads: set = set()
         seen: set = set()
 
@@ -296,7 +321,7 @@ class Gate:
                 t = time.perf_counter()
                 reviewed = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
                              q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "")
-                            for q in delta.added]
+                            for q in delta.added if not self._mirrored(q)]
                 ctx = checks_module.Context(graph, reviewed, locator)
                 found += checks_module.run_all(ctx)
                 if not checks_module.covered_by_quick_check(graph):

@@ -14,6 +14,7 @@ import asyncio
 import html
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -30,6 +31,9 @@ WRITE_PATHS = ("/update", "/store")
 MAX_BODY_BYTES = 16 * 1024 * 1024
 _FORM = "application/x-www-form-urlencoded"
 _UPDATE = "application/sparql-update"
+# What a URL-encoded form may hold: unreserved characters, '+', '=', '&' and %XX escapes (and '*', which
+# HTML forms leave as it is); anything else (a space, '{', a lone '%') is a form that was not encoded.
+_NOT_FORM = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~%+=&*]")
 _TOKEN_PARAMS = ("token", "access_token", "auth", "authorization", "bearer")
 
 
@@ -159,6 +163,10 @@ async def _update_request(request: Request) -> tuple[str, list[str], list[str], 
     form: dict[str, list[str]] = {}
     if media == _FORM:
         text = _utf8(body, params, "the form")
+        bad = _NOT_FORM.search(text)
+        if bad:
+            raise HttpError(400, f"the form is not percent-encoded (character {bad.group()!r} at {bad.start()}): "
+                            "encode it as application/x-www-form-urlencoded, e.g. curl --data-urlencode")
         try:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
         except (ValueError, UnicodeDecodeError) as e:
