@@ -205,6 +205,25 @@ def serve(
     raise typer.Exit(run(config, log_level=log_level))
 
 
+changes_app = typer.Typer(help="The change log of a writable store (serve --writable).", no_args_is_help=True)
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("export")
+def changes_export(
+    store_dir: str = typer.Option(..., help="The writable store's directory (serve --writable --store-dir)."),
+    out: str = typer.Option("data", help="Where the source documents' Turtle files are written (one per source)."),
+    since: int = typer.Option(0, help="Only the graphs changed after this change number."),
+) -> None:
+    """Write the graphs that accepted changes touched as data/<source>.ttl files, to review and commit.
+
+    Exit status: 0 written, 3 the store directory cannot be read.
+    """
+    from .changes_export import run_cli
+
+    raise typer.Exit(run_cli(store_dir, out, since))
+
+
 def _writable_options(writable: bool, store_dir: str | None, token_file: str | None, shapes: str | None):
     """(writable, tokens, shapes) of serve --writable, or exit 2 naming what is missing or wrong."""
     from .tokens import TokenFileError, read_tokens
