@@ -101,7 +101,7 @@ class Writer:
             self.seq = seq
             if any(q.graph_name.value == "https://w3id.org/explore-kg/graph/ontology" for q in
                    delta.added | delta.removed if isinstance(q.graph_name, ox.NamedNode)):
-                self.gate._ontology = None
+                self.gate._ontology = self.gate._base = None
             ms = (time.perf_counter() - started) * 1000
             self.timings.append(ms)
             return Outcome(delta, report, change, ms)

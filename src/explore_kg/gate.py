@@ -8,7 +8,7 @@ nothing (``DELETE { ?s ?p ?o } ...``, ``CLEAR ALL``) reads the graph or store it
 
 The delta is then validated *incrementally*: the focus nodes are the subjects of the changed quads; the
 data validated is their descriptions, the descriptions of what
-they reference (one hop), the source documents, the entities sharing a name with them (likely
+they reference (one hop), the source documents of the graphs changed, the entities sharing a name with them (likely
 duplicates) and the ontology graph. On that small graph run the shapes that apply (SHACL), the
 project's checks (:mod:`explore_kg.validation.checks`: sources, namespace, dates, duplicates, OWL RL
 consistency; owlrl itself only on this part), and only results about the focus nodes count.
@@ -16,7 +16,9 @@ consistency; owlrl itself only on this part), and only results about the focus n
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,8 +291,9 @@ class Gate:
         for node in focus:
             describe(node, 1)
         if self.curated:
-            for d in store.quads_for_pattern(None, _RDF_TYPE, _SOURCE_DOCUMENT, None):
-                quads.update(store.quads_for_pattern(d.subject, None, None, d.subject))
+            for g in {q.graph_name for q in delta.added | delta.removed if isinstance(q.graph_name, ox.NamedNode)}:
+                if any(True for _ in store.quads_for_pattern(g, _RDF_TYPE, _SOURCE_DOCUMENT, g)):
+                    quads.update(store.quads_for_pattern(g, None, None, g))  # the changed graphs' source documents
             names = [q for q in quads if q.subject in focus and q.predicate in _NAMES]
             for name in names:
                 for other in store.quads_for_pattern(None, name.predicate, name.object, None):
@@ -328,7 +331,8 @@ class Gate:
             try:
                 found += class_union_results(graph, self.unions, locator)
                 if focus:
-                    found += shacl_results(graph, self.shapes, locator, focus_nodes=[to_rdflib(n) for n in focus])
+                    with _shapes_built_once(self.shapes):
+                        found += shacl_results(graph, self.shapes, locator, focus_nodes=[to_rdflib(n) for n in focus])
             finally:
                 for triple in targets:
                     self.shapes.remove(triple)
@@ -392,6 +396,35 @@ class Gate:
                                                                  r.focus or "", r.value or ""))
         report.timings["total"] = (time.perf_counter() - started) * 1000
         return report
+
+
+_SHAPES_GRAPHS: dict[int, object] = {}
+_PATCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _shapes_built_once(shapes: Graph):
+    """pyshacl compiles its shapes graph on every call (most of a small validation's time); for the
+    gate's own shapes graph, which lives as long as the server, keep the compiled one. Shapes read their
+    targets from the graph when they validate, so the per-check sh:targetNode triples are seen."""
+    import pyshacl.validator as validator
+
+    real = validator.ShapesGraph
+
+    def cached(graph, *args, **kwargs):
+        if graph is not shapes:
+            return real(graph, *args, **kwargs)
+        built = _SHAPES_GRAPHS.get(id(graph))
+        if built is None or built.graph is not graph:
+            built = _SHAPES_GRAPHS[id(graph)] = real(graph, *args, **kwargs)
+        return built
+
+    with _PATCH_LOCK:
+        validator.ShapesGraph = cached
+        try:
+            yield
+        finally:
+            validator.ShapesGraph = real
 
 
 def _text(node) -> str:
