@@ -190,3 +190,10 @@ def test_sparql_endpoint_still_refuses_updates(endpoint):
     r = endpoint.post("/sparql", content="CLEAR ALL", headers={"content-type": "application/sparql-update",
                                                               "authorization": f"Bearer {TOKEN}"})
     assert 400 <= r.status_code < 500
+
+
+def test_updates_never_fetch(endpoint):
+    for update in ("LOAD <http://example.org/data.ttl>", "LOAD <file:///etc/passwd> INTO GRAPH <http://g/>",
+                   "INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"):
+        r = endpoint.post("/update", content=update, headers=UPDATE)
+        assert r.status_code == 403, (update, r.text)

@@ -143,3 +143,11 @@ def test_writable_without_a_token_file_is_a_usage_error(tmp_path):
                            str(tmp_path / "s")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--token-file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_editor_offers_writing_only_when_writable(server, live_server):
+    page = server.get("/", headers={"accept": "text/html"}).text
+    assert 'id="write"' in page and "/static/write.js" in page and TOKEN not in page
+    assert server.get("/static/write.js").status_code == 200
+    read_only = httpx.get(live_server + "/", headers={"accept": "text/html"}, timeout=60).text
+    assert 'id="write"' not in read_only

@@ -36,6 +36,7 @@ class Outcome:
     report: Report
     change: Change | None  # None: refused, or nothing changed
     ms: float
+    snapshot_ms: float = 0.0  # of ms: making the committed state the readers' (store.writable)
 
     @property
     def accepted(self) -> bool:
@@ -97,11 +98,13 @@ class Writer:
             except BaseException:
                 undo(self.store, delta)
                 raise
+            snapshot_started = time.perf_counter()
             self.served.snapshot(seq)  # (a failure here: the logged change is recovered at the next start)
+            snapshot_ms = (time.perf_counter() - snapshot_started) * 1000
             self.seq = seq
             if any(q.graph_name.value == "https://w3id.org/explore-kg/graph/ontology" for q in
                    delta.added | delta.removed if isinstance(q.graph_name, ox.NamedNode)):
                 self.gate._ontology = self.gate._base = None
             ms = (time.perf_counter() - started) * 1000
             self.timings.append(ms)
-            return Outcome(delta, report, change, ms)
+            return Outcome(delta, report, change, ms, snapshot_ms)
