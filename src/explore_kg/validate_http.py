@@ -48,7 +48,9 @@ def build_router(app: FastAPI) -> APIRouter:
     router = APIRouter(tags=["validation"])
 
     @router.post("/validate", summary="Validate a Turtle/TriG body against the graph (writes nothing)",
-                 responses={200: {"description": "The validation report (JSON, or text for Accept: text/plain)"}})
+                 responses={200: {"description": "The validation report (JSON, or text for Accept: text/plain)"},
+                            413: {"description": "The body is too large"},
+                            415: {"description": "Not Turtle, TriG, N-Triples or N-Quads"}})
     async def validate_route(request: Request) -> Response:
         from .update_http import report_text
 
