@@ -214,6 +214,13 @@ def serve(
     gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
     auth: str = typer.Option(None, help=AUTH_HELP),
     auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
+    writable: bool = typer.Option(False, "--writable", help="Accept validated writes: SPARQL Update at /update, "
+                                  "the Graph Store Protocol at /store, the change log at /changes (needs "
+                                  "--store-dir and --token-file; see docs/writing.md)."),
+    token_file: str = typer.Option(None, help="With --writable: the file of name:token lines; a write needs "
+                                   "Authorization: Bearer <token>."),
+    shapes: str = typer.Option(None, help="With --writable: SHACL shapes that every write to the FILEs served must "
+                                "conform to (default: the shipped shapes for the shipped graph, none for other files)."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -240,9 +247,52 @@ def serve(
     )
     if releases and not Path(releases).is_dir():
         _fail(f"--releases {releases}: not a directory")
+    if writable and _is_store_url(store):
+        _fail("--writable writes to explore-kg's own on-disk store (--store-dir DIR), not to an external store: "
+              "write to that store through its own update endpoint")
+    if writable or token_file or shapes:
+        config.writable, config.tokens, config.shapes = _writable_options(writable, store_dir, token_file, shapes)
     if store not in ("auto", "memory", "disk") and not _is_store_url(store):
         _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
     raise typer.Exit(run(config, log_level=log_level))
+
+
+changes_app = typer.Typer(help="The change log of a writable store (serve --writable).", no_args_is_help=True)
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("export")
+def changes_export(
+    store_dir: str = typer.Option(..., help="The writable store's directory (serve --writable --store-dir)."),
+    out: str = typer.Option("data", help="Where the source documents' Turtle files are written (one per source)."),
+    since: int = typer.Option(0, help="Only the graphs changed after this change number."),
+) -> None:
+    """Write the graphs that accepted changes touched as data/<source>.ttl files, to review and commit.
+
+    Exit status: 0 written, 3 the store directory cannot be read.
+    """
+    from .changes_export import run_cli
+
+    raise typer.Exit(run_cli(store_dir, out, since))
+
+
+def _writable_options(writable: bool, store_dir: str | None, token_file: str | None, shapes: str | None):
+    """(writable, tokens, shapes) of serve --writable, or exit 2 naming what is missing or wrong."""
+    from .tokens import TokenFileError, read_tokens
+
+    if not writable:
+        _fail("--token-file and --shapes are options of --writable")
+    if not store_dir:
+        _fail("--writable needs --store-dir DIR: the store that writes go to (created on first start)")
+    if not token_file:
+        _fail("--writable needs --token-file FILE (name:token lines): no write is accepted without a token")
+    try:
+        tokens = read_tokens(token_file)
+    except TokenFileError as e:
+        _fail(str(e))
+    if shapes and not Path(shapes).is_file():
+        _fail(f"--shapes {shapes}: no such file")
+    return True, tokens, shapes
 
 
 @app.command()

@@ -488,7 +488,15 @@ class QueryEngine:
         return os.fdopen(fd, "rb", buffering=0), release
 
     def cache_key(self, req: _Request) -> tuple:
-        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri)
+        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri,
+                self.data_version)  # (an answer computed before a commit is put under the old version's key)
+
+    def data_changed(self, data_version: str, known_graphs: frozenset[str] | None = None) -> None:
+        """A writable server committed a change: new ETags, no cached answer of the old data."""
+        self.data_version = data_version
+        self.cache.clear()
+        if known_graphs is not None:
+            self.known_graphs = known_graphs
 
     async def query(
         self,

@@ -37,6 +37,11 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def clear(self) -> None:
+        """Forget every answer (a writable server's commit changed the data)."""
+        self._entries.clear()
+        self.size = 0
+
     def get(self, key: tuple) -> QueryResult | None:
         entry = self._entries.get(key)
         if entry is None:

@@ -61,7 +61,7 @@ from .store import open_for_serving
 
 log = logging.getLogger("explore_kg.server")
 
-OPTIONAL_ROUTERS = ("queries_http", "ontology_http", "web", "dumps")  # ontology_http before web: its /ontology wins
+OPTIONAL_ROUTERS = ("queries_http", "ontology_http", "web", "dumps", "validate_http", "update_http")  # ontology_http before web: its /ontology wins
 
 
 @dataclass
@@ -94,6 +94,9 @@ class ServerConfig:
     gsp_url: str | None = None
     auth: str | None = None
     auth_type: str | None = None
+    writable: bool = False  # serve --writable: /update, /store, /changes (explore_kg.update_http); needs store_dir
+    tokens: dict = field(default_factory=dict)  # token -> writer's name (explore_kg.tokens)
+    shapes: str | None = None  # serve --shapes FILE: the SHACL shapes of the write gate for other data
     extra: dict = field(default_factory=dict)
 
 
@@ -186,6 +189,11 @@ class EndpointApp(FastAPI):
                 if self.sparql_html is not None and self.sparql_html.wanted(scope):
                     return await self.sparql_html(dict(scope, app=self), receive, _hardened(send))
                 return await self.sparql(scope, receive, send)
+            if scope["method"] == "OPTIONS" and scope["path"] in ("/update", "/store"):
+                for message in _plain_error(403, "cross-origin writes are not allowed: write from the same origin "
+                                                 "or a non-browser client, with Authorization: Bearer <token>"):
+                    await send(message)
+                return
             if _NOT_IRI.search(scope["path"]):
                 for message in _plain_error(400, f"the path {scope['path']!r} holds a character that an IRI "
                                                  "cannot (a space, a control character or one of <>\"{}|\\^`)"):
@@ -369,6 +377,11 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
     app.state.store = store
     app.state.graph_sizes = sizes
     app.state.router_errors = {}
+    if config.writable:
+        from .commit import Writer
+
+        app.state.writer = Writer(served, tokens=config.tokens, curated=not config.paths,
+                                  shapes=Path(config.shapes) if config.shapes else None, allow_remote=config.allow_remote)
 
     async def sparql_docs() -> Response:  # pragma: no cover - SparqlEndpoint answers /sparql first
         raise RuntimeError("/sparql is answered by SparqlEndpoint")

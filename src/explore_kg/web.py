@@ -616,7 +616,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     html = TEMPLATES.get_template(template).render(
         request_path=request.url.path,
         prefixes_json=Markup(json_for_script({p: str(ns) for p, ns in PREFIXES.items()})),
-        base_iri=BASE, **context)
+        base_iri=BASE, writable=getattr(request.app.state, "writer", None) is not None, **context)
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "Vary": "Accept"})
 
 

@@ -63,6 +63,7 @@ def _loop(sock: socket.socket) -> None:
         send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
     except OSError:
         return  # the server went away while this worker was starting
+    refresh = getattr(store, "refresh", None)  # a writable server's store: a newer snapshot after each commit
     reader = FrameReader(sock)
     gc.freeze()  # the store's Python side and the modules: never garbage, never walked again
     while True:
@@ -72,6 +73,8 @@ def _loop(sock: socket.socket) -> None:
             return
         spool = None
         try:
+            if refresh is not None and refresh():
+                known_graphs = _named_graphs(store)
             r = _evaluate(store, req, known_graphs)
             if r.file is not None:  # a large answer: the open temporary file crosses, not its bytes
                 spool = r.file

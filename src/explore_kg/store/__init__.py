@@ -42,6 +42,10 @@ class ServedStore(Protocol):
 
 def open_worker_store(frame: bytes) -> ox.Store:
     """The store a query worker answers from, given the first frame it received."""
+    from .writable import WRITABLE_FRAME, GenerationStore
+
+    if frame.startswith(WRITABLE_FRAME):  # serve --writable: the newest committed snapshot, re-opened per commit
+        return GenerationStore(os.fsdecode(frame[len(WRITABLE_FRAME):]))
     if frame.startswith(DISK_FRAME):
         return ox.Store.read_only(os.fsdecode(frame[len(DISK_FRAME):]))
     store = ox.Store()
@@ -74,6 +78,10 @@ def open_for_serving(config, loaded=None) -> ServedStore:
         from .remote import RemoteStore  # an external SPARQL store: nothing loaded here
 
         return RemoteStore.open(config)
+    if getattr(config, "writable", False):
+        from .writable import WritableStore
+
+        return WritableStore.open(config)
     if loaded is None and wants_disk(getattr(config, "store", "auto"), getattr(config, "store_dir", None),
                                      config.paths):
         from .disk import DiskStore

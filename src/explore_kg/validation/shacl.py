@@ -141,11 +141,13 @@ def class_union_results(data: Graph, unions: list[ClassUnion], locator: Locator)
     return out
 
 
-def shacl_results(data: Graph, shapes: Graph, locator: Locator) -> list[Result]:
+def shacl_results(data: Graph, shapes: Graph, locator: Locator, focus_nodes: list | None = None) -> list[Result]:
+    """``focus_nodes``: validate only these nodes (the write gate's incremental check), else every target."""
     import pyshacl
 
+    extra = {"focus_nodes": focus_nodes} if focus_nodes is not None else {}
     _conforms, results_graph, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, inplace=True, allow_warnings=True,
+        data, shacl_graph=shapes, inference="none", advanced=False, inplace=True, allow_warnings=True, **extra,
     )
     out = []
     top_level = [r for report in results_graph.subjects(RDF.type, SH.ValidationReport)

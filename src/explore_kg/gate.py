@@ -1,0 +1,449 @@
+"""The write gate: what one update changed, and whether the store may keep it.
+
+A SPARQL update runs in Oxigraph (all of SPARQL 1.1 Update, one transaction) on the writer's live store.
+What it changed is found without reading the whole store: rdflib's parser gives the update's templates
+and graph operations, each a quad pattern ("region") that bounds what the operation can touch; the
+regions are read before and after, and their difference is the delta. An update whose templates bind
+nothing (``DELETE { ?s ?p ?o } ...``, ``CLEAR ALL``) reads the graph or store it names.
+
+The delta is then validated *incrementally*: the focus nodes are the subjects of the changed quads; the
+data validated is their descriptions, the descriptions of what
+they reference (one hop), the source documents of the graphs changed, the entities sharing a name with them (likely
+duplicates) and the ontology graph. On that small graph run the shapes that apply (SHACL), the
+project's checks (:mod:`explore_kg.validation.checks`: sources, namespace, dates, duplicates, OWL RL
+consistency; owlrl itself only on this part), and only results about the focus nodes count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import Literal as RLiteral
+
+from .entailment import ENTAILED_GRAPH
+from .loading import SHAPES_FILE, parse_file, to_rdflib
+from .namespaces import EKG, ONTOLOGY_GRAPH, PREFIXES
+from .safety import QueryRefused, _unescape_codepoints, scan
+from .validation.report import VIOLATION, Report, Result
+
+log = logging.getLogger("explore_kg.write")
+
+Pattern = tuple  # (subject, predicate, object, graph): ox terms or None (any)
+_ENTAILED = ox.NamedNode(str(ENTAILED_GRAPH))
+_ONTOLOGY = ox.NamedNode(str(ONTOLOGY_GRAPH))
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
+_NAMES = [ox.NamedNode(str(p)) for p in (
+    "http://www.w3.org/2000/01/rdf-schema#label", str(EKG.acronym),
+    "http://www.w3.org/2004/02/skos/core#prefLabel", "http://www.w3.org/2004/02/skos/core#altLabel")]
+
+
+class UpdateRefused(QueryRefused):
+    """An update this server will not run (LOAD, SERVICE, USING with using-graph-uri...)."""
+
+
+@dataclass
+class Delta:
+    added: set = field(default_factory=set)
+    removed: set = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+    def sources(self) -> list[str]:
+        """The named graphs the change touched (the source documents, in the shipped graph's model)."""
+        return sorted({q.graph_name.value for q in self.added | self.removed if isinstance(q.graph_name, ox.NamedNode)})
+
+
+# --- what an update touches -------------------------------------------------------------------------
+
+def check_update(text: str, *, allow_remote: bool) -> None:
+    """The read path's rules for updates: no LOAD of anything and no SERVICE unless --allow-remote."""
+    remote = scan(text)[2]
+    if "\\u" in text or "\\U" in text:
+        remote += scan(_unescape_codepoints(text))[2]
+    if not allow_remote and "LOAD" in remote:
+        raise UpdateRefused("LOAD is refused: this server never fetches what an update names "
+                            "(an operator can allow it with --allow-remote)")
+    if not allow_remote and "SERVICE" in remote:
+        raise UpdateRefused("SERVICE is refused: this server never fetches data from other endpoints "
+                            "(an operator can allow it with --allow-remote)")
+
+
+def _ox(term) -> ox.NamedNode | None:
+    return ox.NamedNode(str(term)) if isinstance(term, URIRef) else None
+
+
+def _graph_term(name, default):
+    if name is None or name == "DEFAULT":
+        return default
+    return _ox(name)
+
+
+def regions(text: str, base: str | None) -> list[Pattern] | None:
+    """The quad patterns that bound what the update can change; None: it may change anything."""
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parsed = translateUpdate(parseUpdate(text), base=base)
+    except Exception:  # noqa: BLE001 - rdflib reads less than Oxigraph: then read everything
+        return None
+    out: list[Pattern] = []
+
+    def templates(clause, default) -> None:
+        if clause is None:
+            return
+        for s, p, _o in clause.get("triples") or ():
+            out.append((_ox(s), _ox(p), None, default))
+        for g, triples in (clause.get("quads") or {}).items():
+            for s, p, _o in triples:
+                out.append((_ox(s), _ox(p), None, _ox(g)))  # a variable graph: any graph
+
+    for op in parsed.algebra:
+        name = op.name
+        if name in ("InsertData", "DeleteData", "DeleteWhere"):
+            templates(op, ox.DefaultGraph())
+        elif name == "Modify":
+            default = _ox(op.withClause) if op.withClause is not None else ox.DefaultGraph()
+            templates(op.delete, default)
+            templates(op.insert, default)
+        elif name in ("Clear", "Drop"):
+            if op.graphiri in ("NAMED", "ALL"):
+                return None
+            out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
+        elif name in ("Add", "Move", "Copy"):
+            for g in op.graph:
+                out.append((None, None, None, _graph_term(g, ox.DefaultGraph())))
+        elif name == "Load":
+            out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
+    return out
+
+
+def read_regions(store: ox.Store, patterns: list[Pattern] | None) -> set:
+    if patterns is None or any(p == (None, None, None, None) for p in patterns):
+        return set(store)
+    found: set = set()
+    for s, p, o, g in dict.fromkeys(patterns):
+        found.update(store.quads_for_pattern(s, p, o, g))
+    return found
+
+
+def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
+    """Run ``text`` on ``store`` (one transaction) and return what it changed."""
+    patterns = regions(text, base)
+    before = read_regions(store, patterns)
+    # A store whose graphs exist by holding quads (SPARQL 1.1 Update 3.2.2): CLEAR of a graph it does not
+    # hold clears nothing, where Oxigraph would fail; the graphs CLEAR names are made to exist first.
+    created = [g for g in _cleared_graphs(text, base) if not store.contains_named_graph(g)]
+    for g in created:
+        store.add_graph(g)
+    try:
+        store.update(text, base_iri=base)
+    except BaseException:
+        for g in created:
+            if not any(True for _ in store.quads_for_pattern(None, None, None, g)):
+                store.remove_graph(g)
+        raise
+    after = read_regions(store, patterns)
+    return Delta(added=after - before, removed=before - after)
+
+
+def _cleared_graphs(text: str, base: str | None) -> list[ox.NamedNode]:
+    if "CLEAR" not in text.upper():
+        return []
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parsed = translateUpdate(parseUpdate(text), base=base)
+    except Exception:  # noqa: BLE001 - Oxigraph reports the syntax error
+        return []
+    return [_ox(op.graphiri) for op in parsed.algebra if op.name == "Clear" and isinstance(op.graphiri, URIRef)]
+
+
+def replace_graph(store: ox.Store, graph, quads: list[ox.Quad] | None, *, keep: bool) -> Delta:
+    """The Graph Store Protocol's PUT (``keep=False``), POST (``keep=True``) or DELETE (``quads=None``)."""
+    before = set(store.quads_for_pattern(None, None, None, graph))
+    new = {ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads or ()}
+    after = (before | new) if keep else new
+    delta = Delta(added=after - before, removed=before - after)
+    apply(store, delta)
+    return delta
+
+
+def apply(store: ox.Store, delta: Delta) -> None:
+    for q in delta.removed:
+        store.remove(q)
+    if delta.added:
+        store.extend(delta.added)
+
+
+def undo(store: ox.Store, delta: Delta) -> None:
+    for q in delta.added:
+        store.remove(q)
+    if delta.removed:
+        store.extend(delta.removed)
+
+
+def mirror_default_graph(store: ox.Store, delta: Delta) -> Delta:
+    """The shipped graph's model: the default graph is the merge of the named graphs. Keep it so, and
+    return the default-graph quads this added or removed (the caller adds them to the delta)."""
+    extra = Delta()
+    default = ox.DefaultGraph()
+    for q in delta.added:
+        if isinstance(q.graph_name, ox.NamedNode):
+            t = ox.Quad(q.subject, q.predicate, q.object, default)
+            if t not in delta.added and not any(True for _ in store.quads_for_pattern(q.subject, q.predicate, q.object, default)):
+                extra.added.add(t)
+    for q in delta.removed:
+        if isinstance(q.graph_name, ox.NamedNode):
+            still = any(not isinstance(x.graph_name, ox.DefaultGraph)
+                        for x in store.quads_for_pattern(q.subject, q.predicate, q.object, None))
+            t = ox.Quad(q.subject, q.predicate, q.object, default)
+            if not still and t not in delta.removed:
+                extra.removed.add(t)
+    apply(store, extra)
+    return extra
+
+
+# --- validating a delta -------------------------------------------------------------------------------
+
+class Gate:
+    """The checks a write must pass; ``curated``: the shipped graph's rules (sources, namespace, dates...),
+    ``shapes``: a SHACL file (the shipped shapes when curated), None with neither: no checks at all."""
+
+    def __init__(self, store: ox.Store, *, curated: bool, shapes: Path | None):
+        from .validation.shacl import take_class_unions
+
+        self.store = store
+        self.curated = curated
+        self.shapes_path = SHAPES_FILE if curated and shapes is None else shapes
+        self.shapes: Graph | None = None
+        self.unions = []
+        if self.shapes_path is not None:
+            self.shapes = _graph(parse_file(Path(self.shapes_path)))
+            self.unions = take_class_unions(self.shapes) if curated else []
+            from rdflib.namespace import SH
+
+            self._sparql_targets = any(True for _ in self.shapes.subjects(None, SH.SPARQLTarget))
+            # SPARQL targets: their queries kept, their sh:target triples taken out once (as
+            # validation.shacl.expand_sparql_targets does per run); each check adds the selected nodes.
+            self._target_queries = []
+            for target in list(self.shapes.subjects(RDF.type, SH.SPARQLTarget)):
+                select = str(self.shapes.value(target, SH.select))
+                prefixes = "".join(
+                    f"PREFIX {self.shapes.value(d, SH.prefix)}: <{self.shapes.value(d, SH.namespace)}>\n"
+                    for decl in self.shapes.objects(target, SH.prefixes) for d in self.shapes.objects(decl, SH.declare))
+                for shape in list(self.shapes.subjects(SH.target, target)):
+                    self.shapes.remove((shape, SH.target, target))
+                    self._target_queries.append((shape, prefixes + select))
+        self._ontology: list | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.curated or self.shapes is not None
+
+    def ontology(self) -> list:
+        if self._ontology is None:
+            quads = list(self.store.quads_for_pattern(None, None, None, _ONTOLOGY))
+            if not quads and self.curated:  # a store built from files that include no ontology graph
+                from .loading import shipped_ontology_files
+
+                quads = [q for path in shipped_ontology_files() for q in parse_file(path)]
+            self._ontology = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads]
+        return self._ontology
+
+    def _mirrored(self, q: ox.Quad) -> bool:
+        """A default-graph quad that some named graph also holds: the merge, not a fact of its own."""
+        return isinstance(q.graph_name, ox.DefaultGraph) and any(
+            not isinstance(x.graph_name, ox.DefaultGraph)
+            for x in self.store.quads_for_pattern(q.subject, q.predicate, q.object, None))
+
+    def neighbourhood(self, delta: Delta) -> tuple[set, set]:
+        """(focus nodes, quads to validate): see the module docstring."""
+        store = self.store
+        focus = {q.subject for q in delta.added | delta.removed}
+        quads: set = set()
+        seen: set = set()
+
+        def describe(node, depth: int) -> None:
+            if node in seen:
+                return
+            seen.add(node)
+            for q in store.quads_for_pattern(node, None, None, None):
+                if q.graph_name == _ENTAILED:
+                    continue
+                quads.add(q)
+                o = q.object
+                if isinstance(o, ox.BlankNode):
+                    describe(o, depth)
+                elif isinstance(o, ox.NamedNode) and depth > 0 and q.predicate != _RDF_TYPE:
+                    describe(o, depth - 1)
+
+        for node in focus:
+            describe(node, 1)
+        if self.curated:
+            for g in {q.graph_name for q in delta.added | delta.removed if isinstance(q.graph_name, ox.NamedNode)}:
+                if any(True for _ in store.quads_for_pattern(g, _RDF_TYPE, _SOURCE_DOCUMENT, g)):
+                    quads.update(store.quads_for_pattern(g, None, None, g))  # the changed graphs' source documents
+            names = [q for q in quads if q.subject in focus and q.predicate in _NAMES]
+            for name in names:
+                for other in store.quads_for_pattern(None, name.predicate, name.object, None):
+                    if other.subject not in seen:
+                        quads.add(other)
+                        quads.update(store.quads_for_pattern(other.subject, _RDF_TYPE, None, None))
+        return focus, quads
+
+    def _base_graph(self) -> Graph:
+        """The ontology as one rdflib graph, built once (the checks never change it)."""
+        if getattr(self, "_base", None) is None:
+            g = Graph()
+            for prefix, ns in PREFIXES.items():
+                g.bind(prefix, ns, override=True, replace=True)
+            for t in self.ontology():
+                g.add(t)
+            self._base = g
+        return self._base
+
+    def _run(self, graph: Graph, delta: Delta, focus: set, quads: set, body_file, report: Report) -> list[Result]:
+        from .validation import _owlrl_results
+        from .validation import checks as checks_module
+        from .validation.locate import Locator
+        from .validation.shacl import class_union_results, shacl_results
+
+        locator = Locator(graph, [body_file] if body_file else [])
+        found: list[Result] = []
+        t = time.perf_counter()
+        if self.shapes is not None:
+            targets = []
+            if self._sparql_targets:
+                targets = self._sparql_target_nodes(quads)
+                for triple in targets:
+                    self.shapes.add(triple)
+            try:
+                found += class_union_results(graph, self.unions, locator)
+                if focus:
+                    with _shapes_built_once(self.shapes):
+                        found += shacl_results(graph, self.shapes, locator, focus_nodes=[to_rdflib(n) for n in focus])
+            finally:
+                for triple in targets:
+                    self.shapes.remove(triple)
+        report.timings["shacl"] = (time.perf_counter() - t) * 1000
+        if self.curated:
+            t = time.perf_counter()
+            reviewed = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
+                         q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "")
+                        for q in delta.added if not self._mirrored(q)]
+            ctx = checks_module.Context(graph, reviewed, locator)
+            found += checks_module.run_all(ctx)
+            if not checks_module.covered_by_quick_check(graph):
+                found += _owlrl_results(graph, ctx)
+            report.timings["checks"] = (time.perf_counter() - t) * 1000
+        return found
+
+    def _sparql_target_nodes(self, quads: set) -> list[tuple]:
+        """(shape, sh:targetNode, node) for the shapes' SPARQL targets, selected in the neighbourhood."""
+        from rdflib.namespace import SH
+
+        small = ox.Store()
+        small.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        out = []
+        for shape, select in self._target_queries:
+            for row in small.query(select):
+                if row[0] is not None:
+                    out.append((shape, SH.targetNode, to_rdflib(row[0])))
+        return out
+
+    def check(self, delta: Delta, *, body_file: Path | None = None, body_name: str = "request body") -> Report:
+        """Validate the (already applied) delta; the report's results are about the focus nodes only."""
+        started = time.perf_counter()
+        report = Report(files=[body_name] if body_file else [])
+        if not self.active or not delta:
+            return report
+        from .validation import _quiet_rdflib
+
+        focus, quads = self.neighbourhood(delta)
+        graph, added = self._base_graph(), []
+        try:
+            with _quiet_rdflib():
+                for q in quads:  # the neighbourhood goes into the ontology's graph, and out again after
+                    t = (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+                    if t not in graph:
+                        graph.add(t)
+                        added.append(t)
+                report.triples = len(graph)
+                found = self._run(graph, delta, focus, quads, body_file, report)
+        finally:
+            for t in added:
+                graph.remove(t)
+        wanted = {_text(to_rdflib(n)) for n in focus}
+        results = [r for r in found if r.focus is None or r.focus in wanted]
+        if body_file is not None:
+            shown = str(body_file)
+            results = [_renamed(r, shown, body_name) for r in results]
+        unique = {}
+        for r in results:
+            unique.setdefault((r.rule, r.severity, r.file, r.line, r.column, r.focus, r.path, r.value), r)
+        report.results = sorted(unique.values(), key=lambda r: (r.severity != VIOLATION, r.line or 0, r.rule,
+                                                                 r.focus or "", r.value or ""))
+        report.timings["total"] = (time.perf_counter() - started) * 1000
+        return report
+
+
+_SHAPES_GRAPHS: dict[int, object] = {}
+_PATCH_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _shapes_built_once(shapes: Graph):
+    """pyshacl compiles its shapes graph on every call (most of a small validation's time); for the
+    gate's own shapes graph, which lives as long as the server, keep the compiled one. Shapes read their
+    targets from the graph when they validate, so the per-check sh:targetNode triples are seen."""
+    import pyshacl.validator as validator
+
+    real = validator.ShapesGraph
+
+    def cached(graph, *args, **kwargs):
+        if graph is not shapes:
+            return real(graph, *args, **kwargs)
+        built = _SHAPES_GRAPHS.get(id(graph))
+        if built is None or built.graph is not graph:
+            built = _SHAPES_GRAPHS[id(graph)] = real(graph, *args, **kwargs)
+        return built
+
+    with _PATCH_LOCK:
+        validator.ShapesGraph = cached
+        try:
+            yield
+        finally:
+            validator.ShapesGraph = real
+
+
+def _text(node) -> str:
+    return str(node) if isinstance(node, URIRef) else node.n3() if isinstance(node, BNode | RLiteral) else str(node)
+
+
+def _renamed(r: Result, shown: str, name: str) -> Result:
+    from dataclasses import replace
+
+    from .validation.report import display_path
+
+    if r.file and (r.file == shown or r.file == display_path(shown)):
+        return replace(r, file=name)
+    return r
+
+
+def _graph(quads) -> Graph:
+    g = Graph()
+    for q in quads:
+        g.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return g
+

@@ -1,0 +1,115 @@
+"""The change log and ``changes export``: accepted writes become edits of data/<source>.ttl that validate
+and that, loaded again, give the same graph as the store. In-process: a real writable store and writer."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from explore_kg.changelog import ChangeLog
+from explore_kg.changes_export import export
+from explore_kg.commit import Writer
+from explore_kg.gate import run_update
+from explore_kg.loading import load, shipped_data_files
+from explore_kg.server import ServerConfig
+from explore_kg.store.writable import CHANGES, GenerationStore, WritableStore
+from explore_kg.validation import validate
+
+SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
+FILE = "esa-jaxa-cooperation-news.ttl"
+PREFIXES = """PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
+PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
+PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
+"""
+ADD = PREFIXES + f"""INSERT DATA {{ GRAPH <{SOURCE}> {{
+  agreement:exported a ekg:Agreement ; rdfs:label "Exported agreement"@en ;
+    ekg:agreementType agreementtype:letter-of-intent ; ekg:party agency:esa, agency:jaxa ; ekg:dateNotGiven true . }} }}"""
+REMOVE = PREFIXES + f"""DELETE DATA {{ GRAPH <{SOURCE}> {{
+  agreement:esa-crossu-letter-of-intent rdfs:label "ESA–CrossU letter of intent"@en }} }} ;
+INSERT DATA {{ GRAPH <{SOURCE}> {{
+  agreement:esa-crossu-letter-of-intent rdfs:label "ESA and CrossU letter of intent"@en }} }}"""
+
+
+@pytest.fixture(scope="module")
+def writer(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("changes") / "store"
+    served = WritableStore.open(ServerConfig(writable=True, store_dir=str(directory)))
+    yield Writer(served, tokens={}, curated=True, shapes=None)
+    del served
+
+
+def _write(writer: Writer, update: str, message: str):
+    outcome = writer.write(lambda store: run_update(store, update, base=None), who="tester", message=message)
+    assert outcome.accepted, outcome.report.to_json()
+    return outcome
+
+
+def _graph(quads, graph: str) -> set:
+    g = ox.NamedNode(graph)
+    stated = ox.NamedNode("https://w3id.org/explore-kg/ontology#statedIn")
+    return {ox.Quad(q.subject, q.predicate, q.object) for q in quads if q.graph_name == g and q.predicate != stated}
+
+
+def _data_copy(tmp_path: Path) -> Path:
+    out = tmp_path / "data"
+    out.mkdir()
+    for f in shipped_data_files():
+        shutil.copy(f, out / f.name)
+    return out
+
+
+def test_changes_are_logged_with_who_when_and_message(writer):
+    outcome = _write(writer, ADD, "Add an exported agreement")
+    change = outcome.change
+    logged = list(ChangeLog(writer.served.directory / CHANGES).records())
+    assert logged[-1].seq == change.seq and logged[-1].who == "tester"
+    assert logged[-1].message == "Add an exported agreement" and SOURCE in logged[-1].sources
+    assert set(logged[-1].added) == outcome.delta.added
+
+
+def test_export_appends_additions_that_validate_and_reload_to_the_store(writer, tmp_path):
+    out = _data_copy(tmp_path)
+    done = export(writer.served.directory, out)
+    assert done == [("appended", out / FILE)]
+    text = (out / FILE).read_text(encoding="utf-8")
+    assert "# Added from the live store (change 1 by tester" in text and "agreement:exported a ekg:Agreement" in text
+    original = next(f for f in shipped_data_files() if f.name == FILE).read_text(encoding="utf-8")
+    assert text.startswith(original)  # an edit: the file as it was, and the new facts after it
+    report = validate([out / FILE])
+    assert report.conforms, report.to_json()
+    snapshot = GenerationStore(writer.served.directory)
+    assert _graph(load([out / FILE], shipped=False).quads, SOURCE) == _graph(
+        snapshot.quads_for_pattern(None, None, None, ox.NamedNode(SOURCE)), SOURCE)
+
+
+def test_export_rewrites_a_file_with_removals(writer, tmp_path):
+    _write(writer, REMOVE, "Rename the CrossU letter")
+    out = _data_copy(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "explore_kg", "changes", "export", "--store-dir",
+                           str(writer.served.directory), "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"updated {out / FILE}" in done.stdout
+    text = (out / FILE).read_text(encoding="utf-8")
+    assert text.startswith("# Facts stated by one source document")  # the file's leading comment is kept
+    assert "ESA and CrossU letter of intent" in text and "ESA–CrossU letter of intent" not in text
+    assert validate([out / FILE]).conforms
+    snapshot = GenerationStore(writer.served.directory)
+    assert _graph(load([out / FILE], shipped=False).quads, SOURCE) == _graph(
+        snapshot.quads_for_pattern(None, None, None, ox.NamedNode(SOURCE)), SOURCE)
+
+
+def test_a_refused_write_leaves_the_store_dump_identical(writer):
+    before = writer.store.dump(format=ox.RdfFormat.N_QUADS)
+    generation = writer.served.generation
+    bad = ADD.replace("agency:esa, agency:jaxa", "agency:esa").replace("exported", "refused")
+    outcome = writer.write(lambda store: run_update(store, bad, base=None), who="tester")
+    assert not outcome.accepted and outcome.change is None
+    assert writer.store.dump(format=ox.RdfFormat.N_QUADS) == before
+    assert writer.served.generation == generation

@@ -1,0 +1,153 @@
+"""The writable server over the shipped graph: tokens, the validation gate, atomic refusal, the change log.
+
+One real ``serve --writable`` (shipped graph, shipped shapes) for the module; each invalid write is
+refused whole with the validation report and leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+from conftest import start_server
+
+TOKEN = "gate-test-token-0123456789"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+UPDATE = {**AUTH, "content-type": "application/sparql-update"}
+SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
+PREFIXES = """PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
+PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
+PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
+"""
+ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("write-gate")
+    (tmp / "tokens").write_text(f"# curators\ncurator:{TOKEN}\n")
+    with start_server("--writable", "--store-dir", str(tmp / "store"), "--token-file", str(tmp / "tokens")) as s:
+        with httpx.Client(base_url=s.url, timeout=60) as client:
+            yield client
+
+
+def agreement(name: str, *, parties: str = "agency:esa, agency:jaxa", date: str = "ekg:dateNotGiven true",
+              graph: str | None = SOURCE) -> str:
+    body = (f"agreement:{name} a ekg:Agreement ; rdfs:label \"Agreement {name}\"@en ; "
+            f"ekg:agreementType agreementtype:letter-of-intent ; ekg:party {parties} ; {date} .")
+    return PREFIXES + (f"INSERT DATA {{ GRAPH <{graph}> {{ {body} }} }}" if graph else f"INSERT DATA {{ {body} }}")
+
+
+def dump(client: httpx.Client) -> list:
+    r = client.post("/sparql", content=ALL_QUADS, headers={"content-type": "application/sparql-query",
+                                                          "accept": "application/n-triples, text/csv"})
+    assert r.status_code == 200
+    return sorted(r.text.splitlines())
+
+
+def test_a_write_needs_a_token(server):
+    r = server.post("/update", content=agreement("no-token"), headers={"content-type": "application/sparql-update"})
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    r = server.post("/update", content=agreement("bad-token"),
+                    headers={"content-type": "application/sparql-update", "authorization": "Bearer not-the-token"})
+    assert r.status_code == 403
+    r = server.post(f"/update?access_token={TOKEN}", content=agreement("url-token"),
+                    headers={"content-type": "application/sparql-update"})
+    assert r.status_code == 400
+    r = server.put(f"/store?graph={SOURCE}", content=b"", headers={"content-type": "text/turtle"})
+    assert r.status_code == 401
+
+
+def test_cross_origin_writes_are_never_allowed(server):
+    r = server.options("/update", headers={"origin": "https://evil.example", "access-control-request-method": "POST",
+                                           "access-control-request-headers": "authorization"})
+    assert r.status_code == 403
+    assert "access-control-allow-methods" not in r.headers
+
+
+@pytest.mark.parametrize("update, rule", [
+    (agreement("one-party", parties="agency:esa"), "agreement-parties-too-few"),
+    (agreement("bad-date", date='ekg:signingDate "yesterday"'), "date-plain-string"),
+    (agreement("no-source", graph=None), "source-missing"),
+])
+def test_an_invalid_write_is_refused_whole(server, update, rule):
+    before = dump(server)
+    changes = server.get("/changes").json()["changes"]
+    r = server.post("/update", content=update, headers=UPDATE)
+    assert r.status_code == 422, r.text
+    report = r.json()
+    assert report["conforms"] is False and rule in {x["rule"] for x in report["results"]}
+    assert all(x["message"] and x["focus"] for x in report["results"])
+    assert dump(server) == before
+    assert server.get("/changes").json()["changes"] == changes
+    text = server.post("/update", content=update, headers={**UPDATE, "accept": "text/plain"})
+    assert text.status_code == 422 and rule in text.text and text.headers["content-type"].startswith("text/plain")
+
+
+def test_a_valid_write_is_committed_logged_and_visible(server):
+    ask = PREFIXES + "ASK { GRAPH ?g { agreement:accepted a ekg:Agreement } }"
+    query = {"content-type": "application/sparql-query", "accept": "application/sparql-results+json"}
+    first = server.post("/sparql", content=ask, headers=query)
+    assert first.json()["boolean"] is False
+    r = server.post("/update", content=agreement("accepted"), headers={**UPDATE, "x-change-message": "Add a test agreement"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "committed"
+    after = server.post("/sparql", content=ask, headers=query)
+    assert after.json()["boolean"] is True
+    assert after.headers["etag"] != first.headers["etag"]
+    # the default graph stays the merge of the named graphs
+    merged = server.post("/sparql", content=PREFIXES + "ASK { agreement:accepted a ekg:Agreement }", headers=query)
+    assert merged.json()["boolean"] is True
+    change = server.get("/changes").json()["changes"][0]
+    assert change["who"] == "curator" and change["message"] == "Add a test agreement" and SOURCE in change["sources"]
+    assert "<feed" in server.get("/changes?format=atom").text
+    assert "<table>" in server.get("/changes", headers={"accept": "text/html"}).text
+
+
+def test_a_turtle_body_sent_by_gsp_is_reported_by_line(server):
+    body = PREFIXES.replace("PREFIX ", "@prefix ").replace(">\n", "> .\n") + """
+agreement:gsp a ekg:Agreement ;
+    rdfs:label "GSP agreement"@en ;
+    ekg:agreementType agreementtype:letter-of-intent ;
+    ekg:party agency:esa ;
+    ekg:dateNotGiven true .
+"""
+    before = dump(server)
+    r = server.post(f"/store?graph={SOURCE}", content=body, headers={**AUTH, "content-type": "text/turtle"})
+    assert r.status_code == 422, r.text
+    result = next(x for x in r.json()["results"] if x["rule"] == "agreement-parties-too-few")
+    assert result["file"] == "request body" and result["line"] == 11
+    assert dump(server) == before
+
+
+def test_gsp_round_trip(server):
+    graph = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
+    r = server.get(f"/store?graph={graph}", headers={"accept": "application/n-triples"})
+    assert r.status_code == 200 and "<https://w3id.org/explore-kg/id/agreement/" in r.text
+    assert server.head(f"/store?graph={graph}").status_code == 200
+    assert server.get("/store?graph=https://example.org/none").status_code == 404
+
+
+def test_sparql_still_refuses_updates(server):
+    r = server.post("/sparql", content=agreement("via-sparql"), headers=UPDATE)
+    assert 400 <= r.status_code < 500
+
+
+def test_writable_without_a_token_file_is_a_usage_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "explore_kg", "serve", "--port", "1", "--writable", "--store-dir",
+                           str(tmp_path / "s")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--token-file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_editor_offers_writing_only_when_writable(server, live_server):
+    page = server.get("/", headers={"accept": "text/html"}).text
+    assert 'id="write"' in page and "/static/write.js" in page and TOKEN not in page
+    assert server.get("/static/write.js").status_code == 200
+    read_only = httpx.get(live_server + "/", headers={"accept": "text/html"}, timeout=60).text
+    assert 'id="write"' not in read_only
