@@ -234,7 +234,8 @@ def test_labels_from_data_cannot_inject_markup(tmp_path):
 
 # --- a browser opening /sparql?query= (issue 14), and SPARQL clients that must not notice -------------
 
-from explore_kg.web import SparqlResultsPage, prefers_html_results  # noqa: E402
+from explore_kg.web import prefers_html_results  # noqa: E402
+from explore_kg.web_gallery import SparqlResultsPage  # noqa: E402
 
 FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 SPARQLWRAPPER_JSON = "application/sparql-results+json,application/json,text/javascript,application/javascript"

@@ -1,7 +1,7 @@
 """Pages for people: the SPARQL editor, the saved-query gallery and a page for every IRI we mint.
 
 Each IRI of https://w3id.org/explore-kg/ dereferences here (``/id/...``, ``/vocab/...``, ``/source/...``,
-``/ontology``; also under ``/explore-kg/...``, the path w3id redirects keep). A browser gets HTML; an RDF
+``/ontology`` is :mod:`explore_kg.ontology_http`'s; also under ``/explore-kg/...``, the path w3id redirects keep). A browser gets HTML; an RDF
 client asking the same URL for Turtle, JSON-LD, N-Triples or RDF/XML gets the entity's description.
 Every page is built from SPARQL run by the server's engine (``app.state.engine``), so the pages show
 exactly what the endpoint answers. Templates escape everything (labels come from data) and pages load
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from rdflib import Literal, URIRef
+from rdflib import URIRef
 from starlette.routing import request_response
 
 from .labels import NAME_PROPERTIES, NameIndex
@@ -34,10 +34,7 @@ from .namespaces import (
     DATE_PRECISION,
     EKG,
     INFERRED_GRAPH,
-    ONTOLOGY_GRAPH,
-    ONTOLOGY_IRI,
     PREFIXES,
-    WD,
     compact,
 )
 
@@ -283,6 +280,8 @@ def web_index(app: Any, name: str) -> Any:
         if name == "labels":
             cache[name] = label_index(app.state.loaded)
         elif name == "inverses":
+            from .web_entity import inverse_index
+
             cache[name] = inverse_index(app.state.loaded.quads)
         else:
             cache[name] = json.dumps(web_index(app, "labels").to_json(), ensure_ascii=False, separators=(",", ":"))
@@ -351,13 +350,6 @@ CONSTRUCT { ?entity ?p ?v . ?s ?q ?entity . } WHERE {
 GRAPH_TRIPLES = """
 CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"""
 
-ONTOLOGY_TERMS = """
-SELECT ?kind ?s ?p ?o WHERE {
-  GRAPH <""" + str(ONTOLOGY_GRAPH) + """> { ?s a ?kind ; ?p ?o }
-  FILTER(STRSTARTS(STR(?s), STR(ekg:)))
-}"""  # the graph name is our own constant, never input
-
-
 SOURCES = """
 SELECT ?source ?title ?kind ?published (COUNT(*) AS ?facts) WHERE {
   ?source a ekg:SourceDocument .
@@ -368,248 +360,10 @@ SELECT ?source ?title ?kind ?published (COUNT(*) AS ?facts) WHERE {
 } GROUP BY ?source ?title ?kind ?published ORDER BY ?title"""
 
 
-# ---------------------------------------------------------------------------------------------
-# Entity pages
-
-
-@dataclass
-class PropertyGroup:
-    prop: Shown
-    values: list[Shown]
-    inverse: bool = False  # read from the entity's side: "unit: ISAS" on JAXA's page for "ISAS parent organisation JAXA"
-
-
-# How a fact whose value is the page's entity reads from the entity's side, where the ontology declares no
-# owl:inverseOf: "ISAS parent organisation JAXA" is "unit: ISAS" on JAXA's page, never "parent organisation".
-INVERSE_LABELS = {
-    **{str(EKG[local]): label for local, label in {
-        "parentOrganisation": "unit", "partOf": "has part", "inOrganisation": "position", "holder": "holds",
-        "member": "member of", "party": "party to", "signatory": "signed", "participant": "takes part in",
-        "leadAgency": "leads", "operator": "operates", "developer": "developed", "host": "hosted",
-        "contributor": "contribution", "contributesTo": "contribution", "speaker": "spoke at",
-        "concerns": "discussed in", "isAbout": "subject of", "mentions": "mentioned in",
-        "statedIn": "describes", "locatedIn": "contains", "location": "location of", "onBody": "site on it",
-        "satelliteOf": "satellite", "hostsInstrument": "hosted on", "instrument": "instrument of",
-        "spacecraft": "spacecraft of", "launchVehicle": "launch vehicle of", "target": "target of",
-        "objective": "objective of", "outcome": "outcome of", "usesTechnology": "technology used by",
-        "usesTechnologyFrom": "technology used by", "usesDataFrom": "data used by",
-        "collaboratesWith": "collaborates with", "wroteFor": "writer", "motivatedBy": "motivates",
-        "demonstrates": "demonstrated by", "providedItem": "provided in", "headquarters": "headquarters of",
-        "basedIn": "base of", "country": "country of", "declaredAt": "place of declaring",
-        "signingPlace": "place of signing", "approvalExpectedAt": "approval expected for",
-        "participantsFrom": "sent participants to", "precursorOf": "builds on", "claim": "claim subject",
-        "claimSubject": "claim",
-    }.items()},
-    RDF_TYPE: "instance",
-    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "superclass of",
-    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "superproperty of",
-    "http://www.w3.org/2000/01/rdf-schema#isDefinedBy": "defines",
-    "http://www.w3.org/2004/02/skos/core#broader": "narrower",
-    "http://www.w3.org/2004/02/skos/core#narrower": "broader",
-    "http://www.w3.org/2004/02/skos/core#inScheme": "concept",
-    "http://www.w3.org/2004/02/skos/core#topConceptOf": "top concept",
-    "http://www.w3.org/2004/02/skos/core#hasTopConcept": "top concept of",
-    "http://purl.org/dc/terms/publisher": "publisher of",
-    "http://purl.org/dc/terms/creator": "creator of",
-}
-_TRAILING_PREPOSITION = re.compile(r"\b(of|to|at|in|from|by|with|for|on|into)$", re.I)
-
-
-def inverse_label(p: str, labels: Labels, inverses: Mapping[str, str]) -> str:
-    """What "(thing) p (this)" is called from this side: the owl:inverseOf's label, our table, or "p of"."""
-    if p in inverses:
-        return labels(inverses[p])
-    if p in INVERSE_LABELS:
-        return INVERSE_LABELS[p]
-    label = labels(p)
-    if ":" in label or _TRAILING_PREPOSITION.search(label):
-        return f"← {label}"  # no readable inverse: say the direction
-    return f"{label} of"
-
-
-def inverse_index(quads: Any) -> dict[str, str]:
-    """{property: its inverse} from every owl:inverseOf in the loaded data, both ways."""
-    inverse_of = "http://www.w3.org/2002/07/owl#inverseOf"
-    found: dict[str, str] = {}
-    for q in quads.with_predicates([inverse_of]) if hasattr(quads, "with_predicates") else quads:
-        if q.predicate.value == inverse_of and hasattr(q.object, "value") and hasattr(q.subject, "value"):
-            found.setdefault(q.subject.value, q.object.value)
-            found.setdefault(q.object.value, q.subject.value)
-    return found
-
-
-@dataclass
-class ClaimShown:
-    """One ekg:Claim about a value: its qualifier, precision, bounds and the source that states it."""
-
-    iri: str
-    href: str | None
-    qualifiers: list[Shown] = field(default_factory=list)
-    precision: Shown | None = None
-    earliest: str | None = None
-    latest: str | None = None
-    sources: list[Shown] = field(default_factory=list)
-    basis: list[Shown] = field(default_factory=list)
-    derived_from: list[Shown] = field(default_factory=list)
-    comment: str | None = None
-    prop: str | None = None
-    value: dict | None = None
-
-    @property
-    def bounds(self) -> str | None:
-        if self.earliest and self.latest:
-            return self.earliest if self.earliest == self.latest else f"{self.earliest} to {self.latest}"
-        return self.earliest or self.latest
-
-
-CLAIMS = """
-SELECT DISTINCT ?claim ?p ?v WHERE {
-  { ?entity ekg:claim ?claim } UNION { ?claim ekg:claimSubject ?entity }
-  ?claim ?p ?v .
-}"""
-
-
-def claims_of(rows: Sequence[Mapping[str, Any]], labels: Labels) -> list[ClaimShown]:
-    """The claims about an entity from CLAIMS rows, in IRI order."""
-    found: dict[str, ClaimShown] = {}
-    for row in rows:
-        iri, p, v = row["claim"]["value"], row["p"]["value"], row["v"]
-        c = found.setdefault(iri, ClaimShown(iri, href(iri)))
-        local = p[len(str(EKG)):] if p.startswith(str(EKG)) else p
-        if local == "claimProperty":
-            c.prop = v["value"]
-        elif local == "claimValue":
-            c.value = v
-        elif local in ("qualifier", "dateQualifier"):
-            _add_once(c.qualifiers, show(v, labels))
-        elif local == "datePrecision":
-            c.precision = show(v, labels)
-        elif local == "earliestDate":
-            c.earliest = v["value"]
-        elif local == "latestDate":
-            c.latest = v["value"]
-        elif local == "statedIn":
-            _add_once(c.sources, show(v, labels))
-        elif local == "basis":
-            _add_once(c.basis, show(v, labels))
-        elif p == "http://www.w3.org/ns/prov#wasDerivedFrom":
-            _add_once(c.derived_from, show(v, labels))
-        elif p == "http://www.w3.org/2000/01/rdf-schema#comment":
-            c.comment = v["value"]
-    return [found[k] for k in sorted(found)]
-
-
-def _add_once(terms: list[Shown], term: Shown) -> None:
-    if all(t.value != term.value for t in terms):
-        terms.append(term)
-
-
-def _term_key(v: Mapping[str, Any]) -> tuple:
-    return (v["type"], v["value"], v.get("datatype"), v.get("xml:lang"))
-
-
-def graph_label(iri: str, labels: Labels) -> str:
-    if iri == str(ONTOLOGY_GRAPH):
-        return "explore-kg ontology"
-    if iri == str(INFERRED_GRAPH):
-        return "inferred by OWL RL reasoning"
-    if iri == ENTAILED_GRAPH:
-        return "entailed by the ontology (sub-classes, sub-properties, inverses)"
-    return labels(iri)
-
-
-def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
-             inverses: Mapping[str, str] | None = None, claims: Sequence[ClaimShown] = ()) -> dict[str, Any]:
-    """Arrange fact rows (?dir ?p ?v ?g) into what the entity page shows.
-
-    A fact that names the entity as its value is read from the entity's side (see :func:`inverse_label`);
-    where the ontology declares an inverse it joins the entity's own facts (and an entailed copy of it is
-    not shown twice). Each claim is shown with the value it is about."""
-    inverses = inverses or {}
-    sources: list[str] = []  # graph IRIs, in order of first use; a fact cites them by number
-
-    def cite(g: str) -> int:
-        if g not in sources:
-            sources.append(g)
-        return sources.index(g) + 1
-
-    out: dict[str, dict[tuple, Shown]] = {}
-    inbound: dict[str, dict[tuple, Shown]] = {}
-    derived: dict[str, dict[tuple, Shown]] = {}  # entailed or inferred only: shown apart, folded away
-
-    def place(row: Mapping[str, Any]) -> tuple[dict, str, tuple]:
-        p = row["p"]["value"]
-        groups = out if row["dir"]["value"] == "out" else inbound
-        if groups is inbound and p in inverses:
-            groups, p = out, inverses[p]
-        return groups, p, _term_key(row["v"])
-
-    asserted = {(id(groups), p, key) for groups, p, key in
-                (place(row) for row in rows if row["g"]["value"] not in DERIVED_GRAPHS)}
-    for row in sorted(rows, key=lambda r: r["g"]["value"] in DERIVED_GRAPHS):  # sources first, then the rest
-        v, g = row["v"], row["g"]["value"]
-        groups, p, key = place(row)
-        if g in DERIVED_GRAPHS:
-            if (id(groups), p, key) in asserted:
-                continue  # a source states it: the ontology's copy adds nothing to the page
-            if groups is inbound:
-                continue  # "(thing) super-property (this)": the asserted fact is already shown
-            groups = derived
-        shown = groups.setdefault(p, {}).get(key)
-        if shown is None:
-            shown = groups[p][key] = show(v, labels)
-        number = cite(g)
-        if number not in shown.sources:
-            shown.sources.append(number)
-
-    claimed = {str(EKG.claim)}
-    out.pop(str(EKG.claim), None)  # shown with the values they are about
-    inbound.pop(str(EKG.claimSubject), None)
-    unmatched = []
-    for c in claims:
-        shown = out.get(c.prop or "", {}).get(_term_key(c.value)) if c.value else None
-        if shown is None:
-            unmatched.append(c)
-        else:
-            shown.claims.append(c)
-    types = list(out.pop(RDF_TYPE, {}).values())
-    stated_in = out.pop(str(EKG.statedIn), {})  # the loader's provenance: shown as the sources list
-    wikidata = [s for s in out.get(EXACT_MATCH, {}).values() if s.value.startswith(str(WD))]
-    label = labels.full(entity)
-    definition = next((next(iter(out[p].values())).label for p in DEFINITION_PROPERTIES if p in out), None)
-
-    def arrange(groups: dict[str, dict[tuple, Shown]], inverse: bool = False) -> list[PropertyGroup]:
-        def prop(p: str) -> Shown:
-            if not inverse:
-                return Shown("uri", p, labels(p), href=href(p), title=p)
-            return Shown("uri", p, inverse_label(p, labels, inverses), href=href(p),
-                         title=f"(thing) {labels(p)} {label or compact(entity)}: {p}")
-
-        arranged = [PropertyGroup(prop(p), sorted(vals.values(), key=lambda s: (s.kind != "uri", s.label.lower())),
-                                  inverse)
-                    for p, vals in groups.items() if p not in claimed]
-        return sorted(arranged, key=lambda g: (g.prop.value not in NAME_PROPERTIES,
-                                                NAME_PROPERTIES.index(g.prop.value)
-                                                if g.prop.value in NAME_PROPERTIES else 0,
-                                                g.prop.label.lower()))
-
-    source_list = [Shown("uri", g, graph_label(g, labels), href=None if g in DERIVED_GRAPHS else href(g), title=g)
-                   for g in sources]
-    documents = [s for s in stated_in.values()]
-    return {
-        "label": label or compact(entity),
-        "has_label": label is not None,
-        "types": sorted(types, key=lambda s: s.label.lower()),
-        "definition": definition,
-        "facts": arrange(out),
-        "inbound": arrange(inbound, inverse=True),
-        "derived": arrange({p: v for p, v in derived.items() if p != RDF_TYPE}),
-        "derived_types": sorted(derived.get(RDF_TYPE, {}).values(), key=lambda s: s.label.lower()),
-        "claims": unmatched,
-        "sources": source_list,
-        "documents": documents,
-        "wikidata": wikidata,
-    }
+def json_for_script(data: Any) -> str:
+    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" can close it."""
+    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -671,6 +425,8 @@ async def rdf_description(request: Request, sparql: str, substitutions: Mapping[
 
 
 async def entity_response(request: Request, iri: str) -> Response:
+    from .web_entity import CLAIMS, claims_of, describe
+
     subject = URIRef(iri)
     try:
         rows = await select(request, FACTS, entity=subject)
@@ -709,323 +465,6 @@ def replacement_of(rows: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Ontology page
-
-
-ONTOLOGY_SECTIONS = [
-    ("Classes", "http://www.w3.org/2002/07/owl#Class"),
-    ("Object properties", "http://www.w3.org/2002/07/owl#ObjectProperty"),
-    ("Datatype properties", "http://www.w3.org/2002/07/owl#DatatypeProperty"),
-    ("Annotation properties", "http://www.w3.org/2002/07/owl#AnnotationProperty"),
-    ("Datatypes", "http://www.w3.org/2000/01/rdf-schema#Datatype"),
-]
-# Shown as the term's heading and definition rather than in its table of facts.
-ONTOLOGY_HIDDEN = {RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#isDefinedBy", *NAME_PROPERTIES,
-                   *DEFINITION_PROPERTIES}
-
-
-async def ontology_response(request: Request) -> Response:
-    """The ontology as one page, a section per kind of term and an anchor per term (``/ontology#Mission``).
-
-    Built once (seven queries and a large template) and then served as it is: the data does not change."""
-    graph = URIRef(str(ONTOLOGY_GRAPH))
-    media = rdf_format(request)
-    if media:
-        try:
-            return await rdf_description(request, GRAPH_TRIPLES, {"graph": graph}, media, ONTOLOGY_IRI)
-        except WebQueryError as err:
-            return error_page(request, err)
-    built: dict[str, bytes] = request.app.state.ontology_pages  # by path: /ontology, /explore-kg/ontology
-    if request.url.path in built:
-        return HTMLResponse(built[request.url.path], headers={"Content-Security-Policy": CSP, "Vary": "Accept"})
-    response = await ontology_page(request, graph)
-    if response.status_code == 200 and len(built) < 4:
-        built[request.url.path] = response.body
-    return response
-
-
-async def ontology_page(request: Request, graph: URIRef) -> Response:
-    try:
-        labels = labels_for(request)
-        header = await select(request, FACTS, entity=URIRef(ONTOLOGY_IRI))
-        sections = []
-        for title, kind in ONTOLOGY_SECTIONS:  # one query per kind of term keeps each answer small
-            rows = await select(request, ONTOLOGY_TERMS, kind=URIRef(kind))
-            terms: dict[str, list[dict[str, Any]]] = {}
-            definitions: dict[str, str] = {}
-            for row in rows:
-                facts = terms.setdefault(row["s"]["value"], [])
-                if row["p"]["value"] in DEFINITION_PROPERTIES:
-                    definitions.setdefault(row["s"]["value"], row["o"]["value"])
-                if row["p"]["value"] not in ONTOLOGY_HIDDEN:
-                    facts.append({"dir": {"value": "out"}, "p": row["p"], "v": row["o"], "g": {"value": str(graph)}})
-            entries = [{"iri": iri, "anchor": iri.split("#", 1)[1], "compact": compact(iri),
-                        **describe(iri, facts, labels), "definition": definitions.get(iri)}
-                       for iri, facts in terms.items()]
-            if entries:
-                sections.append({"title": title, "entries": sorted(entries, key=lambda e: e["anchor"].lower())})
-    except WebQueryError as err:
-        return error_page(request, err)
-    about = describe(ONTOLOGY_IRI, [r for r in header if r["dir"]["value"] == "out"], labels)
-    downloads = [(label, f"/ontology?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
-    return page(request, "ontology.html", title="Ontology", about=about, sections=sections, downloads=downloads,
-                iri=ONTOLOGY_IRI)
-
-
-# ---------------------------------------------------------------------------------------------
-# Saved-query gallery: the catalogue and the parameter binding are saved_queries.py's; this shows them.
-
-
-def saved_queries_module():
-    """explore_kg.saved_queries, or None while it does not exist (the gallery is then empty)."""
-    try:
-        from . import saved_queries
-    except ImportError:
-        return None
-    return saved_queries
-
-
-CHOICES = """
-SELECT ?class ?x ?label ?acronym WHERE {
-  ?x a ?t . ?t rdfs:subClassOf* ?class .
-  FILTER(isIRI(?x))
-  OPTIONAL { ?x rdfs:label|skos:prefLabel ?label }
-  OPTIONAL { ?x ekg:acronym ?acronym }
-}"""
-
-
-@dataclass
-class Choice:
-    value: str  # what the form sends: the prefixed name (or IRI) of the entity
-    label: str
-    names: set[str]
-
-
-@dataclass
-class FormField:
-    name: str
-    type_label: str
-    doc: str
-    required: bool
-    value: str
-    example: str | None
-    choices: list[Choice]
-    selected: str | None = None
-
-
-async def parameter_choices(request: Request, param: Any) -> list[Choice]:
-    """Every entity of the parameter's classes (with subclasses), for a dropdown; [] for other types."""
-    if getattr(param, "kind", None) not in ("iri", "label") or not getattr(param, "classes", ()):
-        return []
-    found: dict[str, Choice] = {}
-    for cls in param.classes:
-        for row in await select(request, CHOICES, **{"class": URIRef(cls)}):
-            iri = row["x"]["value"]
-            choice = found.setdefault(iri, Choice(compact(iri), "", {iri, compact(iri)}))
-            label, acronym = row.get("label", {}).get("value"), row.get("acronym", {}).get("value")
-            choice.names |= {n for n in (label, acronym) if n}
-            if label and acronym and label != acronym:
-                choice.label = f"{label} ({acronym})"
-            elif not choice.label or (label and "(" not in choice.label):
-                choice.label = label or acronym or ""
-    for choice in found.values():
-        choice.label = choice.label or choice.value
-    return sorted(found.values(), key=lambda c: c.label.lower())
-
-
-async def form_fields(request: Request, query: Any, given: Mapping[str, str]) -> list[FormField]:
-    fields = []
-    for p in query.parameters:
-        value = given.get(p.name, p.default or "")
-        choices = await parameter_choices(request, p)
-        wanted = value.strip().lower()
-        selected = next((c.value for c in choices if wanted and wanted in {n.lower() for n in c.names}), None)
-        fields.append(FormField(p.name, p.type_label, p.doc, p.required, value, p.example, choices, selected))
-    return fields
-
-
-async def run_saved_query(request: Request, query: Any, given: Mapping[str, str]) -> tuple[dict[str, Any], Any]:
-    """Bind the given values as RDF terms (labels resolved against the graph, by the saved-query API's
-    own ``bind``) and run the query; any failure becomes WebQueryError with a message for a person."""
-    from .queries_http import bind
-
-    try:
-        values = await bind(request.app.state.engine, query, {k: v for k, v in given.items() if v.strip()})
-    except Exception as e:  # ParameterError and the engine's QueryError both carry .message
-        if getattr(e, "message", None) is None:
-            raise
-        raise WebQueryError(e.message, getattr(e, "status", 400)) from e
-    media = "application/n-triples" if query.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
-    return values, await run(request, query.sparql, media, values)
-
-
-def ntriples_to_bindings(body: bytes) -> dict[str, Any]:
-    """A CONSTRUCT answer (N-Triples) as SPARQL JSON bindings over ?subject ?predicate ?object."""
-    import pyoxigraph as ox
-
-    def term(t: Any) -> dict[str, Any]:
-        if isinstance(t, ox.NamedNode):
-            return {"type": "uri", "value": t.value}
-        if isinstance(t, ox.BlankNode):
-            return {"type": "bnode", "value": t.value}
-        out = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != XSD + "string":
-            out["datatype"] = t.datatype.value
-        return out
-
-    rows = [{"s": term(t.subject), "p": term(t.predicate), "o": term(t.object)}
-            for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-    return {"head": {"vars": ["s", "p", "o"]}, "results": {"bindings": rows}}
-
-
-def table_rows(data: Mapping[str, Any], base: Labels) -> tuple[list[str], list[list[Shown | None]]]:
-    """Columns and shown cells of a SPARQL JSON result; a column ``xLabel`` labels column ``x``."""
-    variables = data["head"]["vars"]
-    bindings = data["results"]["bindings"]
-    labels = Labels(base=base)
-    for v in variables:
-        for lv in (v + "Label", v + "_label"):
-            if lv in variables:
-                for b in bindings:
-                    if v in b and lv in b and b[v]["type"] == "uri":
-                        labels.add(b[v]["value"], NAME_PROPERTIES[0], b[lv]["value"])
-    rows = [[show(b[v], labels) if v in b else None for v in variables] for b in bindings]
-    return variables, rows
-
-
-def json_for_script(data: Any) -> str:
-    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" can close it."""
-    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-async def gallery_query_page(request: Request, name: str) -> Response:
-    module = saved_queries_module()
-    catalogue = module.catalogue() if module else {}
-    query = catalogue.get(name)  # looked up in the catalogue, never a path built from the name
-    if query is None:
-        return not_found(request, f"saved query {name!r}")
-    given = {k: v for k, v in request.query_params.items() if k != "run"}
-    submitted = "run" in request.query_params or bool(given)
-    context: dict[str, Any] = {"query": query, "title": query.title, "submitted": submitted}
-    status = 200
-    try:
-        context["fields"] = await form_fields(request, query, given)
-        if submitted:
-            values, result = await run_saved_query(request, query, given)
-            data = ntriples_to_bindings(result.body) if result.kind == "graph" else json.loads(result.body)
-            context["bound"] = [(k, show(_binding_json(v), labels_for(request))) for k, v in values.items()]
-            if "boolean" in data:
-                context["boolean"] = data["boolean"]
-            else:
-                context["columns"], context["rows"] = table_rows(data, labels_for(request))
-            context["result_json"] = Markup(json_for_script(data))
-            context["elapsed_ms"] = round(result.elapsed_ms, 1)
-            context["downloads"] = saved_query_downloads(request, query, given, result.kind)
-    except WebQueryError as err:
-        context["error"], status = err.message, err.status
-    return page(request, "gallery_query.html", status=status, **context)
-
-
-def _binding_json(term: Any) -> dict[str, Any]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, Literal):
-        out = {"type": "literal", "value": str(term)}
-        if term.datatype:
-            out["datatype"] = str(term.datatype)
-        return out
-    return {"type": "literal", "value": str(term)}
-
-
-def saved_query_downloads(request: Request, query: Any, given: Mapping[str, str], kind: str) -> list[tuple[str, str]]:
-    """Links to the same answer in each format, served by the saved-query API (``/queries/{name}``)."""
-    formats = GRAPH_FORMATS if kind == "graph" else BINDINGS_FORMATS
-    params = {k: v for k, v in given.items() if v.strip()}
-    return [(label, f"/queries/{quote(query.name)}?" + urlencode({**params, "_format": name}))
-            for name, (_, _, label) in formats.items()]
-
-
-# ---------------------------------------------------------------------------------------------
-# /sparql for a browser: the editor with the query and its answer
-
-SHOWN_ROWS = 1000  # rows rendered into the page's table; the result views get them all
-
-
-class SparqlResultsPage:
-    """ASGI app answering a browser's ``GET /sparql?query=...`` (see :func:`prefers_html_results`).
-
-    :class:`explore_kg.server.EndpointApp` asks :meth:`wanted` before handing the request to the
-    endpoint: only a GET whose Accept explicitly prefers text/html (or that says ``format=html``) comes
-    here; every SPARQL client keeps getting exactly what the endpoint answers. Without a query, such a
-    browser gets the editor (a client gets the service description, as before)."""
-
-    def __init__(self, page_app):
-        self.page_app = page_app
-
-    @staticmethod
-    def wanted(scope) -> bool:
-        if scope["method"] not in ("GET", "HEAD"):
-            return False
-        qs = scope.get("query_string", b"")
-        accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-        if b"text/html" not in accept and b"=html" not in qs.lower():
-            return False  # the common case, decided without parsing anything
-        if b"format=" in qs or b"output=" in qs:
-            from urllib.parse import parse_qs
-
-            params = parse_qs(qs.decode("latin-1"))
-            chosen = [v for k in ("format", "output", "_format") for v in params.get(k, ())]
-            if chosen:
-                return chosen[-1].strip().lower() == "html"
-        return prefers_html_results(accept.decode("latin-1"))
-
-    async def __call__(self, scope, receive, send):
-        await self.page_app(scope, receive, send)
-
-
-async def sparql_results_page(request: Request) -> Response:
-    params = request.query_params
-    queries = params.getlist("query")
-    if not queries:  # a browser opening the endpoint itself: the editor (clients get the service description)
-        return page(request, "editor.html", **editor_context(default_query()))
-    query = queries[0]
-    context: dict[str, Any] = editor_context(query)
-    status = 200
-    try:
-        if len(queries) != 1:
-            raise WebQueryError(f"the request carries {len(queries)} queries; send exactly one 'query' parameter")
-        try:
-            result = await request.app.state.engine.query(
-                query, media_type=f"{SPARQL_JSON}, application/n-triples",
-                default_graph_uris=params.getlist("default-graph-uri"),
-                named_graph_uris=params.getlist("named-graph-uri"),
-                base_iri=str(request.url.replace(query="")))
-        except Exception as e:  # the engine's QueryError family carries .message and .status
-            if getattr(e, "message", None) is None:
-                raise
-            raise WebQueryError(e.message, getattr(e, "status", 400)) from e
-        data = ntriples_to_bindings(result.body) if result.kind == "graph" else json.loads(result.body)
-        if "boolean" in data:
-            context["boolean"] = data["boolean"]
-        else:
-            columns, rows = table_rows(data, labels_for(request))
-            context.update(columns=columns, rows=rows[:SHOWN_ROWS], total_rows=len(rows))
-        context.update(result_json=Markup(json_for_script(data)), result_kind=result.kind,
-                       elapsed_ms=round(result.elapsed_ms, 1))
-    except WebQueryError as err:
-        context["error"], status = err.message, err.status
-    return page(request, "editor.html", status=status, **context)
-
-
-def editor_context(query: str) -> dict[str, Any]:
-    return {"title": "SPARQL editor", "query": query, "endpoint": "/sparql", "bindings_formats": BINDINGS_FORMATS,
-            "graph_formats": GRAPH_FORMATS}
-
-
-# ---------------------------------------------------------------------------------------------
 # Router
 
 
@@ -1046,10 +485,17 @@ class HomeOrEndpoint:
 
 def build_router(app: FastAPI) -> APIRouter:
     """The web pages, the static files they load, and IRI dereferencing."""
+    from .web_gallery import (
+        SparqlResultsPage,
+        editor_context,
+        gallery_query_page,
+        saved_queries_module,
+        sparql_results_page,
+    )
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.web_indexes = {}  # see web_index(): built on first use
     app.state.rdf_descriptions = {}
-    app.state.ontology_pages = {}
     router = APIRouter(include_in_schema=False)
 
     @router.get("/labels.json")
@@ -1069,19 +515,6 @@ def build_router(app: FastAPI) -> APIRouter:
 
     app.add_route("/", HomeOrEndpoint(app, request_response(editor)), methods=["GET", "HEAD", "POST"],
                   include_in_schema=False)
-
-    ontology_pages: dict[tuple, Response] = {}  # the data does not change: each variant is built once
-
-    @router.get("/ontology")
-    @router.get(ALIAS + "/ontology")
-    async def ontology(request: Request):
-        key = (request.url.path, rdf_format(request))
-        answer = ontology_pages.get(key)
-        if answer is None:
-            answer = await ontology_response(request)  # ~25 ms of the event loop: once, not per request
-            if answer.status_code == 200:
-                ontology_pages[key] = answer
-        return answer
 
     @router.get("/sources")
     async def sources(request: Request):
