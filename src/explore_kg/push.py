@@ -231,7 +231,7 @@ def run_cli(paths: Sequence[str], *, store: str, update_url: str | None, gsp_url
         print(f"error: {e.message}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     try:
-        log.info("pushing to a %s", conn.dialect.title)
+        log.info("pushing to the store (%s)", conn.dialect.title)
         problems = push(conn, graphs, replace=replace, verify=verify, batch=batch)
     except (StoreUnavailable, StoreRefused, QueryFailed) as e:
         print(f"error: {e.message}", file=sys.stderr)

@@ -343,7 +343,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         worker_frame=served.worker_frame(),
         data_version=served.data_version,
     )
-    if prestart and hasattr(engine, "prestart"):  # (a remote store has no workers to start)
+    if prestart:
         engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)

@@ -352,6 +352,9 @@ class RemoteEngine:
         self._probe_task: asyncio.Task | None = None
         self._ok = True
 
+    def prestart(self) -> None:
+        """Nothing to start early: the store answers, there are no query workers (see QueryEngine.prestart)."""
+
     async def start(self) -> None:
         self._client = httpx.AsyncClient(auth=self.conn.auth, timeout=httpx.Timeout(self.timeout, connect=3.0),
                                          limits=httpx.Limits(max_connections=self.workers_wanted * 2))
