@@ -200,6 +200,9 @@ def serve(
                                        "(0: twice the query workers); more wait in its queue."),
     client_queue: int = typer.Option(64, help="Requests one client may have waiting; past it 429 + Retry-After."),
     shutdown_timeout: float = typer.Option(10.0, help="On SIGTERM, seconds to let requests in progress finish."),
+    forwarded_allow_ips: str = typer.Option(None, help="Reverse proxies (comma-separated addresses or networks, "
+                                            "e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client; "
+                                            "default none: the client is the connection's address."),
     store: str = typer.Option("auto", help="Where the served data lives: memory (a copy in every query worker), "
                               "disk (one on-disk store all workers open read-only), auto (disk for input "
                               "files of 64 MB or more, or with --store-dir), or the URL of an external SPARQL "
@@ -242,7 +245,8 @@ def serve(
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
-        shutdown_timeout=shutdown_timeout, store=store, store_dir=store_dir, releases=releases,
+        shutdown_timeout=shutdown_timeout, forwarded_allow_ips=_proxies(forwarded_allow_ips), store=store,
+        store_dir=store_dir, releases=releases,
         update_url=update_url, gsp_url=gsp_url, auth=auth, auth_type=auth_type,
     )
     if releases and not Path(releases).is_dir():
@@ -497,6 +501,19 @@ def _query_text(query_or_file: str) -> str:
     if any(c.isspace() for c in query_or_file) or query_or_file.lower().startswith(_SPARQL_START):
         return query_or_file
     _fail(f"no such query file: {query_or_file} (give a file holding a query, the query text itself, or '-')")
+
+
+def _proxies(value: str | None) -> tuple[str, ...]:
+    """``--forwarded-allow-ips``: each an IP address or network (a typo would silently trust nobody)."""
+    import ipaddress
+
+    proxies = tuple(p.strip() for p in (value or "").split(",") if p.strip())
+    for p in proxies:
+        try:
+            ipaddress.ip_network(p, strict=False)
+        except ValueError:
+            _fail(f"--forwarded-allow-ips: {p!r} is not an IP address or network (e.g. 127.0.0.1 or 10.0.0.0/8)")
+    return proxies
 
 
 def _check_can_listen(host: str, port: int) -> None:

@@ -87,6 +87,9 @@ class ServerConfig:
     client_queue: int = 64  # requests one client may have waiting; past it 429
     queue_timeout: float | None = None  # longest wait for a worker (None: the query timeout)
     shutdown_timeout: float = 10.0  # on SIGTERM, longest wait for requests in progress
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks); empty: none,
+    # so the client is always the connection's peer and no client can pick the address it is counted as.
+    forwarded_allow_ips: tuple[str, ...] = ()
     store: str = "auto"  # where the data lives: "memory", "disk" or "auto" (explore_kg.store.wants_disk)
     store_dir: str | None = None  # the on-disk store's directory; None: a cache directory keyed by the inputs
     releases: str | None = None  # folder of release folders served at /dumps/VERSION/ (None: the served data)
@@ -501,6 +504,8 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
     # explore_kg.limits (uvicorn's own limit_concurrency would answer 503 to everyone: not used).
     uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level=log_level.lower(),
                 server_header=False, limit_concurrency=None, timeout_keep_alive=5,
+                proxy_headers=bool(config.forwarded_allow_ips),
+                forwarded_allow_ips=list(config.forwarded_allow_ips) or None,
                 http=guarded_protocol(config.connection_limits),
                 timeout_graceful_shutdown=max(1, round(config.shutdown_timeout)))
     return 0
