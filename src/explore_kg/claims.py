@@ -128,6 +128,12 @@ _CLAIM_PREDICATES = frozenset(_N[n] for n in ("claimSubject", "claimProperty", "
                                               "earliestDate", "latestDate"))
 _DATE_DATATYPES = frozenset(ox.NamedNode(d) for d in PRECISION_OF)
 
+# What complete_date_claims reads, for a loader that picks those quads out of a stream: besides the
+# date literals (DATE_DATATYPES), the claim properties, ekg:claim links and things typed CLAIM_CLASS.
+DATE_DATATYPES = _DATE_DATATYPES
+CLAIM_PREDICATES = _CLAIM_PREDICATES | {_N["claim"]}
+CLAIM_CLASS = _N["Claim"]
+
 
 def subproperty_edges(quads: Iterable[ox.Quad]) -> list[tuple[ox.NamedNode, ox.NamedNode]]:
     """(sub, super) for every rdfs:subPropertyOf (and owl:equivalentProperty, both ways) between IRIs."""

@@ -44,7 +44,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import __version__
-from ..claims import _CLAIM_PREDICATES, _DATE_DATATYPES, _N, subproperty_edges
+from ..claims import CLAIM_CLASS, CLAIM_PREDICATES, DATE_DATATYPES, subproperty_edges
 from ..entailment import ENTAILED_GRAPH
 from ..lifecycle import die_with_parent
 from ..loading import (
@@ -363,11 +363,10 @@ class _Progress:
             self._bar.stop()
 
 
-_KEPT_PREDICATES = frozenset(_CLAIM_PREDICATES | {_N["claim"], *(
-    ox.NamedNode(p) for p in ("http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
-                              "http://www.w3.org/2002/07/owl#equivalentProperty"))})
+_KEPT_PREDICATES = CLAIM_PREDICATES | {ox.NamedNode(p) for p in (
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf", "http://www.w3.org/2002/07/owl#equivalentProperty")}
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_KEPT_TYPES = frozenset({_N["Claim"], ox.NamedNode("https://w3id.org/explore-kg/ontology#SourceDocument")})
+_KEPT_TYPES = frozenset({CLAIM_CLASS, ox.NamedNode("https://w3id.org/explore-kg/ontology#SourceDocument")})
 
 
 def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _Progress) -> dict[str, None]:
@@ -385,7 +384,7 @@ def _stream_quad_file(store: ox.Store, path: Path, fmt, edges: list, progress: _
         work is most of the load time that is not Oxigraph's)."""
         n = 0
         last_graph = None
-        literal, date_types, kept_predicates, kept_types = ox.Literal, _DATE_DATATYPES, _KEPT_PREDICATES, _KEPT_TYPES
+        literal, date_types, kept_predicates, kept_types = ox.Literal, DATE_DATATYPES, _KEPT_PREDICATES, _KEPT_TYPES
         quad, rdf_type, default_graph = ox.Quad, _RDF_TYPE, ox.DefaultGraph
         for q in ox.parse(f, format=fmt, base_iri=path.resolve().as_uri()):
             p, o, g = q.predicate, q.object, q.graph_name
