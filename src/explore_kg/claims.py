@@ -106,8 +106,12 @@ def claim_iri(subject, prop, value: ox.Literal, graph) -> ox.NamedNode:
     ``claim:`` + the first 16 hex digits of sha256("{s}|{p}|{value as N-Triples}|{graph}"), where IRIs
     are written bare and the default graph as "".
     """
-    key = f"{_bare(subject)}|{_bare(prop)}|{value}|{_bare(graph)}"
-    return ox.NamedNode(str(CLAIM) + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16])
+    return ox.NamedNode(minted_claim_iri(_bare(subject), _bare(prop), str(value), _bare(graph)))
+
+
+def minted_claim_iri(subject: str, prop: str, value: str, graph: str) -> str:
+    """:func:`claim_iri` from the bare IRIs (blank-node labels) and the value written as N-Triples."""
+    return str(CLAIM) + hashlib.sha256(f"{subject}|{prop}|{value}|{graph}".encode()).hexdigest()[:16]
 
 
 def _bare(term) -> str:

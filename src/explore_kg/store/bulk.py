@@ -22,10 +22,11 @@ so every triple is written twice: in its graph and in the default graph. Doing t
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -33,6 +34,7 @@ import pyoxigraph as ox
 from ..claims import complete_date_claims, subproperty_edges
 from ..loading import QUAD_FORMATS, LoadError, known_date_properties, quad_file_additions, source_of
 from ..namespaces import EKG, ID
+from .bulk_claims import claim_lines, claimed_subjects, split_plain_dates
 
 # subject, predicate + object, graph (optional) of one N-Quads line; anything else (comments, blank
 # lines, RDF-star, unusual spacing) is passed on as it is and copied through pyoxigraph's parser.
@@ -44,6 +46,8 @@ _KEPT = re.compile(rb"XMLSchema#(?:date|gYear)|ontology#(?:[cC]laim|datePrecisio
                    rb"SourceDocument|japaneseFiscalYear)|#subPropertyOf>|#equivalentProperty>")
 _OWN = b"<" + str(ID).encode()
 _STATED_IN = ox.NamedNode(str(EKG.statedIn))
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
 STREAM_BYTES = 16 * 1024 * 1024  # files at least this big take this path (smaller ones: loading.load's)
 
 
@@ -51,7 +55,7 @@ class _Doubled:
     """A binary reader for ``bulk_load``: the lines of ``f`` as N-Quads, each followed by its default-graph
     copy; at the end, what ``tail(kept_lines)`` returns, doubled the same way."""
 
-    def __init__(self, f, graph: bytes | None, tail: Callable[[list[bytes]], bytes],
+    def __init__(self, f, graph: bytes | None, tail: Callable[[list[bytes]], Iterator[bytes]],
                  progress: Callable[[int, int], None]):
         self.f, self.graph, self.tail, self.progress = f, graph, tail, progress
         self.kept: list[bytes] = []  # lines the additions may need
@@ -78,7 +82,8 @@ class _Doubled:
             if self.tail_done:
                 return None
             self.tail_done = True
-            tail = self.tail(self.kept)
+            tail = [self.tail(self.kept)]
+            self.kept = []
             if self.odd:  # the lines the expression left alone went in as they are: their copies
                 graph = None if self.graph is None else ox.NamedNode(self.graph[1:-1].decode())
                 copies = []
@@ -87,8 +92,8 @@ class _Doubled:
                         copies.append(ox.Quad(q.subject, q.predicate, q.object, graph))
                     elif not isinstance(q.graph_name, ox.DefaultGraph):
                         copies.append(ox.Quad(q.subject, q.predicate, q.object))
-                tail += ox.serialize(copies, format=ox.RdfFormat.N_QUADS) or b""
-            self.f = _Lines(tail)
+                tail.append(iter([ox.serialize(copies, format=ox.RdfFormat.N_QUADS) or b""]))
+            self.f = _Lines(itertools.chain.from_iterable(tail))
             self.graph = None  # the additions carry their graphs
             return self._fill() or b""
         out = []
@@ -139,14 +144,16 @@ class _Doubled:
 
 
 class _Lines:
-    """``readlines`` over bytes in memory (the additions, at the end of the stream)."""
+    """``readlines`` over blocks of N-Quads made on demand (the additions, at the end of the stream)."""
 
-    def __init__(self, data: bytes):
-        self._lines = data.splitlines(keepends=True)
+    def __init__(self, blocks: Iterator[bytes]):
+        self._blocks = blocks
 
     def readlines(self, _hint: int = -1) -> list[bytes]:
-        lines, self._lines = self._lines[:4096], self._lines[4096:]
-        return lines
+        for block in self._blocks:
+            if block:
+                return block.splitlines(keepends=True)
+        return []
 
 
 def _to_lines(path: Path, fmt: ox.RdfFormat, directory: Path) -> tuple[Path, ox.RdfFormat]:
@@ -194,20 +201,35 @@ def stream_file(store: ox.Store, path: Path, fmt: ox.RdfFormat, edges: list,
             graph = _source_graph(lines_path) or ox.NamedNode(path.resolve().as_uri())
         doubled: _Doubled | None = None
 
-        def tail(kept: list[bytes]) -> bytes:
-            quads = list(ox.parse(b"".join(kept), format=ox.RdfFormat.N_QUADS))
+        def tail(kept: list[bytes]) -> Iterator[bytes]:
+            """The loader's additions, in blocks of N-Quads: plain date triples' claims are formatted
+            from their lines (store/bulk_claims.py), the rest made by claims.complete_date_claims."""
+            looks_plain, others = split_plain_dates(kept)
+            quads = list(ox.parse(b"".join(others), format=ox.RdfFormat.N_QUADS))
             edges.extend(subproperty_edges(quads))
             dates = known_date_properties(edges)
+            plain, others = split_plain_dates(looks_plain, frozenset(d.value for d in dates), claimed_subjects(quads))
+            quads += ox.parse(b"".join(others), format=ox.RdfFormat.N_QUADS)
+            del looks_plain, others
+            minted: list[str] = []
             if graph is None:
                 added = quad_file_additions(quads, dates)
-            else:  # as loading.assign_graphs: the claims, then statedIn for every entity of ours
-                added = complete_date_claims(quads, dates)
-                if graph.value != path.resolve().as_uri():
-                    entities = {s.decode()[1:-1] for s in doubled.subjects}
-                    entities.update(q.subject.value for q in added if isinstance(q.subject, ox.NamedNode)
-                                    and q.subject.value.startswith(str(ID)))
-                    added += [ox.Quad(ox.NamedNode(e), _STATED_IN, graph, graph) for e in sorted(entities)]
-            return ox.serialize(added, format=ox.RdfFormat.N_QUADS) or b""
+                sources = frozenset(q.subject.value for q in quads if q.predicate == _RDF_TYPE
+                                    and q.object == _SOURCE_DOCUMENT and q.subject == q.graph_name)
+                yield ox.serialize(added, format=ox.RdfFormat.N_QUADS) or b""
+                yield from claim_lines(plain, sources)
+                return
+            # a triple file, as loading.assign_graphs: the claims, then statedIn for every entity of ours
+            added = complete_date_claims(quads, dates)
+            yield ox.serialize(added, format=ox.RdfFormat.N_QUADS) or b""
+            yield from claim_lines(plain, frozenset(), minted)
+            if graph.value != path.resolve().as_uri():
+                entities = {s.decode()[1:-1] for s in doubled.subjects}
+                entities.update(q.subject.value for q in added if isinstance(q.subject, ox.NamedNode)
+                                and q.subject.value.startswith(str(ID)))
+                entities.update(minted)
+                yield ox.serialize([ox.Quad(ox.NamedNode(e), _STATED_IN, graph, graph) for e in sorted(entities)],
+                                   format=ox.RdfFormat.N_QUADS) or b""
 
         try:
             with open(lines_path, "rb") as f:

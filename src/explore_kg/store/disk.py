@@ -71,7 +71,8 @@ LOCK = ".lock"
 SCRATCH = "scratch"  # temporary rewrites of Turtle, TriG... as N-Triples / N-Quads while building
 LAYOUT = 1  # bump when what a store directory holds changes
 _PACKAGE = Path(__file__).resolve().parent.parent
-_KEYED_SOURCES = ("loading.py", "claims.py", "entailment.py", "reasoning.py", "store/disk.py", "store/bulk.py")
+_KEYED_SOURCES = ("loading.py", "claims.py", "entailment.py", "reasoning.py", "store/disk.py", "store/bulk.py",
+                  "store/bulk_claims.py")
 _CHUNK = 1 << 20
 
 
