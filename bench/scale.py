@@ -86,11 +86,13 @@ def latencies(url: str, templates, params, args) -> dict[str, dict]:
     return out
 
 
-def run_ours(data: Path, backend: str, templates, params, args) -> dict:
+def run_ours(data: Path, backend: str, templates, params, args, result: dict, saved=lambda: None) -> dict:
+    """Fills ``result`` phase by phase, calling ``saved()`` after each (a long run stopped half way keeps
+    what it measured)."""
     store_dir = BENCH_DIR / "data" / f"scale-store-{data.stem}"
     shutil.rmtree(store_dir, ignore_errors=True)
     extra = ["--store", backend, *(["--store-dir", str(store_dir)] if backend == "disk" else [])]
-    result: dict = {"server": f"explore-kg serve --store {backend}"}
+    result["server"] = f"explore-kg serve --store {backend}"
     for phase in ("cold", "warm") if backend == "disk" else ("cold",):
         server = servers.ours(data, servers.free_port(), args.timeout, extra)
         try:
@@ -105,18 +107,20 @@ def run_ours(data: Path, backend: str, templates, params, args) -> dict:
             result["processes"] = 1 + len(servers._children(server.proc.pid))
         finally:
             server.stop()
+        saved()
     if store_dir.exists():
         result["store_mb"] = round(sum(f.stat().st_size for f in store_dir.rglob("*") if f.is_file()) / 2**20, 1)
         shutil.rmtree(store_dir, ignore_errors=True)
     return result
 
 
-def run_oxigraph(data: Path, templates, params, args) -> dict:
+def run_oxigraph(data: Path, templates, params, args, result: dict, saved=lambda: None) -> dict:
+    """As :func:`run_ours`, for Oxigraph's server and one POST of the file."""
     import httpx
 
     location = BENCH_DIR / "data" / f"scale-oxigraph-{data.stem}"
     shutil.rmtree(location, ignore_errors=True)
-    result: dict = {"server": "oxigraph serve + POST"}
+    result["server"] = "oxigraph serve + POST"
     for phase in ("cold", "warm"):
         port = servers.free_port()
         argv = [servers.tool("oxigraph"), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
@@ -142,6 +146,7 @@ def run_oxigraph(data: Path, templates, params, args) -> dict:
             result["processes"] = 1
         finally:
             server.stop()
+        saved()
     result["store_mb"] = round(sum(f.stat().st_size for f in location.rglob("*") if f.is_file()) / 2**20, 1)
     shutil.rmtree(location, ignore_errors=True)
     return result
@@ -149,7 +154,7 @@ def run_oxigraph(data: Path, templates, params, args) -> dict:
 
 def markdown(report: dict) -> str:
     rows = report["results"]
-    names = list(next(iter(rows))["queries"]) if rows else []
+    names = list(next((r["queries"] for r in rows if "queries" in r), {}))
     lines = [f"{report['quads']:,} quads ({report['data']}), load average before {report['loadavg_before']}, "
              f"{report['machine']}; p50 / p99 at {report['concurrency']} client(s), {report['requests']} "
              "varying queries each", "",
@@ -158,15 +163,18 @@ def markdown(report: dict) -> str:
              "|---|--:|--:|--:|--:|--:|"]
     for r in rows:
         warm = r.get("warm_first_answer_s", "-")
-        lines.append(f"| {r['server']} | {r['load_s']} | {r['cold_first_answer_s']} / {warm} | "
-                     f"{r['cold_rss_mb']} / {r.get('warm_rss_mb', '-')} | {r['cold_pss_mb']} / "
+        lines.append(f"| {r.get('server', '-')} | {r.get('load_s', '-')} | {r.get('cold_first_answer_s', '-')} / {warm} | "
+                     f"{r.get('cold_rss_mb', '-')} / {r.get('warm_rss_mb', '-')} | {r.get('cold_pss_mb', '-')} / "
                      f"{r.get('warm_pss_mb', '-')} | {r.get('store_mb', '-')} |")
-    lines += ["", "| query | " + " | ".join(f"{r['server']} p50 / p99 ms" for r in rows) + " |",
+    lines += ["", "| query | " + " | ".join(f"{r.get('server', '-')} p50 / p99 ms" for r in rows) + " |",
               "|---|" + "--:|" * len(rows)]
     for name in names:
         cells = []
         for r in rows:
-            q = r["queries"][name]
+            q = r.get("queries", {}).get(name)
+            if q is None:
+                cells.append("-")
+                continue
             cells.append(f"{q['p50_ms']} / {q['p99_ms']}" + (f" ({q['errors']} errors)" if q["errors"] else ""))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -194,21 +202,28 @@ def main(argv: list[str] | None = None) -> int:
     report = {"data": data.name, "quads": sum(1 for _ in data.open("rb")), "loadavg_before": list(os.getloadavg()),
               "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
               "concurrency": args.concurrency, "requests": args.requests, "results": []}
-    for backend in [b for b in args.backends.split(",") if b]:
-        print(f"explore-kg serve --store {backend} ...", file=sys.stderr)
-        report["results"].append(run_ours(data, backend, templates, params, args))
-    if not args.no_oxigraph:
-        print("oxigraph serve ...", file=sys.stderr)
-        report["results"].append(run_oxigraph(data, templates, params, args))
-    report["loadavg_after"] = list(os.getloadavg())
+    out = args.out or RESULTS_DIR / f"scale-{args.triples // 1000}k"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def saved() -> None:
+        """The report so far, written after every phase of every server."""
+        report["loadavg_after"] = list(os.getloadavg())
+        out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+        out.with_suffix(".md").write_text(markdown(report))
+
     with contextlib.suppress(Exception):
         report["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                           cwd=BENCH_DIR).stdout.strip()
-    out = args.out or RESULTS_DIR / f"scale-{args.triples // 1000}k"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    for backend in [b for b in args.backends.split(",") if b]:
+        print(f"explore-kg serve --store {backend} ...", file=sys.stderr)
+        report["results"].append(result := {})
+        run_ours(data, backend, templates, params, args, result, saved)
+    if not args.no_oxigraph:
+        print("oxigraph serve ...", file=sys.stderr)
+        report["results"].append(result := {})
+        run_oxigraph(data, templates, params, args, result, saved)
+    saved()
     text = markdown(report)
-    out.with_suffix(".md").write_text(text)
     print(text)
     return 0
 
