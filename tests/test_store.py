@@ -297,6 +297,40 @@ def test_streamed_large_file_path_gives_what_the_loader_gives(tmp_path: Path, na
     assert any(q.predicate.value == EKG + "claimValue" for q in streamed) or name == "mixed.trig"
 
 
+def test_streamed_file_goes_in_batches_and_a_blank_node_stays_one_node(tmp_path: Path, monkeypatch):
+    """store/bulk.py loads a big file in several bulk_load calls (the loader's memory grows with a
+    call's quads); a blank node named on the first line and on the last is still one node, with its
+    date claim, and every quad is there."""
+    import explore_kg.store.bulk as bulk
+
+    monkeypatch.setattr(bulk, "BATCH_BYTES", 4096)
+    path = tmp_path / "big.nq"
+    lines = [f'_:b1 <{EX}name> "first" <{EX}g> .\n']
+    lines += [f'<{EX}e{i}> <{EX}name> "entity {i}" <{EX}g{i % 7}> .\n' for i in range(2000)]
+    lines += [f'_:b1 <{EKG}plannedLaunchDate> "2031"^^<{XSD}gYear> <{EX}g> .\n',
+              f'<{EX}e1> <{EX}knows> _:b1 <{EX}g2> .\n']
+    path.write_text("".join(lines), encoding="utf-8")
+    calls = []
+    real = bulk._Doubled.next_batch
+
+    def next_batch(self):
+        more = real(self)
+        calls.append(more)
+        return more
+
+    monkeypatch.setattr(bulk._Doubled, "next_batch", next_batch)
+    store = ox.Store(str(tmp_path / "streamed"))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    bulk.stream_file(store, path, ox.RdfFormat.N_QUADS, [], lambda n, pos: None, scratch)
+    assert calls.count(True) > 3  # batches of 4 KB (then the blank nodes' call)
+    expected = load([path], shipped=False).to_store()
+    assert len(store) == len(expected)
+    rows = list(store.query(f"""SELECT ?b ?claim WHERE {{ GRAPH <{EX}g> {{ ?b <{EX}name> "first" ;
+        <{EKG}plannedLaunchDate> ?d ; <{EKG}claim> ?claim }} GRAPH <{EX}g2> {{ <{EX}e1> <{EX}knows> ?b }} }}"""))
+    assert len(rows) == 1
+
+
 @pytest.mark.parametrize(("name", "text", "line"), [
     ("bad.nq", f"<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n<{EX}a> <{EX}b> \"open .\n", 3),
     ("bad.ttl", f"<{EX}a> <{EX}b> <{EX}c> .\n\n<{EX}a> <{EX}b> <{EX}c> ;\n  <{EX}d> \"x\" \"y\" .\n", 4),

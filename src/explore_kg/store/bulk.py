@@ -1,4 +1,4 @@
-"""Streaming a large file into the on-disk store in one ``bulk_load`` pass, default graph included.
+"""Streaming a large file into the on-disk store in one pass of ``bulk_load`` calls, default graph included.
 
 The store's default graph must be the RDF merge of the named graphs (Oxigraph's own union mode and a
 ``FROM`` list both return one solution per graph that states a triple: tests/test_store.py shows it),
@@ -11,8 +11,11 @@ so every triple is written twice: in its graph and in the default graph. Doing t
 * the lines the loader's additions depend on (date literals, claims, source documents, sub-property
   axioms: a substring test) are kept, parsed at the end of the file, and the date claims and
   ``ekg:statedIn`` triples they give (:func:`explore_kg.loading.quad_file_additions`,
-  :func:`explore_kg.claims.complete_date_claims`) go into the same stream, doubled the same way; so
-  one bulk load holds it all and blank-node labels mean the same node throughout one file.
+  :func:`explore_kg.claims.complete_date_claims`, formatted from their lines where they are plain:
+  :mod:`explore_kg.store.bulk_claims`) go into the same stream, doubled the same way;
+* the stream goes into the store in ``bulk_load`` calls of BATCH_BYTES (Oxigraph's loader holds one
+  call's quads in memory), except the lines that name blank nodes: a label means one node within one
+  call, so those wait in a temporary file for the last call.
 * Turtle, TriG, RDF/XML, JSON-LD and N3 are first rewritten as N-Triples / N-Quads into a temporary
   file by pyoxigraph's streaming parser and serializer (memory stays flat); a syntax error names the
   file, line and column there. An error in the N-Quads/N-Triples stream is located by re-parsing the
@@ -49,6 +52,10 @@ _STATED_IN = ox.NamedNode(str(EKG.statedIn))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
 STREAM_BYTES = 16 * 1024 * 1024  # files at least this big take this path (smaller ones: loading.load's)
+# N-Quads bytes per bulk_load call: the loader's memory grows with the quads of one call (~1 KB each
+# measured at 200k-400k quads), so a file goes in as calls of this size (~250k quads) plus one call
+# for the lines that name blank nodes.
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 class _Doubled:
@@ -56,25 +63,36 @@ class _Doubled:
     copy; at the end, what ``tail(kept_lines)`` returns, doubled the same way."""
 
     def __init__(self, f, graph: bytes | None, tail: Callable[[list[bytes]], Iterator[bytes]],
-                 progress: Callable[[int, int], None]):
+                 progress: Callable[[int, int], None], blank_lines=None, batch_bytes: int = 0):
         self.f, self.graph, self.tail, self.progress = f, graph, tail, progress
         self.kept: list[bytes] = []  # lines the additions may need
         self.odd: list[bytes] = []  # lines the expression did not split: copied at the end
         self.subjects: set[bytes] = set()  # our own IRIs that are subjects (triple files: ekg:statedIn)
         self.buf, self.pos, self.done, self.tail_done, self.position = b"", 0, False, False, 0
+        self.blank_lines = blank_lines  # a binary file for the lines that name blank nodes (None: inline)
+        self.batch_bytes, self.batch_filled = batch_bytes, 0
 
     def read(self, n: int = -1) -> bytes:
-        while not self.done and (n < 0 or len(self.buf) - self.pos < n):
+        """Up to ``n`` bytes of the stream; b"" at its end, or at the end of a batch of ``batch_bytes``
+        (always at a line's end: the caller then starts the next ``bulk_load`` with :meth:`next_batch`)."""
+        while not self.done and (n < 0 or len(self.buf) - self.pos < n) and (
+                not self.batch_bytes or self.batch_filled < self.batch_bytes):
             chunk = self._fill()
             if chunk is None:
                 self.done = True
                 break
             self.buf = self.buf[self.pos:] + chunk
             self.pos = 0
+            self.batch_filled += len(chunk)
         end = len(self.buf) if n < 0 else self.pos + n
         out = self.buf[self.pos:end]
         self.pos += len(out)
         return out
+
+    def next_batch(self) -> bool:
+        """Start the next batch; False when the whole stream has been read."""
+        self.batch_filled = 0
+        return not (self.done and self.pos >= len(self.buf))
 
     def _fill(self) -> bytes | None:
         lines = self.f.readlines(1 << 16)
@@ -96,27 +114,18 @@ class _Doubled:
             self.f = _Lines(itertools.chain.from_iterable(tail))
             self.graph = None  # the additions carry their graphs
             return self._fill() or b""
-        out = []
-        match, graph, subjects, own = _LINE.fullmatch, self.graph, self.subjects, _OWN
-        last_subject = None
-        for line in lines:
-            m = match(line)
-            if m is None:
-                if line.strip() and not line.lstrip().startswith(b"#"):
-                    self.odd.append(line)
-                out.append(line if line.endswith(b"\n") else line + b"\n")
-                continue
-            subject, rest, g = m.groups()
-            if graph is not None:  # a triple file: its graph, then the default-graph copy
-                out.append(b"%s %s %s .\n%s %s .\n" % (subject, rest, graph, subject, rest))
-                if subject != last_subject:
-                    last_subject = subject
-                    if subject.startswith(own):
-                        subjects.add(subject)
-            elif g is not None:
-                out.append(b"%s %s %s .\n%s %s .\n" % (subject, rest, g, subject, rest))
-            else:
-                out.append(b"%s %s .\n" % (subject, rest))
+        match, graph = _LINE.fullmatch, self.graph
+        out = self._double(lines)
+        if self.blank_lines is not None and b"_:" in out:
+            # A blank node label names one node within one bulk_load call only: the lines that may name
+            # one (a literal with "_:" in it too) wait in blank_lines for the last call.
+            keep = []
+            for line in out[:-1].split(b"\n"):  # (every line _double writes ends with one "\n")
+                if b"_:" in line:
+                    self.blank_lines.write(line + b"\n")
+                else:
+                    keep.append(line + b"\n")
+            out = b"".join(keep)
         chunk = b"".join(lines)
         end = -1
         for m in _KEPT.finditer(chunk):  # the lines the additions may need: one search over the chunk
@@ -140,6 +149,31 @@ class _Doubled:
         if hasattr(self.f, "tell"):
             self.position = self.f.tell()
         self.progress(len(lines), self.position)
+        return out
+
+    def _double(self, lines: list[bytes]) -> bytes:
+        """``lines`` as N-Quads, each one that has a graph followed by its default-graph copy."""
+        out = []
+        match, graph, subjects, own = _LINE.fullmatch, self.graph, self.subjects, _OWN
+        last_subject = None
+        for line in lines:
+            m = match(line)
+            if m is None:
+                if line.strip() and not line.lstrip().startswith(b"#"):
+                    self.odd.append(line)
+                out.append(line if line.endswith(b"\n") else line + b"\n")
+                continue
+            subject, rest, g = m.groups()
+            if graph is not None:  # a triple file: its graph, then the default-graph copy
+                out.append(b"%s %s %s .\n%s %s .\n" % (subject, rest, graph, subject, rest))
+                if subject != last_subject:
+                    last_subject = subject
+                    if subject.startswith(own):
+                        subjects.add(subject)
+            elif g is not None:
+                out.append(b"%s %s %s .\n%s %s .\n" % (subject, rest, g, subject, rest))
+            else:
+                out.append(b"%s %s .\n" % (subject, rest))
         return b"".join(out)
 
 
@@ -232,9 +266,13 @@ def stream_file(store: ox.Store, path: Path, fmt: ox.RdfFormat, edges: list,
                                    format=ox.RdfFormat.N_QUADS) or b""
 
         try:
-            with open(lines_path, "rb") as f:
-                doubled = _Doubled(f, None if graph is None else str(graph).encode(), tail, progress)
-                store.bulk_load(doubled, format=ox.RdfFormat.N_QUADS)
+            with open(lines_path, "rb") as f, tempfile.TemporaryFile(dir=scratch) as blank_lines:
+                doubled = _Doubled(f, None if graph is None else str(graph).encode(), tail, progress,
+                                   blank_lines, BATCH_BYTES)
+                while doubled.next_batch():  # Oxigraph's bulk loader holds a whole call's quads in memory
+                    store.bulk_load(doubled, format=ox.RdfFormat.N_QUADS)
+                blank_lines.seek(0)
+                store.bulk_load(blank_lines, format=ox.RdfFormat.N_QUADS)
         except (SyntaxError, ValueError, OSError) as e:
             raise _locate(path, fmt, e) from e
     finally:
