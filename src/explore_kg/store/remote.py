@@ -158,9 +158,11 @@ class Connection:
         return self.request("POST", self.dialect.query_url, what=what,
                             **self.query_request(sparql, accept, list(params)))
 
-    def select(self, sparql: str, *, dataset: bool = True) -> list[dict[str, ox.Term]]:
-        """The rows of a SELECT over explore-kg's dataset (or the store's own with ``dataset=False``)."""
-        params = self.dialect.dataset_parameters(self.graphs()) if dataset else []
+    def select(self, sparql: str, *, dataset: bool = True, params=None) -> list[dict[str, ox.Term]]:
+        """The rows of a SELECT over explore-kg's dataset (or the store's own with ``dataset=False``, or
+        the dataset that ``params`` name)."""
+        if params is None:
+            params = self.dialect.dataset_parameters(self.graphs()) if dataset else []
         body = self.raw_query(sparql, _SPARQL_JSON, params).content
         solutions = ox.parse_query_results(fix_json(body, self.dialect), format=ox.QueryResultsFormat.JSON)
         names = [v.value for v in solutions.variables]
@@ -251,6 +253,7 @@ def prepare(conn: Connection, req: _Request, timeout: float | None) -> tuple[str
     accept = _NTRIPLES if kind == "graph" else _SPARQL_JSON
     params = conn.dialect.dataset_parameters(graphs, req.default_graph_uris, req.named_graph_uris,
                                              info.has_dataset_clause)
+    sparql = conn.dialect.rewrite(sparql, lambda text: conn.select(text, params=params))  # (same dataset)
     params += conn.dialect.timeout_parameters(timeout)
     return kind, accept, conn.query_request(sparql, accept, params)
 

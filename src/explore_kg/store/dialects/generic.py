@@ -61,6 +61,10 @@ class Generic:
             return []
         return [("default-graph-uri", self.merge_graph)] + [("named-graph-uri", g) for g in sorted(graphs)]
 
+    def rewrite(self, sparql: str, select) -> str:
+        """The query as this store answers it right (``select(text)``: rows of a SELECT in its dataset)."""
+        return sparql
+
     def timeout_parameters(self, seconds: float | None) -> list[tuple[str, str]]:
         if not self.timeout_parameter or not seconds:
             return []

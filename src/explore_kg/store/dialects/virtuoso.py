@@ -25,6 +25,7 @@ header ``X-SQL-State: S1TAT``: that answer is refused (504), never passed on as 
 from __future__ import annotations
 
 from .generic import Generic
+from .virtuoso_paths import rewrite_paths
 
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
@@ -56,6 +57,10 @@ class Virtuoso(Generic):
     @staticmethod
     def recognise(response) -> bool:
         return "virtuoso" in response.headers.get("server", "").lower()  # "Virtuoso/07.20.3229 (Linux) ..."
+
+    def rewrite(self, sparql: str, select) -> str:
+        """Its ``*`` / ``+`` / ``?`` property paths rewritten (see :mod:`.virtuoso_paths`)."""
+        return rewrite_paths(sparql, select)
 
     def partial_answer(self, response) -> bool:
         return response.headers.get("x-sql-state", "").upper() == "S1TAT"
