@@ -25,6 +25,8 @@ header ``X-SQL-State: S1TAT``: that answer is refused (504), never passed on as 
 from __future__ import annotations
 
 from .generic import Generic
+from .virtuoso_booleans import cast_booleans
+from .virtuoso_filters import filters_last
 from .virtuoso_paths import rewrite_paths
 
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
@@ -59,8 +61,9 @@ class Virtuoso(Generic):
         return "virtuoso" in response.headers.get("server", "").lower()  # "Virtuoso/07.20.3229 (Linux) ..."
 
     def rewrite(self, sparql: str, select) -> str:
-        """Its ``*`` / ``+`` / ``?`` property paths rewritten (see :mod:`.virtuoso_paths`)."""
-        return rewrite_paths(sparql, select)
+        """Its ``*`` / ``+`` / ``?`` property paths rewritten (:mod:`.virtuoso_paths`) and its boolean
+        expressions cast (:mod:`.virtuoso_booleans`), its FILTERs after its BINDs (:mod:`.virtuoso_filters`)."""
+        return filters_last(cast_booleans(rewrite_paths(sparql, select)))
 
     def partial_answer(self, response) -> bool:
         return response.headers.get("x-sql-state", "").upper() == "S1TAT"

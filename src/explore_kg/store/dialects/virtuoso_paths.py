@@ -459,15 +459,24 @@ class Rewriter:
             return "{ FILTER(false) }"
         hidden = [self.var() for _ in names]
         body = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
-        return f"{{ VALUES ({' '.join(hidden)}) {{ {body} }} {self._bind(hidden, names)} }}"
+        iris = [all(isinstance(row[k], ox.NamedNode) for row in rows) for k in range(len(names))]
+        return f"{{ VALUES ({' '.join(hidden)}) {{ {body} }} {self._bind(hidden, names, iris)} }}"
 
-    def _bind(self, hidden: list[str], names: list[str]) -> str:
+    def _bind(self, hidden: list[str], names: list[str], iris: list[bool] | None = None) -> str:
         """The ends given their values from fresh variables. Measured on Virtuoso 7: a VALUES block on a
         variable that other patterns also bind is ignored or fails to compile ("unknown table for a
         column"), while BIND from a fresh variable is right. Inside an EXISTS, a variable bound from
-        outside is compared instead (a BIND of it there makes the EXISTS true, embedded and on Virtuoso)."""
-        return " ".join(f"FILTER(sameTerm({h}, {n}))" if self._outer(n) else f"BIND({h} AS {n})"
-                        for h, n in zip(hidden, names, strict=True))
+        outside is compared instead (a BIND of it there makes the EXISTS true, embedded and on Virtuoso);
+        with ``=`` (and STR for non-IRIs): Virtuoso's sameTerm of such a variable is wrong there."""
+        out = []
+        for k, (h, n) in enumerate(zip(hidden, names, strict=True)):
+            if not self._outer(n):
+                out.append(f"BIND({h} AS {n})")
+            elif iris and iris[k]:
+                out.append(f"FILTER({h} = {n})")
+            else:
+                out.append(f"FILTER({h} = {n} && STR({h}) = STR({n}) && isLiteral({h}) = isLiteral({n}))")
+        return " ".join(out)
 
     def _nodes(self, s: str, o: str) -> str:
         """Every node of the active graph as (s, s): the zero-length pairs when neither end is given."""
