@@ -178,6 +178,8 @@ class Rewriter:
         self.prefix, self.fresh = f"{HELPER}{n}_", 0
         self.prefixes: dict[str, str] = {}
         self.exists: tuple[int, int] | None = None  # the token span of the EXISTS group being walked
+        self._exists_spans: list[tuple[int, int]] | None = None
+        self.where = len(self.toks)
         self.prologue, self.dataset = self._head()
 
     def _head(self) -> tuple[str, str]:
@@ -207,7 +209,8 @@ class Rewriter:
         at = where_group_start(self.sparql)
         if at is None:
             return self.sparql
-        self.group_items(next(k for k, t in enumerate(self.toks) if t.start >= at), [])
+        self.where = next(k for k, t in enumerate(self.toks) if t.start >= at)
+        self.group_items(self.where, [])
         out, last = [], 0
         for start, end, text in sorted(self.edits):
             out += [self.sparql[last:start], text]
@@ -320,11 +323,16 @@ class Rewriter:
         return len(self.toks)
 
     def _outer(self, var: str) -> bool:
-        """Whether ``var`` (inside an EXISTS) is also used outside it, so bound when the EXISTS is tried."""
+        """Whether ``var`` (inside an EXISTS) is also used in the WHERE pattern outside every EXISTS, so
+        taken as bound when the EXISTS is tried (a variable only projected is not)."""
         if self.exists is None:
             return False
-        lo, hi = self.exists
-        return any(t.text == var for k, t in enumerate(self.toks) if k < lo or k > hi)
+        if self._exists_spans is None:
+            self._exists_spans = [(k, self._matching(k + 1)) for k, t in enumerate(self.toks)
+                                  if t.kind == "word" and t.text.upper() == "EXISTS"
+                                  and k + 1 < len(self.toks) and self.toks[k + 1].text == "{"]
+        return any(t.text == var and k >= self.where and not any(lo <= k <= hi for lo, hi in self._exists_spans)
+                   for k, t in enumerate(self.toks))
 
     # -- one triples statement: subject, then verb object lists ----
 
