@@ -223,8 +223,9 @@ def check_status(response: httpx.Response, what: str) -> None:
     raise err
 
 
-def fix_json(body: bytes, dialect) -> bytes:
-    """A SPARQL JSON answer with the dialect's deviations undone (see each dialect's docstring)."""
+def fix_json(body: bytes, dialect, original: str | None = None) -> bytes:
+    """A SPARQL JSON answer with the dialect's deviations undone (see each dialect's docstring), and
+    what its rewrite of the ``original`` query added taken out again."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -237,6 +238,8 @@ def fix_json(body: bytes, dialect) -> bytes:
     for row in data.get("results", {}).get("bindings", []):
         for name, term in row.items():
             row[name] = dialect.fix_json_term(term)
+    if original is not None:
+        dialect.fix_answer(data, original)
     return json.dumps(data).encode()
 
 
@@ -313,7 +316,8 @@ def finish(conn: Connection, req: _Request, kind: str, response: httpx.Response,
             triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
             out = ox.serialize(triples, format=fmt) or b""
         else:
-            solutions = ox.parse_query_results(fix_json(body, conn.dialect), format=ox.QueryResultsFormat.JSON)
+            solutions = ox.parse_query_results(fix_json(body, conn.dialect, req.sparql),
+                                               format=ox.QueryResultsFormat.JSON)
             out = solutions.serialize(format=fmt) or b""
     except SyntaxError as e:
         raise StoreUnavailable(f"the SPARQL store's answer could not be read: {e}") from None

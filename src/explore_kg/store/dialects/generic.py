@@ -81,6 +81,9 @@ class Generic:
             term = dict(term, type="literal")
         return term
 
+    def fix_answer(self, data: dict, original: str) -> None:
+        """Take out of a SELECT's JSON answer what :meth:`rewrite` added to the ``original`` query."""
+
     def partial_answer(self, response) -> bool:
         """Whether the store cut its answer short at its own time limit (and says so)."""
         return False

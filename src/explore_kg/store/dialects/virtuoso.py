@@ -27,7 +27,7 @@ from __future__ import annotations
 from .generic import Generic
 from .virtuoso_booleans import cast_booleans
 from .virtuoso_filters import filters_last, plain_sameterm
-from .virtuoso_paths import rewrite_paths
+from .virtuoso_paths import drop_helpers, rewrite_paths
 
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
@@ -64,6 +64,9 @@ class Virtuoso(Generic):
         """Its ``*`` / ``+`` / ``?`` property paths rewritten (:mod:`.virtuoso_paths`) and its boolean
         expressions cast (:mod:`.virtuoso_booleans`), its FILTERs after its BINDs and its ``sameTerm(?v, <iri>)`` written out (:mod:`.virtuoso_filters`)."""
         return plain_sameterm(filters_last(cast_booleans(rewrite_paths(sparql, select))))
+
+    def fix_answer(self, data: dict, original: str) -> None:
+        drop_helpers(data, original)
 
     def partial_answer(self, response) -> bool:
         return response.headers.get("x-sql-state", "").upper() == "S1TAT"

@@ -397,7 +397,8 @@ class Rewriter:
                 raise PathRefused("Virtuoso 7: a property path with * + or ? whose end is a blank node "
                                   "([ ] or a collection) is not supported over this store; name the end with a variable")
             pieces = [self.pattern(p, subject, o, graphs) if p else f"{subject} {v} {o} ." for p, v, o in pairs]
-            self.edits.append((toks[start].start, toks[i - 1].end, " ".join(pieces)))
+            text = " ".join(pieces)
+            self.edits.append((toks[start].start, toks[i - 1].end, text[:-2] if text.endswith(" .") else text))
         return i
 
     # -- compiling a path to patterns Virtuoso answers right ----
@@ -524,6 +525,33 @@ def _reach(succ: dict, start, modifier: str) -> set:
             seen.add(n)
             todo.extend(succ.get(n, ()))
     return seen
+
+
+_HELPER_NAME = re.compile(rf"^{HELPER}\d+_\d+$")
+_DISTINCT_STAR = re.compile(r"\bSELECT\s+(?:DISTINCT|REDUCED)\s*\*", re.IGNORECASE)
+
+
+def drop_helpers(data: dict, original: str) -> None:
+    """A SELECT's JSON answer without the fresh variables of the rewrite (``SELECT *`` projects them),
+    its rows made distinct again where the query asks for ``SELECT DISTINCT *``."""
+    head = data.get("head", {})
+    names = head.get("vars", [])
+    hidden = {n for n in names if _HELPER_NAME.match(n) and f"?{n}" not in original and f"${n}" not in original}
+    if not hidden:
+        return
+    head["vars"] = [n for n in names if n not in hidden]
+    rows = [{k: v for k, v in row.items() if k not in hidden} for row in data.get("results", {}).get("bindings", [])]
+    if _DISTINCT_STAR.search(original):
+        import json
+
+        seen, unique = set(), []
+        for row in rows:
+            key = json.dumps(row, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                unique.append(row)
+        rows = unique
+    data.setdefault("results", {})["bindings"] = rows
 
 
 def rewrite_paths(sparql: str, select: Select) -> str:
