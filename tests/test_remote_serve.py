@@ -176,8 +176,12 @@ def test_a_push_while_serving_is_seen(tmp_path: Path):
             assert done.returncode == 0, done.stderr
             import time
 
-            time.sleep(2.5)  # (the graph list is read again at most every 2 s)
-            after = httpx.get(server.url + "/sparql", params=query, headers={"Accept": "text/csv"})
+            deadline = time.monotonic() + 20  # (the graph list is read again every 2 s)
+            while True:
+                after = httpx.get(server.url + "/sparql", params=query, headers={"Accept": "text/csv"})
+                if sorted(after.text.split()) == ["o", "one", "two"] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
             assert sorted(after.text.split()) == ["o", "one", "two"]
             assert after.headers.get("etag") != before.headers.get("etag")
             graphs = httpx.get(server.url + "/sparql", headers={"Accept": "text/csv"}, params={

@@ -114,10 +114,8 @@ class Connection:
         kwargs = {"authenticated": self.auth is not None} if cls.name == "virtuoso" else {}
         self.dialect = cls(url, update_url=update_url, gsp_url=gsp_url, **kwargs)
         self._graphs: frozenset[str] | None = None
-        self._graphs_at = 0.0
         self.counts: dict[str, int] = {}  # triples per graph of ours, as last read by graphs()
         self.generation = 0  # how many times graphs() has seen the store's graphs change
-        self.refresh_seconds: float | None = None  # serve --store: re-read the graph list this often
 
     def __repr__(self) -> str:  # never the URL nor the credentials
         return f"<Connection to a {self.dialect.title}>"
@@ -170,19 +168,14 @@ class Connection:
     def update(self, text: str, *, what: str = "an update") -> None:
         self.request("POST", self.dialect.update_url, what=what, data={"update": text})
 
-    def graphs_stale(self) -> bool:
-        return self._graphs is None or (self.refresh_seconds is not None
-                                        and time.monotonic() - self._graphs_at > self.refresh_seconds)
-
     def graphs(self, *, refresh: bool = False) -> frozenset[str]:
-        """explore-kg's named graphs in the store (the dialect's system graphs and the merge left out);
-        read again when older than ``refresh_seconds`` (None: read once) or with ``refresh``."""
-        if refresh or self.graphs_stale():
+        """explore-kg's named graphs in the store (the dialect's system graphs and the merge left out),
+        read once, and again with ``refresh`` (serve's probe does, see remote_engine)."""
+        if refresh or self._graphs is None:
             # (GROUP BY, not DISTINCT: Virtuoso 7 answers DISTINCT ?g in 20 s, this in 50 ms)
             rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", dataset=False)
             counts = {r["g"].value: int(r["n"].value) for r in rows if isinstance(r.get("g"), ox.NamedNode)
                       and not self.dialect.is_system_graph(r["g"].value)}
-            self._graphs_at = time.monotonic()
             if counts != self.counts or self._graphs is None:
                 self.counts = counts
                 self._graphs = frozenset(counts)

@@ -2,9 +2,10 @@
 :class:`~explore_kg.pool.QueryEngine` is, without worker processes (the store evaluates).
 
 A deadline per query (the forwarded request is cancelled, and the store's own timeout parameter
-passed), the result cache, a probe that keeps ``available``, and the store's graph list and sizes
-re-read at most every :attr:`RemoteEngine.REFRESH_SECONDS` when queries come: a ``push`` while serving
-is seen without a restart (new ETags, the cache emptied, the pages' and dumps' graph list updated).
+passed), the result cache, and a probe (every :attr:`RemoteEngine.PROBE_SECONDS`) that keeps
+``available`` and re-reads the store's graph list every :attr:`RemoteEngine.REFRESH_SECONDS`: a
+``push`` while serving is seen without a restart (a new data version for the ETags, the cache
+emptied, the pages' and dumps' graph list updated), within a few seconds.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ class RemoteEngine:
                  data_version: str | None = None, concurrency: int = 8,
                  on_change: Callable[[], str] | None = None):
         self.conn = conn
-        conn.refresh_seconds = self.REFRESH_SECONDS
         self.on_change = on_change  # called when the store's graphs changed; returns the new data version
         self.timeout = timeout
         self.max_query_bytes = max_query_bytes
@@ -53,6 +53,7 @@ class RemoteEngine:
         self.workers_wanted = concurrency  # requests in flight to the store (the client share uses it)
         self.known_graphs = conn.graphs()
         self._generation = conn.generation
+        self._refreshed = time.monotonic()
         self.spooled_bytes = 0
         self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0, "store_errors": 0}
         self.start_failure: str | None = None
@@ -96,6 +97,19 @@ class RemoteEngine:
                 self._set_ok(response.status_code < 500, f"the SPARQL store answers HTTP {response.status_code}")
             except httpx.HTTPError as e:
                 self._set_ok(False, f"the SPARQL store cannot be reached ({type(e).__name__})")
+                continue
+            if self._ok and time.monotonic() - self._refreshed > self.REFRESH_SECONDS:
+                await self._refresh()
+
+    async def _refresh(self) -> None:
+        """Read the store's graph list again (in the background: queries and their ETags use the last)."""
+        self._refreshed = time.monotonic()
+        try:
+            await asyncio.to_thread(self.conn.graphs, refresh=True)
+            if self.conn.generation != self._generation:
+                await asyncio.to_thread(self._changed)
+        except Exception as e:  # (the next probe says whether the store is down; never end the loop)
+            log.warning("could not read the SPARQL store's graph list: %s", getattr(e, "message", e))
 
     def _set_ok(self, ok: bool, reason: str) -> None:
         if ok != self._ok:
@@ -125,14 +139,6 @@ class RemoteEngine:
                        max_query_bytes=self.max_query_bytes, max_result_bytes=self.max_result_bytes,
                        base_iri=base_iri)
         self.stats["queries"] += 1
-        try:
-            if self.conn.graphs_stale():  # (a push while serving: seen within REFRESH_SECONDS)
-                await asyncio.to_thread(self.conn.graphs)
-            if self.conn.generation != self._generation:
-                await asyncio.to_thread(self._changed)
-        except StoreUnavailable as e:
-            self._store_down(e.message)
-            raise
         key = self.cache_key(req)
         hit = self.cache.get(key)
         if hit is not None:
