@@ -190,11 +190,20 @@ class Connection:
         return sizes
 
     def quads(self, graphs: Iterable[str], predicates: Sequence[str] = ()) -> Iterator[ox.Quad]:
-        """The quads of ``graphs`` (optionally only with one of ``predicates``), one request per graph."""
-        values = ("VALUES ?p { " + " ".join(f"<{p}>" for p in predicates) + " } ") if predicates else ""
-        for graph in sorted(graphs):
+        """The quads of ``graphs``: one request per graph; with ``predicates`` (the pages' names and
+        owl:inverseOf declarations) one request for all graphs, which the store answers by predicate."""
+        graphs = sorted(graphs)
+        if predicates:
+            values = " ".join(f"<{p}>" for p in predicates)
+            for at in range(0, len(graphs), 500):
+                named = " ".join(f"<{g}>" for g in graphs[at:at + 500])
+                for row in self.select(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} VALUES ?g {{ {named} }} "
+                                       "GRAPH ?g { ?s ?p ?o } }", dataset=False):
+                    yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+            return
+        for graph in graphs:
             g = ox.NamedNode(graph)
-            for row in self.select(f"SELECT ?s ?p ?o WHERE {{ {values}GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            for row in self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
                 yield ox.Quad(row["s"], row["p"], row["o"], g)
 
 
