@@ -16,6 +16,9 @@ Deviations, each shown on a real Virtuoso by tests/test_remote_dialects.py:
 * blank nodes come back labelled ``nodeID://b10006`` (not a valid blank node label): relabelled;
 * ``ResultSetMaxRows`` in its virtuoso.ini silently truncates large answers (default 10000 rows):
   raise it for large data (docs/stores.md).
+* its SPARQL engine answers property paths, VALUES, boolean expressions and some FILTERs otherwise
+  than SPARQL says: :meth:`Virtuoso.rewrite` rewrites every query it is sent into one it answers right
+  (:mod:`.virtuoso_paths`, :mod:`.virtuoso_booleans`, :mod:`.virtuoso_filters`; docs/stores.md).
 
 Its per-query time limit is the ``timeout`` parameter, in milliseconds (passed with our deadline). At
 that limit it sends what it has found so far as if complete ("anytime query"), saying so only in the
