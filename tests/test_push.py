@@ -69,6 +69,25 @@ def test_a_store_that_says_done_but_loads_nothing_fails(pushed_oxigraph, tmp_pat
     assert "holds no triple of it" in done.stderr and "did not load" in done.stderr
 
 
+def test_a_second_identical_push_is_a_no_op(pushed_store, tmp_path: Path):
+    """Without --replace, graphs the store holds as sent are skipped (blank nodes are not added again),
+    a new one is written, and one that differs is refused with a hint at --replace (exit 1)."""
+    conn = Connection(store_args(pushed_store)[1])
+    before = conn.sizes()
+    done = run_cli("push", *store_args(pushed_store))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("skipped ") == len(graphs_to_push([], entailed=True, inferred=False))
+    assert conn.sizes() == before  # not one triple more: the ontology's blank nodes were not copied again
+    data = tmp_path / "extra.ttl"
+    data.write_text("<https://example.org/x> <https://example.org/p> [ <https://example.org/q> 'v' ] .\n",
+                    encoding="utf-8")
+    done = run_cli("push", *store_args(pushed_store), str(data))
+    assert done.returncode == 1 and "push with --replace" in done.stderr  # (its merge graph differs)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors and all("--replace" in line for line in errors)
+    assert conn.sizes() == before  # nothing written, not even the new document's graph
+
+
 def test_push_to_a_store_that_is_down_exits_3():
     from conftest import free_port
 
@@ -81,7 +100,7 @@ def test_push_to_a_store_that_is_down_exits_3():
 
 def test_credentials_never_appear(pushed_virtuoso):
     done = run_cli("push", "--store", pushed_virtuoso.url + "/sparql", "--auth", "dba:s3cret-wrong",
-                   "--auth-type", "digest")
+                   "--auth-type", "digest", "--replace")  # (without --replace nothing is written: all there)
     assert done.returncode == 3
     assert "refused" in done.stderr and "s3cret" not in done.stderr
     assert str(pushed_virtuoso.url) not in done.stderr

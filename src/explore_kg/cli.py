@@ -148,7 +148,7 @@ def push(
     gsp_url: str = typer.Option(None, help=GSP_URL_HELP),
     auth: str = typer.Option(None, help=AUTH_HELP),
     auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
-    replace: bool = typer.Option(False, "--replace", help="Replace each graph pushed (default: add to it)."),
+    replace: bool = typer.Option(False, "--replace", help="Replace each graph pushed (default: write only the graphs the store does not hold yet)."),
     inferred: bool = typer.Option(False, "--inferred", help="Also push the OWL 2 RL inferences (graph .../inferred)."),
     asserted: bool = typer.Option(False, "--asserted", help="Push the asserted triples only (no graph .../entailed)."),
     batch: int = typer.Option(20000, min=1, help="Triples per request."),

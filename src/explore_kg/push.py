@@ -9,7 +9,10 @@ store's default graph on an Oxigraph server, else the named graph ``graph/merge`
 Writing: the SPARQL 1.1 Graph Store HTTP Protocol (``PUT`` the first batch of a graph with
 ``--replace``, ``POST`` the others), in batches of N-Triples; a store without GSP gets SPARQL Update
 (``DROP SILENT GRAPH`` then ``INSERT DATA``). The triples holding blank nodes go in a graph's first
-batch together: a blank node label names the same node only within one request.
+batch together: a blank node label names the same node only within one request. Without ``--replace``
+a graph the store already holds as sent is skipped (said in the log), an empty one written, and one
+that holds other triples refused with a message suggesting ``--replace`` (exit status 1, nothing
+written): a second identical push is a no-op, never a second copy of its blank nodes.
 
 Verifying: per graph, the number of triples and a content hash computed *by the store*: SPARQL's
 ``SHA1`` of each triple's terms (``STR``, language, datatype; blank nodes as ``_:``), sorted and
@@ -151,8 +154,6 @@ class Pusher:
         if count == 0 and graph.triples:
             return (f"{graph.label}: the store answered success but holds no triple of it "
                     f"({len(graph.triples)} sent); it did not load the data")
-        if not self.replace and count > len(graph.triples):
-            return None  # incremental onto existing data: more is expected (the hash cannot be compared)
         if count != len(graph.triples):
             return f"{graph.label}: {len(graph.triples)} triples sent, the store holds {count}"
         if digest != content_hash(sent_hashes):
@@ -187,10 +188,33 @@ class _Progress:
             self.bar.stop()
 
 
+def already_there(pusher: Pusher, graphs: list[Graph]) -> tuple[list[Graph], list[str]]:
+    """Without --replace: (the graphs to write, the graphs that differ). A graph the store already holds
+    as sent (count and content hash) is skipped, so a second identical push writes nothing (and adds no
+    second copy of its blank nodes); an empty one is written; one holding other triples is not touched."""
+    todo, differing = [], []
+    for graph in graphs:
+        count, digest = pusher.stored(graph)
+        if count == 0:
+            todo.append(graph)
+        elif count == len(graph.triples) and digest == content_hash(triple_hash(t) for t in graph.triples):
+            log.info("skipped %s: the store already holds it as sent (count and content hash match)", graph.label)
+        else:
+            differing.append(f"{graph.label}: the store already holds {count} other triples in this graph "
+                             f"({len(graph.triples)} to send); push with --replace to replace it")
+    return todo, differing
+
+
 def push(conn: Connection, graphs: list[Graph], *, replace: bool, verify: bool = True,
          batch: int = BATCH_TRIPLES, use_gsp: bool | None = None) -> list[str]:
-    """Write and verify ``graphs``; returns the differences found (empty: the store holds them)."""
+    """Write and verify ``graphs``; returns the differences found (empty: the store holds them).
+    Without ``replace`` only graphs the store does not hold yet are written (see :func:`already_there`);
+    if one holds other triples, nothing is written and that is the difference returned."""
     pusher = Pusher(conn, replace=replace, batch=batch, use_gsp=use_gsp)
+    if not replace:
+        graphs, differing = already_there(pusher, graphs)
+        if differing:
+            return differing
     progress = _Progress(sum(len(g.triples) for g in graphs))
     started = time.perf_counter()
     try:

@@ -9,9 +9,7 @@ saved queries, pages and exports in front of a store it does not run itself.
   forwarded over explore-kg's dataset (the dialect's dataset parameters), its answer parsed, the
   dialect's deviations undone, and serialized again by pyoxigraph in the negotiated format: the same
   bytes an embedded store gives for the same solutions.
-* :class:`RemoteEngine`: what the server's :class:`~explore_kg.pool.QueryEngine` is, without worker
-  processes (the store evaluates): a deadline per query (the forwarded request is cancelled, and the
-  store's own timeout parameter passed), the result cache, and a probe that keeps ``available``.
+* :class:`~explore_kg.store.remote_engine.RemoteEngine` (its own module): the server's engine over it.
 * :class:`RemoteStore`: the :class:`~explore_kg.store.ServedStore` for ``serve --store URL``.
 
 Errors: the store down or refusing: :class:`StoreUnavailable` (502 to a client, exit status 3);
@@ -20,21 +18,18 @@ past our deadline: 504.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
 from ..engine import QueryFailed, QueryResult, QueryTimeout, _prepare, _Request, negotiate
-from ..result_cache import ResultCache
-from ..safety import _TOKEN, DEFAULT_MAX_QUERY_BYTES, QuerySyntaxError, check_query, scan, where_group_start
+from ..safety import _TOKEN, QuerySyntaxError, check_query, scan, where_group_start
 from .dialects import detect
 
 log = logging.getLogger("explore_kg.store")
@@ -119,6 +114,8 @@ class Connection:
         kwargs = {"authenticated": self.auth is not None} if cls.name == "virtuoso" else {}
         self.dialect = cls(url, update_url=update_url, gsp_url=gsp_url, **kwargs)
         self._graphs: frozenset[str] | None = None
+        self.counts: dict[str, int] = {}  # triples per graph of ours, as last read by graphs()
+        self.generation = 0  # how many times graphs() has seen the store's graphs change
 
     def __repr__(self) -> str:  # never the URL nor the credentials
         return f"<Connection to a {self.dialect.title}>"
@@ -158,9 +155,11 @@ class Connection:
         return self.request("POST", self.dialect.query_url, what=what,
                             **self.query_request(sparql, accept, list(params)))
 
-    def select(self, sparql: str, *, dataset: bool = True) -> list[dict[str, ox.Term]]:
-        """The rows of a SELECT over explore-kg's dataset (or the store's own with ``dataset=False``)."""
-        params = self.dialect.dataset_parameters(self.graphs()) if dataset else []
+    def select(self, sparql: str, *, dataset: bool = True, params=None) -> list[dict[str, ox.Term]]:
+        """The rows of a SELECT over explore-kg's dataset (or the store's own with ``dataset=False``, or
+        the dataset that ``params`` name)."""
+        if params is None:
+            params = self.dialect.dataset_parameters(self.graphs()) if dataset else []
         body = self.raw_query(sparql, _SPARQL_JSON, params).content
         solutions = ox.parse_query_results(fix_json(body, self.dialect), format=ox.QueryResultsFormat.JSON)
         names = [v.value for v in solutions.variables]
@@ -170,12 +169,17 @@ class Connection:
         self.request("POST", self.dialect.update_url, what=what, data={"update": text})
 
     def graphs(self, *, refresh: bool = False) -> frozenset[str]:
-        """explore-kg's named graphs in the store (the dialect's system graphs and the merge left out)."""
-        if self._graphs is None or refresh:
+        """explore-kg's named graphs in the store (the dialect's system graphs and the merge left out),
+        read once, and again with ``refresh`` (serve's probe does, see remote_engine)."""
+        if refresh or self._graphs is None:
             # (GROUP BY, not DISTINCT: Virtuoso 7 answers DISTINCT ?g in 20 s, this in 50 ms)
             rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", dataset=False)
-            self._graphs = frozenset(r["g"].value for r in rows if isinstance(r.get("g"), ox.NamedNode)
-                                     and not self.dialect.is_system_graph(r["g"].value))
+            counts = {r["g"].value: int(r["n"].value) for r in rows if isinstance(r.get("g"), ox.NamedNode)
+                      and not self.dialect.is_system_graph(r["g"].value)}
+            if counts != self.counts or self._graphs is None:
+                self.counts = counts
+                self._graphs = frozenset(counts)
+                self.generation += 1  # (the engine notices a change by this number)
         return self._graphs
 
     def sizes(self) -> dict[str, int]:
@@ -186,11 +190,20 @@ class Connection:
         return sizes
 
     def quads(self, graphs: Iterable[str], predicates: Sequence[str] = ()) -> Iterator[ox.Quad]:
-        """The quads of ``graphs`` (optionally only with one of ``predicates``), one request per graph."""
-        values = ("VALUES ?p { " + " ".join(f"<{p}>" for p in predicates) + " } ") if predicates else ""
-        for graph in sorted(graphs):
+        """The quads of ``graphs``: one request per graph; with ``predicates`` (the pages' names and
+        owl:inverseOf declarations) one request for all graphs, which the store answers by predicate."""
+        graphs = sorted(graphs)
+        if predicates:
+            values = " ".join(f"<{p}>" for p in predicates)
+            for at in range(0, len(graphs), 500):
+                named = " ".join(f"<{g}>" for g in graphs[at:at + 500])
+                for row in self.select(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} VALUES ?g {{ {named} }} "
+                                       "GRAPH ?g { ?s ?p ?o } }", dataset=False):
+                    yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+            return
+        for graph in graphs:
             g = ox.NamedNode(graph)
-            for row in self.select(f"SELECT ?s ?p ?o WHERE {{ {values}GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            for row in self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
                 yield ox.Quad(row["s"], row["p"], row["o"], g)
 
 
@@ -212,8 +225,9 @@ def check_status(response: httpx.Response, what: str) -> None:
     raise err
 
 
-def fix_json(body: bytes, dialect) -> bytes:
-    """A SPARQL JSON answer with the dialect's deviations undone (see each dialect's docstring)."""
+def fix_json(body: bytes, dialect, original: str | None = None) -> bytes:
+    """A SPARQL JSON answer with the dialect's deviations undone (see each dialect's docstring), and
+    what its rewrite of the ``original`` query added taken out again."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -226,6 +240,8 @@ def fix_json(body: bytes, dialect) -> bytes:
     for row in data.get("results", {}).get("bindings", []):
         for name, term in row.items():
             row[name] = dialect.fix_json_term(term)
+    if original is not None:
+        dialect.fix_answer(data, original)
     return json.dumps(data).encode()
 
 
@@ -251,6 +267,7 @@ def prepare(conn: Connection, req: _Request, timeout: float | None) -> tuple[str
     accept = _NTRIPLES if kind == "graph" else _SPARQL_JSON
     params = conn.dialect.dataset_parameters(graphs, req.default_graph_uris, req.named_graph_uris,
                                              info.has_dataset_clause)
+    sparql = conn.dialect.rewrite(sparql, lambda text: conn.select(text, params=params))  # (same dataset)
     params += conn.dialect.timeout_parameters(timeout)
     return kind, accept, conn.query_request(sparql, accept, params)
 
@@ -301,7 +318,8 @@ def finish(conn: Connection, req: _Request, kind: str, response: httpx.Response,
             triples = list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
             out = ox.serialize(triples, format=fmt) or b""
         else:
-            solutions = ox.parse_query_results(fix_json(body, conn.dialect), format=ox.QueryResultsFormat.JSON)
+            solutions = ox.parse_query_results(fix_json(body, conn.dialect, req.sparql),
+                                               format=ox.QueryResultsFormat.JSON)
             out = solutions.serialize(format=fmt) or b""
     except SyntaxError as e:
         raise StoreUnavailable(f"the SPARQL store's answer could not be read: {e}") from None
@@ -326,114 +344,6 @@ def evaluate(conn: Connection, req: _Request, timeout: float | None = None) -> Q
     return finish(conn, req, kind, response, started)
 
 
-# --- the server's engine -----------------------------------------------------------------------
-
-class RemoteEngine:
-    """The server's executor over an external store; the interface of :class:`explore_kg.pool.QueryEngine`."""
-
-    PROBE_SECONDS = 2.0
-
-    def __init__(self, conn: Connection, *, timeout: float, max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
-                 max_result_bytes: int | None = None, allow_remote: bool = False, cache_bytes: int = 0,
-                 data_version: str | None = None, concurrency: int = 8):
-        self.conn = conn
-        self.timeout = timeout
-        self.max_query_bytes = max_query_bytes
-        self.max_result_bytes = max_result_bytes
-        self.allow_remote = allow_remote
-        self.cache = ResultCache(cache_bytes)
-        self.data_version = data_version
-        self.workers_wanted = concurrency  # requests in flight to the store (the client share uses it)
-        self.known_graphs = conn.graphs()
-        self.spooled_bytes = 0
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0, "store_errors": 0}
-        self.start_failure: str | None = None
-        self._client: httpx.AsyncClient | None = None
-        self._probe_task: asyncio.Task | None = None
-        self._ok = True
-
-    def prestart(self) -> None:
-        """Nothing to start early: the store answers, there are no query workers (see QueryEngine.prestart)."""
-
-    async def start(self) -> None:
-        self._client = httpx.AsyncClient(auth=self.conn.auth, timeout=httpx.Timeout(self.timeout, connect=3.0),
-                                         limits=httpx.Limits(max_connections=self.workers_wanted * 2))
-        self._probe_task = asyncio.get_running_loop().create_task(self._probe_loop())
-
-    async def close(self) -> None:
-        if self._probe_task is not None:
-            self._probe_task.cancel()
-        if self._client is not None:
-            await self._client.aclose()
-
-    async def _probe_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.PROBE_SECONDS)
-            try:
-                kwargs = self.conn.query_request("ASK {}", _SPARQL_JSON, [])
-                response = await self._client.post(self.conn.dialect.query_url, timeout=2.0, **kwargs)
-                self._set_ok(response.status_code < 500, f"the SPARQL store answers HTTP {response.status_code}")
-            except httpx.HTTPError as e:
-                self._set_ok(False, f"the SPARQL store cannot be reached ({type(e).__name__})")
-
-    def _set_ok(self, ok: bool, reason: str) -> None:
-        if ok != self._ok:
-            (log.info if ok else log.error)("%s", "the SPARQL store answers again" if ok else reason)
-        self._ok = ok
-        self.start_failure = None if ok else reason
-
-    @property
-    def available(self) -> bool:
-        return self._ok
-
-    def ready_workers(self) -> int:
-        return 0
-
-    def worker_pids(self) -> list[int]:
-        return []
-
-    def cache_key(self, req: _Request) -> tuple:
-        return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri)
-
-    async def query(self, sparql: str, *, media_type: str | None = None, substitutions: Mapping | None = None,
-                    default_graph_uris: Sequence[str] = (), named_graph_uris: Sequence[str] = (),
-                    timeout: float | None = None, base_iri: str | None = None, spool: bool = False,
-                    client: str | None = None) -> QueryResult:
-        req = _prepare(sparql, accept=media_type, substitutions=substitutions, default_graph_uris=default_graph_uris,
-                       named_graph_uris=named_graph_uris, allow_remote=self.allow_remote,
-                       max_query_bytes=self.max_query_bytes, max_result_bytes=self.max_result_bytes,
-                       base_iri=base_iri)
-        self.stats["queries"] += 1
-        key = self.cache_key(req)
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.stats["cache_hits"] += 1
-            return QueryResult(hit.body, hit.media_type, hit.kind, 0.0, cached=True)
-        timeout = self.timeout if timeout is None else timeout
-        started = time.perf_counter()
-        kind, _, kwargs = prepare(self.conn, req, timeout)
-        try:
-            # our deadline: the request is cancelled (its connection closed) when it passes
-            response = await asyncio.wait_for(self._client.post(self.conn.dialect.query_url, **kwargs), timeout)
-        except (TimeoutError, httpx.TimeoutException):
-            self.stats["timeouts"] += 1
-            err = QueryTimeout(f"the SPARQL store did not answer within the time limit of {timeout:g} s; "
-                               "the query was stopped")
-            err.status = 504
-            raise err from None
-        except httpx.HTTPError as e:
-            self.stats["store_errors"] += 1
-            self._set_ok(False, f"the SPARQL store cannot be reached ({type(e).__name__})")
-            raise StoreUnavailable("the SPARQL store behind this endpoint cannot be reached; try again later") from None
-        if response.status_code >= 500:
-            self.stats["store_errors"] += 1
-        else:
-            self._set_ok(True, "")
-        result = finish(self.conn, req, kind, response, started)
-        self.cache.put(key, result)
-        return result
-
-
 # --- the served store --------------------------------------------------------------------------
 
 class RemoteQuads:
@@ -456,10 +366,14 @@ class RemoteData:
     """What ``app.state.loaded`` is for an external store (as :class:`~explore_kg.store.disk.StoredData`)."""
 
     def __init__(self, conn: Connection, sizes: dict[str, int]):
-        source = [g for g in sizes if g and g != ENTAILED]
-        self.quads = RemoteQuads(conn, source, sum(sizes[g] for g in source))
+        self._conn = conn
         self.graph_files: dict[str, str] = {}
         self.files: list = []
+        self.update(sizes)
+
+    def update(self, sizes: dict[str, int]) -> None:
+        source = [g for g in sizes if g and g != ENTAILED]
+        self.quads = RemoteQuads(self._conn, source, sum(sizes[g] for g in source))
         self.entailed = sizes.get(ENTAILED)
 
     def materialised(self):
@@ -492,16 +406,34 @@ class RemoteStore:
         self.triples = len(self.loaded.quads)
         self.entailed = self.loaded.entailed
         self.files: list = []
-        self.data_version = hashlib.sha256(json.dumps(sorted(self.sizes.items())).encode()).hexdigest()[:16]
+        from .remote_engine import data_version
+
+        self.data_version = data_version(self.sizes)
+
+    def refreshed(self) -> str:
+        """Read the sizes again after the store's graphs changed (a push while serving): the same dicts
+        and objects the app holds are updated in place. Returns the new data version."""
+        from .remote_engine import data_version
+
+        sizes = self.conn.sizes()
+        self.sizes.clear()
+        self.sizes.update(sizes)
+        self.loaded.update(sizes)
+        self.triples = len(self.loaded.quads)
+        self.entailed = self.loaded.entailed
+        self.data_version = data_version(sizes)
+        return self.data_version
 
     def worker_frame(self) -> bytes:  # pragma: no cover - a remote store has no workers
         raise RuntimeError("an external store has no query workers")
 
-    def engine(self, config) -> RemoteEngine:
+    def engine(self, config):
+        from .remote_engine import RemoteEngine
+
         return RemoteEngine(self.conn, timeout=config.timeout, max_query_bytes=config.max_query_bytes,
                             max_result_bytes=config.max_result_bytes, allow_remote=config.allow_remote,
                             cache_bytes=config.cache_bytes, data_version=self.data_version,
-                            concurrency=config.workers or 8)
+                            concurrency=config.workers or 8, on_change=self.refreshed)
 
     @classmethod
     def open(cls, config) -> RemoteStore:

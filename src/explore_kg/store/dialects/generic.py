@@ -61,6 +61,10 @@ class Generic:
             return []
         return [("default-graph-uri", self.merge_graph)] + [("named-graph-uri", g) for g in sorted(graphs)]
 
+    def rewrite(self, sparql: str, select) -> str:
+        """The query as this store answers it right (``select(text)``: rows of a SELECT in its dataset)."""
+        return sparql
+
     def timeout_parameters(self, seconds: float | None) -> list[tuple[str, str]]:
         if not self.timeout_parameter or not seconds:
             return []
@@ -76,6 +80,9 @@ class Generic:
         elif term.get("type") == "typed-literal":  # SPARQL 1.0-era JSON (Virtuoso)
             term = dict(term, type="literal")
         return term
+
+    def fix_answer(self, data: dict, original: str) -> None:
+        """Take out of a SELECT's JSON answer what :meth:`rewrite` added to the ``original`` query."""
 
     def partial_answer(self, response) -> bool:
         """Whether the store cut its answer short at its own time limit (and says so)."""

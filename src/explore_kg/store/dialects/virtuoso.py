@@ -16,6 +16,9 @@ Deviations, each shown on a real Virtuoso by tests/test_remote_dialects.py:
 * blank nodes come back labelled ``nodeID://b10006`` (not a valid blank node label): relabelled;
 * ``ResultSetMaxRows`` in its virtuoso.ini silently truncates large answers (default 10000 rows):
   raise it for large data (docs/stores.md).
+* its SPARQL engine answers property paths, VALUES, boolean expressions and some FILTERs otherwise
+  than SPARQL says: :meth:`Virtuoso.rewrite` rewrites every query it is sent into one it answers right
+  (:mod:`.virtuoso_paths`, :mod:`.virtuoso_booleans`, :mod:`.virtuoso_filters`; docs/stores.md).
 
 Its per-query time limit is the ``timeout`` parameter, in milliseconds (passed with our deadline). At
 that limit it sends what it has found so far as if complete ("anytime query"), saying so only in the
@@ -25,6 +28,9 @@ header ``X-SQL-State: S1TAT``: that answer is refused (504), never passed on as 
 from __future__ import annotations
 
 from .generic import Generic
+from .virtuoso_booleans import cast_booleans
+from .virtuoso_filters import filters_last, plain_sameterm
+from .virtuoso_paths import drop_helpers, rewrite_paths
 
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
@@ -56,6 +62,14 @@ class Virtuoso(Generic):
     @staticmethod
     def recognise(response) -> bool:
         return "virtuoso" in response.headers.get("server", "").lower()  # "Virtuoso/07.20.3229 (Linux) ..."
+
+    def rewrite(self, sparql: str, select) -> str:
+        """Its ``*`` / ``+`` / ``?`` property paths rewritten (:mod:`.virtuoso_paths`) and its boolean
+        expressions cast (:mod:`.virtuoso_booleans`), its FILTERs after its BINDs and its ``sameTerm(?v, <iri>)`` written out (:mod:`.virtuoso_filters`)."""
+        return plain_sameterm(filters_last(cast_booleans(rewrite_paths(sparql, select))))
+
+    def fix_answer(self, data: dict, original: str) -> None:
+        drop_helpers(data, original)
 
     def partial_answer(self, response) -> bool:
         return response.headers.get("x-sql-state", "").upper() == "S1TAT"
