@@ -17,7 +17,7 @@ from explore_kg.commit import Writer
 from explore_kg.gate import run_update
 from explore_kg.loading import load, shipped_data_files
 from explore_kg.server import ServerConfig
-from explore_kg.store.writable import CHANGES, GenerationStore, WritableStore
+from explore_kg.store.writable import CHANGES, FollowerStore, WritableStore
 from explore_kg.validation import validate
 
 SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
@@ -41,8 +41,9 @@ INSERT DATA {{ GRAPH <{SOURCE}> {{
 def writer(tmp_path_factory):
     directory = tmp_path_factory.mktemp("changes") / "store"
     served = WritableStore.open(ServerConfig(writable=True, store_dir=str(directory)))
-    yield Writer(served, tokens={}, curated=True, shapes=None)
-    del served
+    writer = Writer(served, tokens={}, curated=True, shapes=None)
+    yield writer
+    writer.close()
 
 
 def _write(writer: Writer, update: str, message: str):
@@ -84,7 +85,7 @@ def test_export_appends_additions_that_validate_and_reload_to_the_store(writer, 
     assert text.startswith(original)  # an edit: the file as it was, and the new facts after it
     report = validate([out / FILE])
     assert report.conforms, report.to_json()
-    snapshot = GenerationStore(writer.served.directory)
+    snapshot = FollowerStore(writer.served.directory)
     assert _graph(load([out / FILE], shipped=False).quads, SOURCE) == _graph(
         snapshot.quads_for_pattern(None, None, None, ox.NamedNode(SOURCE)), SOURCE)
 
@@ -100,7 +101,7 @@ def test_export_rewrites_a_file_with_removals(writer, tmp_path):
     assert text.startswith("# Facts stated by one source document")  # the file's leading comment is kept
     assert "ESA and CrossU letter of intent" in text and "ESA–CrossU letter of intent" not in text
     assert validate([out / FILE]).conforms
-    snapshot = GenerationStore(writer.served.directory)
+    snapshot = FollowerStore(writer.served.directory)
     assert _graph(load([out / FILE], shipped=False).quads, SOURCE) == _graph(
         snapshot.quads_for_pattern(None, None, None, ox.NamedNode(SOURCE)), SOURCE)
 

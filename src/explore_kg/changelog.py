@@ -62,7 +62,8 @@ class ChangeLog:
     def __init__(self, path: Path):
         self.path = Path(path)
 
-    def append(self, change: Change) -> None:
+    def append(self, change: Change) -> int:
+        """Append and fsync one record; returns the log's size after it (where the next record starts)."""
         lines = [f'H seq "{change.seq}" .', f"H id <urn:uuid:{change.id}> .", f"H who {_literal(change.who)} .",
                  f'H when "{change.when}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .']
         lines += [f"H source <{s}> ." for s in change.sources]
@@ -77,8 +78,44 @@ class ChangeLog:
         try:
             os.write(fd, data)
             os.fsync(fd)
+            return os.fstat(fd).st_size
         finally:
             os.close(fd)
+
+    def size(self) -> int:
+        try:
+            return os.stat(self.path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_from(self, offset: int) -> tuple[list[Change], int]:
+        """The complete records from byte ``offset`` on, and the offset after the last of them (a record
+        being appended, without its ``TC`` yet, is left for the next call). What a follower reads."""
+        if self.size() <= offset:  # the common case: one stat
+            return [], offset
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(_END)
+        if end < 0:
+            return [], offset
+        data = data[:end + len(_END)]
+        return list(_records(data.decode("utf-8").splitlines(), after=0, quads=True)), offset + len(data)
+
+    def offset_after(self, seq: int) -> int:
+        """The byte offset just after record ``seq`` (0: before the first record)."""
+        if seq <= 0 or not self.path.exists():
+            return 0
+        position = 0
+        current = None
+        with open(self.path, "rb") as f:
+            for line in f:
+                position += len(line)
+                if line.startswith(b'H seq "'):
+                    current = int(line.split(b'"')[1])
+                elif line == b"TC .\n" and current == seq:
+                    return position
+        return position
 
     def repair(self) -> int:
         """Cut a record that a crash left without its ``TC``; return the last complete record's seq (0: none)."""
@@ -101,34 +138,42 @@ class ChangeLog:
         """The complete records with seq > ``after``, oldest first."""
         if not self.path.exists():
             return
-        head: dict = {"sources": []}
-        body: list[str] = []
         with open(self.path, encoding="utf-8") as f:
-            for line in f:
-                line = line.rstrip("\n")
-                if line.startswith("H "):
-                    key, _, value = line[2:].rstrip(" .").partition(" ")
-                    if key == "source":
-                        head["sources"].append(value.strip("<>"))
-                    elif key == "id":
-                        head["id"] = value.strip("<>").removeprefix("urn:uuid:")
-                    elif key in ("who", "message"):
-                        head[key] = json.loads(value)
-                    else:
-                        head[key] = value.split("^^")[0].strip('"')
-                elif line.startswith(("A ", "D ")):
-                    if quads and int(head.get("seq", 0)) > after:
-                        body.append(line)
-                elif line == "TC .":
-                    seq = int(head.get("seq", 0))
-                    if seq > after:
-                        change = Change(seq, head.get("id", ""), head.get("who", ""), head.get("when", ""),
-                                        head.get("message", ""), head["sources"])
-                        if body:
-                            change.removed = _parse([b[2:] for b in body if b[0] == "D"])
-                            change.added = _parse([b[2:] for b in body if b[0] == "A"])
-                        yield change
-                    head, body = {"sources": []}, []
+            yield from _records(f, after=after, quads=quads)
+
+
+_END = b"\nTC .\n"
+
+
+def _records(lines, *, after: int, quads: bool) -> Iterator[Change]:
+    """Parse records from an iterable of lines (see the module docstring for the format)."""
+    head: dict = {"sources": []}
+    body: list[str] = []
+    for line in lines:
+        line = line.rstrip("\n")
+        if line.startswith("H "):
+            key, _, value = line[2:].rstrip(" .").partition(" ")
+            if key == "source":
+                head["sources"].append(value.strip("<>"))
+            elif key == "id":
+                head["id"] = value.strip("<>").removeprefix("urn:uuid:")
+            elif key in ("who", "message"):
+                head[key] = json.loads(value)
+            else:
+                head[key] = value.split("^^")[0].strip('"')
+        elif line.startswith(("A ", "D ")):
+            if quads and int(head.get("seq", 0)) > after:
+                body.append(line)
+        elif line == "TC .":
+            seq = int(head.get("seq", 0))
+            if seq > after:
+                change = Change(seq, head.get("id", ""), head.get("who", ""), head.get("when", ""),
+                                head.get("message", ""), head["sources"])
+                if body:
+                    change.removed = _parse([b[2:] for b in body if b[0] == "D"])
+                    change.added = _parse([b[2:] for b in body if b[0] == "A"])
+                yield change
+            head, body = {"sources": []}, []
 
 
 def _parse(lines: list[str]) -> list[ox.Quad]:

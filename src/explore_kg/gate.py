@@ -16,9 +16,7 @@ consistency; owlrl itself only on this part), and only results about the focus n
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,20 +244,41 @@ class Gate:
                     self.shapes.remove((shape, SH.target, target))
                     self._target_queries.append((shape, prefixes + select))
         self._ontology: list | None = None
+        self._base = self._validator = self._covered = None
 
     @property
     def active(self) -> bool:
         return self.curated or self.shapes is not None
 
+    def ontology_quads(self) -> list[ox.Quad]:
+        """The ontology graph's quads (the shipped ontology's for a curated store built without one)."""
+        quads = list(self.store.quads_for_pattern(None, None, None, _ONTOLOGY))
+        if not quads and self.curated:  # a store built from files that include no ontology graph
+            from .loading import shipped_ontology_files
+
+            quads = [q for path in shipped_ontology_files() for q in parse_file(path)]
+        return quads
+
     def ontology(self) -> list:
         if self._ontology is None:
-            quads = list(self.store.quads_for_pattern(None, None, None, _ONTOLOGY))
-            if not quads and self.curated:  # a store built from files that include no ontology graph
-                from .loading import shipped_ontology_files
-
-                quads = [q for path in shipped_ontology_files() for q in parse_file(path)]
-            self._ontology = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads]
+            self._ontology = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+                              for q in self.ontology_quads()]
         return self._ontology
+
+    def _ontology_covered(self) -> bool:
+        """Whether the ontology uses only what the quick OWL consistency check covers (asked once)."""
+        if self._covered is None:
+            from .validation.checks import covered_by_quick_check
+
+            ontology = Graph()
+            for t in self.ontology():
+                ontology.add(t)
+            self._covered = covered_by_quick_check(ontology)
+        return self._covered
+
+    def ontology_changed(self) -> None:
+        """A write changed the ontology graph: what was built from it is built again at the next check."""
+        self._ontology = self._base = self._validator = self._covered = None
 
     def _mirrored(self, q: ox.Quad) -> bool:
         """A default-graph quad that some named graph also holds: the merge, not a fact of its own."""
@@ -304,7 +323,7 @@ class Gate:
 
     def _base_graph(self) -> Graph:
         """The ontology as one rdflib graph, built once (the checks never change it)."""
-        if getattr(self, "_base", None) is None:
+        if self._base is None:
             g = Graph()
             for prefix, ns in PREFIXES.items():
                 g.bind(prefix, ns, override=True, replace=True)
@@ -317,7 +336,7 @@ class Gate:
         from .validation import _owlrl_results
         from .validation import checks as checks_module
         from .validation.locate import Locator
-        from .validation.shacl import class_union_results, shacl_results
+        from .validation.shacl import class_union_results, shacl_report_results
 
         locator = Locator(graph, [body_file] if body_file else [])
         found: list[Result] = []
@@ -331,8 +350,7 @@ class Gate:
             try:
                 found += class_union_results(graph, self.unions, locator)
                 if focus:
-                    with _shapes_built_once(self.shapes):
-                        found += shacl_results(graph, self.shapes, locator, focus_nodes=[to_rdflib(n) for n in focus])
+                    found += shacl_report_results(self._shacl(graph, [to_rdflib(n) for n in focus]), self.shapes, locator)
             finally:
                 for triple in targets:
                     self.shapes.remove(triple)
@@ -342,12 +360,30 @@ class Gate:
             reviewed = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
                          q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "")
                         for q in delta.added if not self._mirrored(q)]
-            ctx = checks_module.Context(graph, reviewed, locator)
+            ctx = checks_module.Context(graph, reviewed, locator, scope=set(map(to_rdflib, focus)))
             found += checks_module.run_all(ctx)
-            if not checks_module.covered_by_quick_check(graph):
+            if not (self._ontology_covered() and checks_module.covered_by_quick_check(_graph(quads))):
                 found += _owlrl_results(graph, ctx)
             report.timings["checks"] = (time.perf_counter() - t) * 1000
         return found
+
+    def _shacl(self, graph: Graph, focus_nodes: list):
+        """pyshacl's report graph for ``focus_nodes`` of ``graph``. One :class:`pyshacl.Validator` serves
+        every check: it compiles the shapes once (most of a small validation's time), and ``graph`` is
+        the gate's own graph (the ontology, the neighbourhood added for the check), so it validates what
+        the graph holds at each run; only the focus nodes are set per run. Shapes read their targets
+        from the shapes graph as they validate, so the per-check sh:targetNode triples are seen."""
+        from pyshacl import Validator
+        from pyshacl.graph_abstraction import DataGraph
+
+        if self._validator is None or self._validator_graph is not graph:
+            self._validator_options = {"inference": "none", "advanced": False, "inplace": True,
+                                       "allow_warnings": True, "focus_nodes": None}
+            self._validator = Validator(DataGraph.from_rdflib(graph), shacl_graph=self.shapes,
+                                        options=self._validator_options)
+            self._validator_graph = graph
+        self._validator_options["focus_nodes"] = focus_nodes
+        return self._validator.run()[1]
 
     def _sparql_target_nodes(self, quads: set) -> list[tuple]:
         """(shape, sh:targetNode, node) for the shapes' SPARQL targets, selected in the neighbourhood."""
@@ -396,35 +432,6 @@ class Gate:
                                                                  r.focus or "", r.value or ""))
         report.timings["total"] = (time.perf_counter() - started) * 1000
         return report
-
-
-_SHAPES_GRAPHS: dict[int, object] = {}
-_PATCH_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _shapes_built_once(shapes: Graph):
-    """pyshacl compiles its shapes graph on every call (most of a small validation's time); for the
-    gate's own shapes graph, which lives as long as the server, keep the compiled one. Shapes read their
-    targets from the graph when they validate, so the per-check sh:targetNode triples are seen."""
-    import pyshacl.validator as validator
-
-    real = validator.ShapesGraph
-
-    def cached(graph, *args, **kwargs):
-        if graph is not shapes:
-            return real(graph, *args, **kwargs)
-        built = _SHAPES_GRAPHS.get(id(graph))
-        if built is None or built.graph is not graph:
-            built = _SHAPES_GRAPHS[id(graph)] = real(graph, *args, **kwargs)
-        return built
-
-    with _PATCH_LOCK:
-        validator.ShapesGraph = cached
-        try:
-            yield
-        finally:
-            validator.ShapesGraph = real
 
 
 def _text(node) -> str:

@@ -61,6 +61,7 @@ class Context:
     graph: Graph
     reviewed: list[Quad]
     locator: Locator
+    scope: set[Node] | None = None  # the write gate's focus nodes: checks of the whole graph look at these only
 
     def result(self, rule: str, message: str, hint: str | None, focus: Node, path: URIRef | None = None,
                value: Node | None = None, *, at: str = "object", severity: str = VIOLATION,
@@ -523,9 +524,17 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             if known is None or (known not in reviewed_triples and triple in reviewed_triples):
                 why[node][c] = triple  # the reason a reviewed file gives, where there is one
 
-    for s, o in g.subject_objects(RDF.type):
+    reviewed_subjects = {q[0] for q in ctx.reviewed} | {q[2] for q in ctx.reviewed}
+    if ctx.scope is None:
+        triples = g
+    else:  # the write gate: only the triples of the nodes under review decide their classes
+        triples = Graph()
+        for n in reviewed_subjects:
+            for t in (*g.triples((n, None, None)), *g.triples((None, None, n))):
+                triples.add(t)
+    for s, o in triples.subject_objects(RDF.type):
         typed(s, o, (s, RDF.type, o))
-    for s, p, o in g:
+    for s, p, o in triples:
         if p == RDF.type:
             continue
         props = up(p, {p})
@@ -541,7 +550,6 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             if not isinstance(o, Literal):
                 for c in ranges.get(q, ()):
                     typed(o, c, (s, p, o))
-    reviewed_subjects = {q[0] for q in ctx.reviewed} | {q[2] for q in ctx.reviewed}
     for node in sorted(why, key=str):
         if node not in reviewed_subjects:
             continue
