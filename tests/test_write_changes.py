@@ -27,10 +27,12 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
 PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
 PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
 ADD = PREFIXES + f"""INSERT DATA {{ GRAPH <{SOURCE}> {{
   agreement:exported a ekg:Agreement ; rdfs:label "Exported agreement"@en ;
-    ekg:agreementType agreementtype:letter-of-intent ; ekg:party agency:esa, agency:jaxa ; ekg:dateNotGiven true . }} }}"""
+    ekg:agreementType agreementtype:letter-of-intent ; ekg:party agency:esa, agency:jaxa ;
+    ekg:signingDate "2024-05-01"^^xsd:date . }} }}"""
 REMOVE = PREFIXES + f"""DELETE DATA {{ GRAPH <{SOURCE}> {{
   agreement:esa-crossu-letter-of-intent rdfs:label "ESA–CrossU letter of intent"@en }} }} ;
 INSERT DATA {{ GRAPH <{SOURCE}> {{
@@ -73,6 +75,9 @@ def test_changes_are_logged_with_who_when_and_message(writer):
     assert logged[-1].seq == change.seq and logged[-1].who == "tester"
     assert logged[-1].message == "Add an exported agreement" and SOURCE in logged[-1].sources
     assert set(logged[-1].added) == outcome.delta.added
+    # the write got what the loader adds to a file: the date's claim, and statedIn
+    predicates = {q.predicate.value.rsplit("#", 1)[-1] for q in logged[-1].added}
+    assert {"claim", "claimValue", "earliestDate", "statedIn"} <= predicates
 
 
 def test_export_appends_additions_that_validate_and_reload_to_the_store(writer, tmp_path):
@@ -81,6 +86,8 @@ def test_export_appends_additions_that_validate_and_reload_to_the_store(writer, 
     assert done == [("appended", out / FILE)]
     text = (out / FILE).read_text(encoding="utf-8")
     assert "# Added from the live store (change 1 by tester" in text and "agreement:exported a ekg:Agreement" in text
+    added = text.split("# Added from the live store")[1]
+    assert "ekg:Claim" not in added and "statedIn" not in added  # the author's triples only: loading adds the rest
     original = next(f for f in shipped_data_files() if f.name == FILE).read_text(encoding="utf-8")
     assert text.startswith(original)  # an edit: the file as it was, and the new facts after it
     report = validate([out / FILE])

@@ -62,6 +62,9 @@ class Writer:
         self.gate = Gate(served.store, curated=curated, shapes=shapes)
         self.validate = validate
         self.changes = ChangeLog(served.directory / CHANGES)
+        from .history import History
+
+        self.history = History(self.changes)  # each fact's changes, for the entity pages
         self.lock = threading.Lock()
         self.seq = served.generation
         self.snapshot_seq = served.generation
@@ -154,6 +157,7 @@ class Writer:
                 undo(self.store, delta)
                 raise
             self.seq = seq
+            self.history.note(change)
             self._last_write = time.monotonic()
             snapshot_ms = 0.0
             if self.seq - self.snapshot_seq >= SNAPSHOT_EVERY:

@@ -291,12 +291,13 @@ class Gate:
         store = self.store
         focus = {q.subject for q in delta.added | delta.removed}
         quads: set = set()
-        seen: set = set()
+        seen: dict = {}  # node -> the most hops described from it (a focus node reached first as a neighbour
+        # of another is described again with its own hop)
 
         def describe(node, depth: int) -> None:
-            if node in seen:
+            if seen.get(node, -1) >= depth:
                 return
-            seen.add(node)
+            seen[node] = depth
             for q in store.quads_for_pattern(node, None, None, None):
                 if q.graph_name == _ENTAILED:
                     continue
@@ -398,6 +399,17 @@ class Gate:
                     out.append((shape, SH.targetNode, to_rdflib(row[0])))
         return out
 
+    def check_quads(self, quads: list[ox.Quad], *, body_file: Path | None = None) -> Report:
+        """The report on adding ``quads`` to the store, which is not changed (``POST /validate``): the
+        store is read through a view that also holds them. The caller keeps the store from changing
+        meanwhile (the writer's lock on a writable server)."""
+        real = self.store
+        self.store = _WithQuads(real, quads)
+        try:
+            return self.check(Delta(added={q for q in quads if not _in(real, q)}), body_file=body_file)
+        finally:
+            self.store = real
+
     def check(self, delta: Delta, *, body_file: Path | None = None, body_name: str = "request body") -> Report:
         """Validate the (already applied) delta; the report's results are about the focus nodes only."""
         started = time.perf_counter()
@@ -432,6 +444,30 @@ class Gate:
                                                                  r.focus or "", r.value or ""))
         report.timings["total"] = (time.perf_counter() - started) * 1000
         return report
+
+
+def _in(store, q: ox.Quad) -> bool:
+    return any(True for _ in store.quads_for_pattern(q.subject, q.predicate, q.object, q.graph_name))
+
+
+class _WithQuads:
+    """A store read as if it also held ``quads`` (what the gate reads: quads_for_pattern)."""
+
+    def __init__(self, store, quads):
+        self.store = store
+        self.by_subject: dict = {}
+        for q in quads:
+            self.by_subject.setdefault(q.subject, []).append(q)
+
+    def quads_for_pattern(self, s, p, o, g=None):
+        seen = set()
+        for q in self.store.quads_for_pattern(s, p, o, g):
+            seen.add(q)
+            yield q
+        for q in (self.by_subject.get(s, ()) if s is not None else (x for v in self.by_subject.values() for x in v)):
+            if q not in seen and (p is None or q.predicate == p) and (o is None or q.object == o) and (
+                    g is None or q.graph_name == g):
+                yield q
 
 
 def _text(node) -> str:

@@ -290,7 +290,7 @@ def _changes_page(changes: list, fmt: str, base: str) -> Response:
         return Response(body, media_type="application/atom+xml")
     if fmt == "html":
         rows = "".join(
-            f"<tr><td>{c.seq}</td><td>{html.escape(c.when)}</td><td>{html.escape(c.who)}</td>"
+            f"<tr id=\"change-{c.seq}\"><td><a href=\"/changes/{c.seq}\">{c.seq}</a></td><td>{html.escape(c.when)}</td><td>{html.escape(c.who)}</td>"
             f"<td>{html.escape(c.message)}</td><td>{html.escape(', '.join(c.sources))}</td>"
             f"<td>+{len(c.added)} / -{len(c.removed)}</td></tr>" for c in changes)
         body = ("<!doctype html><html><head><meta charset=utf-8><title>Changes</title></head><body>"
@@ -411,6 +411,29 @@ def build_router(app: FastAPI) -> APIRouter:
         records = await asyncio.to_thread(lambda: list(app.state.writer.changes.records()))
         records = list(reversed(records))[:max(1, min(limit, 10000))]
         return _changes_page(records, fmt, str(request.url.replace(query="")))
+
+    @router.get("/changes/{seq}", summary="One change of the log: who, when, why and its quads (JSON or HTML)",
+                responses={404: {"description": "No such change"}})
+    async def change(request: Request, seq: int, format: str | None = None) -> Response:
+        fmt = format or ("html" if "text/html" in request.headers.get("accept", "") else "json")
+        found = await asyncio.to_thread(lambda: next((c for c in app.state.writer.changes.records(after=seq - 1)
+                                                      if c.seq == seq), None))
+        if found is None:
+            return _error(HttpError(404, f"no change {seq} in the log"))
+        if fmt != "html":
+            return JSONResponse(found.to_dict())
+        from .changelog import quad_text
+
+        lines = "".join(f"<li class=\"{kind}\"><code>{'+' if kind == 'added' else '-'} {html.escape(quad_text(q))} ."
+                        f"</code></li>" for kind, quads in (("removed", found.removed), ("added", found.added))
+                        for q in quads)
+        body = ("<!doctype html><html><head><meta charset=utf-8><title>Change " f"{seq}</title></head><body>"
+                f"<h1>Change {seq}</h1><p>By <strong>{html.escape(found.who)}</strong> at {html.escape(found.when)}"
+                f"{': ' + html.escape(found.message) if found.message else ''}</p>"
+                f"<p>In {html.escape(', '.join(found.sources) or 'the default graph')}: {len(found.added)} quads "
+                f"added, {len(found.removed)} removed.</p><ul>{lines}</ul>"
+                "<p><a href=\"/changes?format=html\">All changes</a></p></body></html>")
+        return Response(body, media_type="text/html; charset=utf-8")
 
     return router
 
