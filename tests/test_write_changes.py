@@ -121,3 +121,35 @@ def test_a_refused_write_leaves_the_store_dump_identical(writer):
     assert not outcome.accepted and outcome.change is None
     assert writer.store.dump(format=ox.RdfFormat.N_QUADS) == before
     assert writer.served.generation == generation
+
+
+def test_readers_follow_the_log_without_a_snapshot_per_write(writer):
+    from explore_kg.store.writable import GENERATIONS, generations, pointer
+
+    directory = writer.served.directory
+    reader = FollowerStore(directory)  # a query worker's copy, started now
+    try:
+        snapshot_before = generations(directory)
+        ask = PREFIXES + "ASK { GRAPH ?g { agreement:followed a ekg:Agreement } }"
+        assert not bool(reader.query(ask))
+        _write(writer, ADD.replace("exported", "followed").replace("Exported", "Followed"), "Followed")
+        assert generations(directory) == snapshot_before  # no checkpoint for this write
+        assert reader.refresh() is True and bool(reader.query(ask))  # the log's new record, applied
+        assert reader.refresh() is False  # nothing new: one stat
+        late = FollowerStore(directory)  # started after the writes: the snapshot plus the log's tail
+        try:
+            assert late.generation == writer.seq and bool(late.query(ask))
+        finally:
+            late.close()
+        with writer.lock:
+            writer.snapshot()  # what the writer does every SNAPSHOT_EVERY writes or when writes pause
+        seq, offset = pointer(directory)
+        assert seq == writer.seq and offset == writer.changes.size()
+        assert (directory / GENERATIONS / str(seq)).is_dir()
+        fresh = FollowerStore(directory)
+        try:
+            assert fresh.generation == writer.seq and bool(fresh.query(ask))
+        finally:
+            fresh.close()
+    finally:
+        reader.close()
