@@ -37,6 +37,7 @@ Pattern = tuple  # (subject, predicate, object, graph): ox terms or None (any)
 _ENTAILED = ox.NamedNode(str(ENTAILED_GRAPH))
 _ONTOLOGY = ox.NamedNode(str(ONTOLOGY_GRAPH))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_OWL = "http://www.w3.org/2002/07/owl#"
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
 _NAMES = [ox.NamedNode(str(p)) for p in (
     "http://www.w3.org/2000/01/rdf-schema#label", str(EKG.acronym),
@@ -244,7 +245,7 @@ class Gate:
                     self.shapes.remove((shape, SH.target, target))
                     self._target_queries.append((shape, prefixes + select))
         self._ontology: list | None = None
-        self._base = self._validator = self._covered = None
+        self._base = self._validator = self._covered = self._subjects = None
 
     @property
     def active(self) -> bool:
@@ -276,9 +277,14 @@ class Gate:
             self._covered = covered_by_quick_check(ontology)
         return self._covered
 
+    def _ontology_subjects(self) -> set:
+        if self._subjects is None:
+            self._subjects = {t[0] for t in self.ontology()}
+        return self._subjects
+
     def ontology_changed(self) -> None:
         """A write changed the ontology graph: what was built from it is built again at the next check."""
-        self._ontology = self._base = self._validator = self._covered = None
+        self._ontology = self._base = self._validator = self._covered = self._subjects = None
 
     def _mirrored(self, q: ox.Quad) -> bool:
         """A default-graph quad that some named graph also holds: the merge, not a fact of its own."""
@@ -362,8 +368,12 @@ class Gate:
                          q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "")
                         for q in delta.added if not self._mirrored(q)]
             ctx = checks_module.Context(graph, reviewed, locator, scope=set(map(to_rdflib, focus)))
+            ctx.described = self._ontology_subjects() | {to_rdflib(q.subject) for q in quads}  # (what
+            # Context computes by walking the whole graph, ontology included, at each write)
             found += checks_module.run_all(ctx)
-            if not (self._ontology_covered() and checks_module.covered_by_quick_check(_graph(quads))):
+            owl = [q for q in quads if q.predicate.value.startswith(_OWL) or (
+                isinstance(q.object, ox.NamedNode) and q.object.value.startswith(_OWL))]
+            if not (self._ontology_covered() and checks_module.covered_by_quick_check(_graph(owl))):
                 found += _owlrl_results(graph, ctx)
             report.timings["checks"] = (time.perf_counter() - t) * 1000
         return found
