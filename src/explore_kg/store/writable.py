@@ -99,6 +99,7 @@ class FollowerStore:
         self.changes = ChangeLog(self.directory / CHANGES)
         readers = self.directory / READERS
         readers.mkdir(exist_ok=True)
+        _remove_copies_of_dead_readers(readers)
         self._private = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=readers))
         for _ in range(50):
             seq, offset = pointer(self.directory)
@@ -150,6 +151,21 @@ class FollowerStore:
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def _remove_copies_of_dead_readers(readers: Path) -> None:
+    """A worker that was replaced (killed at a timeout, crashed) left its copy: remove the copies whose
+    process is gone, so their hard links do not keep the live store's old files on disk."""
+    for path in readers.iterdir():
+        pid = path.name.partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            continue
 
 
 def committed_graph(directory: Path, graph: ox.NamedNode) -> set[ox.Quad]:
