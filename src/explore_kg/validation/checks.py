@@ -319,8 +319,11 @@ def duplicates(ctx: Context) -> Iterable[Result]:
         return kinds[node]
 
     names: dict[str, set[URIRef]] = defaultdict(set)
+    entities = None if ctx.scope is None else [  # the write gate: the entities of its small graph, not every label
+        n for n in ctx.described if isinstance(n, URIRef) and str(n).startswith(str(ID))]
     for prop in _NAME_PROPERTIES:
-        for s, o in g.subject_objects(prop):
+        pairs = g.subject_objects(prop) if entities is None else ((n, o) for n in entities for o in g.objects(n, prop))
+        for s, o in pairs:
             if isinstance(s, URIRef) and str(s).startswith(str(ID)) and isinstance(o, Literal):
                 names[_normal(o)].add(s)
     reviewed = sorted({q[0] for q in ctx.reviewed if isinstance(q[0], URIRef) and str(q[0]).startswith(str(ID))}, key=str)
