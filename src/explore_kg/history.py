@@ -58,4 +58,5 @@ class History:
                 for change in self.changes.records():
                     self._add(change)
             found = self._by_subject.get(subject, [])
-            return sorted(found, key=lambda c: -c.seq)[:MAX_SHOWN]
+            return sorted(found, key=lambda c: (-c.seq, c.action != "removed", c.quad.predicate.value,
+                                                str(c.quad.object)))[:MAX_SHOWN]

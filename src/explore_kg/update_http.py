@@ -293,7 +293,7 @@ def _changes_page(changes: list, fmt: str, base: str) -> Response:
             f"<tr id=\"change-{c.seq}\"><td><a href=\"/changes/{c.seq}\">{c.seq}</a></td><td>{html.escape(c.when)}</td><td>{html.escape(c.who)}</td>"
             f"<td>{html.escape(c.message)}</td><td>{html.escape(', '.join(c.sources))}</td>"
             f"<td>+{len(c.added)} / -{len(c.removed)}</td></tr>" for c in changes)
-        body = ("<!doctype html><html><head><meta charset=utf-8><title>Changes</title></head><body>"
+        body = ("<!doctype html><html><head><meta charset=utf-8><link rel=stylesheet href=\"/static/web.css\"><title>Changes</title></head><body>"
                 "<h1>Changes</h1><table><thead><tr><th>#</th><th>when</th><th>who</th><th>message</th>"
                 f"<th>sources</th><th>quads</th></tr></thead><tbody>{rows}</tbody></table></body></html>")
         return Response(body, media_type="text/html; charset=utf-8")
@@ -427,7 +427,7 @@ def build_router(app: FastAPI) -> APIRouter:
         lines = "".join(f"<li class=\"{kind}\"><code>{'+' if kind == 'added' else '-'} {html.escape(quad_text(q))} ."
                         f"</code></li>" for kind, quads in (("removed", found.removed), ("added", found.added))
                         for q in quads)
-        body = ("<!doctype html><html><head><meta charset=utf-8><title>Change " f"{seq}</title></head><body>"
+        body = ("<!doctype html><html><head><meta charset=utf-8><link rel=stylesheet href=\"/static/web.css\"><title>Change " f"{seq}</title></head><body>"
                 f"<h1>Change {seq}</h1><p>By <strong>{html.escape(found.who)}</strong> at {html.escape(found.when)}"
                 f"{': ' + html.escape(found.message) if found.message else ''}</p>"
                 f"<p>In {html.escape(', '.join(found.sources) or 'the default graph')}: {len(found.added)} quads "
