@@ -451,8 +451,10 @@ async def entity_response(request: Request, iri: str) -> Response:
     downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
     from .web_entity import history_of
 
-    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads,
-                history=history_of(request.app, iri, labels), deprecated=any(r["dir"]["value"] == "out" and r["p"]["value"] == OWL_DEPRECATED
+    history = await run_in_threadpool(history_of, request.app, iri, labels) if getattr(  # (serve --writable)
+        request.app.state, "writer", None) is not None else []
+    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads, history=history,
+                deprecated=any(r["dir"]["value"] == "out" and r["p"]["value"] == OWL_DEPRECATED
                                and r["v"]["value"] in ("true", "1") for r in rows), **info)
 
 
