@@ -30,6 +30,7 @@ from .writers import write_trig, write_turtle
 _STATED_IN = ox.NamedNode(str(EKG.statedIn))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
+_CLAIM = ox.NamedNode(str(EKG.claim))
 
 
 def _slug(iri: str) -> str:
@@ -55,21 +56,21 @@ def author_quads(quads: list[ox.Quad], graph) -> list[ox.Quad]:
     """The quads of a source graph less what loading adds (its ekg:statedIn, the claims it mints for
     date triples): what its file holds. A minted claim is left out only when loading the rest gives it
     back exactly (an author who edited one keeps it)."""
-    from .claims import _N, claim_iri, complete_date_claims
+    from .claims import claim_iri, complete_date_claims
     from .loading import known_date_properties, subproperty_edges
 
     quads = [q for q in quads if not (q.predicate == _STATED_IN and q.object == graph)]
     dates = known_date_properties(subproperty_edges(quads))
     minted = {claim_iri(q.subject, q.predicate, q.object, graph) for q in quads
               if q.predicate in dates and isinstance(q.object, ox.Literal)}
-    rest = [q for q in quads if q.subject not in minted and not (q.predicate == _N["claim"] and q.object in minted)]
+    rest = [q for q in quads if q.subject not in minted and not (q.predicate == _CLAIM and q.object in minted)]
     derived = set(complete_date_claims(rest, dates))
     if set(rest) | derived == set(quads):
         return rest
     dropped = set(quads) - set(rest)
     kept = dropped - derived  # minted claims loading would not give back whole: keep those claims
-    claims = {q.subject for q in kept if q.subject in minted} | {q.object for q in kept if q.predicate == _N["claim"]}
-    return [q for q in quads if q in set(rest) or q.subject in claims or (q.predicate == _N["claim"] and q.object in claims)]
+    claims = {q.subject for q in kept if q.subject in minted} | {q.object for q in kept if q.predicate == _CLAIM}
+    return [q for q in quads if q in set(rest) or q.subject in claims or (q.predicate == _CLAIM and q.object in claims)]
 
 
 def _append(target: Path, graph, current: list[ox.Quad], *, changes: list) -> bool | None:

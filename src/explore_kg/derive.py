@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from .claims import _N, claim_iri, complete_date_claims, literal_bounds
+from .claims import claim_iri, complete_date_claims, literal_bounds
 from .namespaces import EKG, ID
 
 _STATED_IN = ox.NamedNode(str(EKG.statedIn))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
 _ID = str(ID)
+_CLAIM = ox.NamedNode(str(EKG.claim))
+_CLAIM_SUBJECT = ox.NamedNode(str(EKG.claimSubject))
 
 
 def _is_entity(term) -> bool:
@@ -34,9 +36,9 @@ def _has(store: ox.Store, s, p, o, g) -> bool:
 
 def _claim_context(store: ox.Store, subject, graph) -> list[ox.Quad]:
     """The claims about ``subject`` in ``graph`` as the store holds them (linked or by claimSubject)."""
-    claims = {q.object for q in store.quads_for_pattern(subject, _N["claim"], None, graph)}
-    claims |= {q.subject for q in store.quads_for_pattern(None, _N["claimSubject"], subject, graph)}
-    out = list(store.quads_for_pattern(subject, _N["claim"], None, graph))
+    claims = {q.object for q in store.quads_for_pattern(subject, _CLAIM, None, graph)}
+    claims |= {q.subject for q in store.quads_for_pattern(None, _CLAIM_SUBJECT, subject, graph)}
+    out = list(store.quads_for_pattern(subject, _CLAIM, None, graph))
     for c in claims:
         out.extend(store.quads_for_pattern(c, None, None, graph))
     return out
@@ -62,7 +64,7 @@ def derived_changes(store: ox.Store, added: set, removed: set, dates: frozenset)
                                                                                        q.object, graph):
                 minted = claim_iri(q.subject, q.predicate, q.object, graph)
                 extra_removed.update(store.quads_for_pattern(minted, None, None, graph))
-                extra_removed.update(store.quads_for_pattern(q.subject, _N["claim"], minted, graph))
+                extra_removed.update(store.quads_for_pattern(q.subject, _CLAIM, minted, graph))
         if _has(store, graph, _RDF_TYPE, _SOURCE_DOCUMENT, graph):
             for e in {q.subject for q in added_here} | {q.subject for q in extra_added}:
                 if _is_entity(e) and not _has(store, e, _STATED_IN, graph, graph):
