@@ -230,3 +230,17 @@ agreement:validated a ekg:Agreement ;
     parties = next(x for x in report["results"] if x["rule"] == "agreement-parties-too-few")
     assert parties["file"] == "request body" and parties["line"] == 11
     assert dump(server) == before  # validating writes nothing
+
+
+def test_an_empty_graph_created_and_dropped_is_seen_by_every_reader(server):
+    graph = "https://example.org/empty-graph"
+    listed = "SELECT ?g WHERE { GRAPH ?g { } }"
+    csv = {"content-type": "application/sparql-query", "accept": "text/csv"}
+    r = server.put(f"/store?graph={graph}", content=b"", headers={**AUTH, "content-type": "text/turtle"})
+    assert r.status_code == 201, r.text
+    assert server.get(f"/store?graph={graph}", headers={"accept": "application/n-triples"}).status_code == 200
+    assert graph in server.post("/sparql", content=listed, headers=csv).text  # the query workers follow the log
+    r = server.delete(f"/store?graph={graph}", headers=AUTH)
+    assert r.status_code in (200, 204), r.text
+    assert server.get(f"/store?graph={graph}").status_code == 404
+    assert graph not in server.post("/sparql", content=listed, headers=csv).text

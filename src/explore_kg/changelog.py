@@ -42,10 +42,14 @@ class Change:
     sources: list[str] = field(default_factory=list)
     removed: list[ox.Quad] = field(default_factory=list)
     added: list[ox.Quad] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # named graphs made to exist empty (H create)
+    dropped: list[str] = field(default_factory=list)  # named graphs that no longer exist (H drop)
 
     def to_dict(self, *, quads: bool = True) -> dict:
         out = {"seq": self.seq, "id": self.id, "who": self.who, "when": self.when, "message": self.message,
                "sources": self.sources, "added": len(self.added), "removed": len(self.removed)}
+        if self.created or self.dropped:
+            out["created_graphs"], out["dropped_graphs"] = self.created, self.dropped
         if quads:
             out["added_quads"] = [quad_text(q) + " ." for q in self.added]
             out["removed_quads"] = [quad_text(q) + " ." for q in self.removed]
@@ -67,6 +71,7 @@ class ChangeLog:
         lines = [f'H seq "{change.seq}" .', f"H id <urn:uuid:{change.id}> .", f"H who {_literal(change.who)} .",
                  f'H when "{change.when}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .']
         lines += [f"H source <{s}> ." for s in change.sources]
+        lines += [f"H create <{g}> ." for g in change.created] + [f"H drop <{g}> ." for g in change.dropped]
         if change.message:
             lines.append(f"H message {_literal(change.message)} .")
         lines.append("TX .")
@@ -147,14 +152,14 @@ _END = b"\nTC .\n"
 
 def _records(lines, *, after: int, quads: bool) -> Iterator[Change]:
     """Parse records from an iterable of lines (see the module docstring for the format)."""
-    head: dict = {"sources": []}
+    head: dict = {}
     body: list[str] = []
     for line in lines:
         line = line.rstrip("\n")
         if line.startswith("H "):
             key, _, value = line[2:].rstrip(" .").partition(" ")
-            if key == "source":
-                head["sources"].append(value.strip("<>"))
+            if key in ("source", "create", "drop"):
+                head.setdefault(key, []).append(value.strip("<>"))
             elif key == "id":
                 head["id"] = value.strip("<>").removeprefix("urn:uuid:")
             elif key in ("who", "message"):
@@ -168,12 +173,13 @@ def _records(lines, *, after: int, quads: bool) -> Iterator[Change]:
             seq = int(head.get("seq", 0))
             if seq > after:
                 change = Change(seq, head.get("id", ""), head.get("who", ""), head.get("when", ""),
-                                head.get("message", ""), head["sources"])
+                                head.get("message", ""), head.get("source", []), created=head.get("create", []),
+                                dropped=head.get("drop", []))
                 if body:
                     change.removed = _parse([b[2:] for b in body if b[0] == "D"])
                     change.added = _parse([b[2:] for b in body if b[0] == "A"])
                 yield change
-            head, body = {"sources": []}, []
+            head, body = {}, []
 
 
 def _parse(lines: list[str]) -> list[ox.Quad]:
@@ -182,6 +188,8 @@ def _parse(lines: list[str]) -> list[ox.Quad]:
     return list(ox.parse("\n".join(lines) + "\n", format=ox.RdfFormat.N_QUADS))
 
 
-def new_change(seq: int, who: str, message: str, sources: list[str], removed, added) -> Change:
+def new_change(seq: int, who: str, message: str, sources: list[str], removed, added, *, created=(),
+               dropped=()) -> Change:
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return Change(seq, str(uuid.uuid4()), who, when, message, sources, list(removed), list(added))
+    return Change(seq, str(uuid.uuid4()), who, when, message, sources, list(removed), list(added),
+                  sorted(g.value for g in created), sorted(g.value for g in dropped))

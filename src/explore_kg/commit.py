@@ -150,7 +150,8 @@ class Writer:
             if not delta:
                 return Outcome(delta, report, None, (time.perf_counter() - started) * 1000)
             seq = self.seq + 1
-            change = new_change(seq, who, message, delta.sources(), delta.removed, delta.added)
+            change = new_change(seq, who, message, delta.sources(), delta.removed, delta.added,
+                                created=delta.created, dropped=delta.dropped)
             try:
                 self.changes.append(change)
             except BaseException:

@@ -52,9 +52,29 @@ class UpdateRefused(QueryRefused):
 class Delta:
     added: set = field(default_factory=set)
     removed: set = field(default_factory=set)
+    # Named graphs that came to exist empty (CREATE, a PUT of nothing) or stopped existing (DROP, DELETE of
+    # a graph): quads do not say it, the change log does (the readers follow it).
+    created: set = field(default_factory=set)
+    dropped: set = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed)
+        return bool(self.added or self.removed or self.created or self.dropped)
+
+    def graphs_changed(self, store: ox.Store, before: dict) -> None:
+        """Note which of the graphs of ``before`` (graph -> existed) were created or dropped; ``before``
+        None-keyed: every named graph was asked (an update that may touch any)."""
+        if None in before:
+            now = set(store.named_graphs())
+            self.created |= now - set(before[None])
+            self.dropped |= set(before[None]) - now
+            return
+        for g, existed in before.items():
+            exists = store.contains_named_graph(g)
+            if existed and not exists:
+                self.dropped.add(g)
+            elif exists and not existed:
+                self.created.add(g)
+        self.created -= {q.graph_name for q in self.added}  # a graph that holds quads now: they say it
 
     def sources(self) -> list[str]:
         """The named graphs the change touched (the source documents, in the shipped graph's model)."""
@@ -170,6 +190,8 @@ def regions(text: str, base: str | None) -> list[Pattern] | None:
         elif name in ("Add", "Move", "Copy"):
             for g in op.graph:
                 out.append((None, None, None, _graph_term(g, ox.DefaultGraph())))
+        elif name in ("Create", "Drop"):
+            out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
         elif name == "Load":
             out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
     return out
@@ -188,6 +210,9 @@ def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
     """Run ``text`` on ``store`` (one transaction) and return what it changed."""
     patterns = regions(text, base)
     before = read_regions(store, patterns)
+    graphs = {None: list(store.named_graphs())} if patterns is None else {
+        g: store.contains_named_graph(g) for s, p, o, g in patterns
+        if s is None and p is None and o is None and isinstance(g, ox.NamedNode)}  # CREATE, DROP, COPY...
     # A store whose graphs exist by holding quads (SPARQL 1.1 Update 3.2.2): CLEAR of a graph it does not
     # hold clears nothing, where Oxigraph would fail; the graphs CLEAR names are made to exist first.
     created = [g for g in _cleared_graphs(text, base) if not store.contains_named_graph(g)]
@@ -201,7 +226,9 @@ def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
                 store.remove_graph(g)
         raise
     after = read_regions(store, patterns)
-    return Delta(added=after - before, removed=before - after)
+    delta = Delta(added=after - before, removed=before - after)
+    delta.graphs_changed(store, graphs)
+    return delta
 
 
 def _cleared_graphs(text: str, base: str | None) -> list[ox.NamedNode]:
@@ -239,6 +266,10 @@ def undo(store: ox.Store, delta: Delta) -> None:
         store.remove(q)
     if delta.removed:
         store.extend(delta.removed)
+    for g in delta.created:
+        store.remove_graph(g)
+    for g in delta.dropped:
+        store.add_graph(g)
 
 
 def mirror_default_graph(store: ox.Store, delta: Delta) -> Delta:

@@ -379,11 +379,13 @@ def build_router(app: FastAPI) -> APIRouter:
                 existed["yes"] = _graph_exists(store, graph)
                 if method == "DELETE" and not existed["yes"]:
                     raise HttpError(404, f"no graph {graph} in the store")
+                named = {graph: store.contains_named_graph(graph)} if isinstance(graph, ox.NamedNode) else {}
                 delta = replace_graph(store, graph, quads, keep=method == "POST")
                 if method == "DELETE" and isinstance(graph, ox.NamedNode):
                     store.remove_graph(graph)
                 elif isinstance(graph, ox.NamedNode) and not store.contains_named_graph(graph):
                     store.add_graph(graph)
+                delta.graphs_changed(store, named)
                 return delta
 
             outcome = await _run(app, mutate, who=who, message=_message(request), body_file=body_file)

@@ -127,10 +127,7 @@ class FollowerStore:
         for record in records:
             if record.seq <= self.generation:
                 continue
-            for q in record.removed:
-                self._store.remove(q)
-            if record.added:
-                self._store.extend(record.added)
+            apply_record(self._store, record)
             self.generation = record.seq
             applied = True
         return applied
@@ -168,6 +165,18 @@ def _remove_copies_of_dead_readers(readers: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
         except PermissionError:  # alive, another user's
             continue
+
+
+def apply_record(store: ox.Store, record) -> None:
+    """Apply one change-log record (idempotent: it sets the quads and graphs it names)."""
+    for q in record.removed:
+        store.remove(q)
+    if record.added:
+        store.extend(record.added)
+    for g in record.dropped:
+        store.remove_graph(ox.NamedNode(g))
+    for g in record.created:
+        store.add_graph(ox.NamedNode(g))
 
 
 def committed_graph(directory: Path, graph: ox.NamedNode) -> set[ox.Quad]:
@@ -257,7 +266,7 @@ class WritableStore:
         self.generation = newest
         replayed = 0
         for record in changes.records(after=newest):
-            self.apply(record.removed, record.added)
+            apply_record(self.store, record)
             replayed += 1
         if replayed:
             log.info("recovered %d change(s) logged after snapshot %d", replayed, newest)
@@ -296,13 +305,6 @@ class WritableStore:
         _fsync_dir(directory)
 
     # -- writing (the writer's lock is held by the caller) ------------------------------------------
-
-    def apply(self, removed, added) -> None:
-        """Remove then add quads in the live store (a record of the change log, or a rollback)."""
-        for q in removed:
-            self.store.remove(q)
-        if added:
-            self.store.extend(added)
 
     def snapshot(self, seq: int, offset: int) -> None:
         """The live store (changes up to ``seq``, the log's later records from byte ``offset``) as a snapshot
