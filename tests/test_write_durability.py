@@ -43,7 +43,9 @@ def _select(url: str, query: str) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_sigkill_loses_no_acknowledged_write(tmp_path):
+def test_sigkill_loses_no_acknowledged_write(tmp_path, monkeypatch):
+    # a snapshot every 40 writes: the kill falls between two, and recovery replays the log's tail after one
+    monkeypatch.setenv("EXPLORE_KG_SNAPSHOT_EVERY", "40")
     (tmp_path / "empty.ttl").write_text("")
     (tmp_path / "tokens").write_text(f"harness:{TOKEN}\n")
     server = _serve(tmp_path)
@@ -79,6 +81,9 @@ def test_sigkill_loses_no_acknowledged_write(tmp_path):
     finally:
         server.stop()
     assert len(acknowledged) >= KILL_AFTER
+    from explore_kg.store.writable import generations
+
+    assert max(generations(tmp_path / "store")) >= 40  # snapshots were taken during the stream
 
     server = _serve(tmp_path)  # recovery: the newest snapshot plus the change log's newer records
     try:

@@ -151,3 +151,96 @@ def test_the_editor_offers_writing_only_when_writable(server, live_server):
     assert server.get("/static/write.js").status_code == 200
     read_only = httpx.get(live_server + "/", headers={"accept": "text/html"}, timeout=60).text
     assert 'id="write"' not in read_only
+
+
+def test_a_violation_through_an_untouched_neighbour_is_caught(server):
+    # Only the new agreement changes; that mission:lupex is a mission, not an organisation, is read from
+    # the store's description of the neighbour the write points at (the gate validates the neighbourhood).
+    update = agreement("mission-party", parties="agency:esa, <https://w3id.org/explore-kg/id/mission/lupex>")
+    before = dump(server)
+    r = server.post("/update", content=update, headers=UPDATE)
+    assert r.status_code == 422, r.text
+    rules = {x["rule"] for x in r.json()["results"]}
+    assert {"party-wrong-class", "owl-inconsistency"} <= rules
+    assert dump(server) == before
+
+
+ASK = {"content-type": "application/sparql-query", "accept": "application/sparql-results+json"}
+
+
+def test_a_written_date_gets_its_claim_and_source_as_the_loader_gives_them(server):
+    r = server.post("/update", content=agreement("dated", date='ekg:signingDate "2024-05-01"^^xsd:date'), headers=UPDATE)
+    assert r.status_code == 200, r.text
+    ask = PREFIXES + f"""ASK {{ GRAPH <{SOURCE}> {{
+      agreement:dated ekg:claim ?c ; ekg:statedIn <{SOURCE}> .
+      ?c a ekg:Claim ; ekg:claimSubject agreement:dated ; ekg:claimProperty ekg:signingDate ;
+         ekg:claimValue "2024-05-01"^^xsd:date ; ekg:earliestDate "2024-05-01"^^xsd:date ;
+         ekg:latestDate "2024-05-01"^^xsd:date ; ekg:datePrecision ?precision ; ekg:statedIn <{SOURCE}> }} }}"""
+    assert server.post("/sparql", content=ask, headers=ASK).json()["boolean"] is True
+    # removing the date removes the claim the loader would have minted for it
+    remove = PREFIXES + f'DELETE DATA {{ GRAPH <{SOURCE}> {{ agreement:dated ekg:signingDate "2024-05-01"^^xsd:date }} }} ;' \
+        + f' INSERT DATA {{ GRAPH <{SOURCE}> {{ agreement:dated ekg:dateNotGiven true }} }}'
+    r = server.post("/update", content=remove, headers=UPDATE)
+    assert r.status_code == 200, r.text
+    gone = PREFIXES + f"ASK {{ GRAPH <{SOURCE}> {{ ?c ekg:claimSubject agreement:dated }} }}"
+    assert server.post("/sparql", content=gone, headers=ASK).json()["boolean"] is False
+
+
+def test_entity_pages_show_each_fact_s_change_history(server):
+    r = server.post("/update", content=agreement("historic"), headers={**UPDATE, "x-change-message": "Add a historic one"})
+    assert r.status_code == 200, r.text
+    seq = r.json()["seq"]
+    page = server.get("/id/agreement/historic", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "Change history" in page.text and "Add a historic one" in page.text and "curator" in page.text
+    assert f'href="/changes/{seq}"' in page.text and "added" in page.text
+    entry = server.get(f"/changes/{seq}")
+    assert entry.status_code == 200 and entry.json()["who"] == "curator" and entry.json()["seq"] == seq
+    assert "<h1>Change" in server.get(f"/changes/{seq}", headers={"accept": "text/html"}).text
+    assert server.get("/changes/99999").status_code == 404
+    # an entity nobody wrote to has no history section
+    untouched = server.get("/id/agency/esa", headers={"accept": "text/html"})
+    assert untouched.status_code == 200 and "Change history" not in untouched.text
+
+
+def test_validate_checks_a_body_against_the_graph_served(server, live_server):
+    # an agency that only the live store holds: the shipped graph does not describe it
+    new_agency = PREFIXES + f"""INSERT DATA {{ GRAPH <{SOURCE}> {{ agency:written-agency a ekg:SpaceAgency ;
+      rdfs:label "Written Agency"@en }} }}"""
+    r = server.post("/update", content=new_agency, headers=UPDATE)
+    assert r.status_code == 200, r.text
+    body = PREFIXES.replace("PREFIX ", "@prefix ").replace(">\n", "> .\n") + """
+agreement:validated a ekg:Agreement ;
+    rdfs:label "Validated agreement"@en ;
+    ekg:agreementType agreementtype:letter-of-intent ;
+    ekg:party agency:esa, agency:written-agency ;
+    ekg:dateNotGiven true .
+"""
+    dangling = "https://w3id.org/explore-kg/id/agency/written-agency"
+    served = server.post("/validate", content=body, headers={"content-type": "text/turtle"}).json()
+    assert served["files"] == ["request body"]
+    assert not [x for x in served["results"] if x["rule"] == "reference-dangling"], served
+    assert "source-missing" in {x["rule"] for x in served["results"]}  # the body names no source document
+    shipped = httpx.post(live_server + "/validate", content=body, headers={"content-type": "text/turtle"},
+                         timeout=120).json()
+    assert any(x["rule"] == "reference-dangling" and dangling in (x.get("value") or "") for x in shipped["results"])
+    before = dump(server)
+    one_party = body.replace("agency:esa, agency:written-agency", "agency:written-agency")
+    report = server.post("/validate", content=one_party, headers={"content-type": "text/turtle"}).json()
+    parties = next(x for x in report["results"] if x["rule"] == "agreement-parties-too-few")
+    assert parties["file"] == "request body" and parties["line"] == 11
+    assert dump(server) == before  # validating writes nothing
+
+
+def test_an_empty_graph_created_and_dropped_is_seen_by_every_reader(server):
+    graph = "https://example.org/empty-graph"
+    listed = "SELECT ?g WHERE { GRAPH ?g { } }"
+    csv = {"content-type": "application/sparql-query", "accept": "text/csv"}
+    r = server.put(f"/store?graph={graph}", content=b"", headers={**AUTH, "content-type": "text/turtle"})
+    assert r.status_code == 201, r.text
+    assert server.get(f"/store?graph={graph}", headers={"accept": "application/n-triples"}).status_code == 200
+    assert graph in server.post("/sparql", content=listed, headers=csv).text  # the query workers follow the log
+    r = server.delete(f"/store?graph={graph}", headers=AUTH)
+    assert r.status_code in (200, 204), r.text
+    assert server.get(f"/store?graph={graph}").status_code == 404
+    assert graph not in server.post("/sparql", content=listed, headers=csv).text

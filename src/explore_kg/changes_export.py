@@ -2,8 +2,8 @@
 
 The repository stays the source of truth: a curator exports what the live store accepted, reviews the
 diff and opens a pull request. For each source document's graph that a change touched, compared with
-what its file in ``--out`` loads to (from the newest committed snapshot: a running server is not
-disturbed):
+what its file in ``--out`` loads to (the committed state: the newest snapshot and the log's later
+records; a running server is not disturbed):
 
 * only additions: they are appended to the file as one block, after a comment naming the changes, so
   the diff is the new facts and nothing else;
@@ -24,12 +24,13 @@ import pyoxigraph as ox
 
 from .changelog import ChangeLog
 from .namespaces import EKG, PREFIXES
-from .store.writable import CHANGES, MARKER, GenerationStore
+from .store.writable import CHANGES, MARKER, committed_graph
 from .writers import write_trig, write_turtle
 
 _STATED_IN = ox.NamedNode(str(EKG.statedIn))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
+_CLAIM = ox.NamedNode(str(EKG.claim))
 
 
 def _slug(iri: str) -> str:
@@ -51,27 +52,39 @@ def _header(path: Path) -> str:
     return "\n".join(out)
 
 
-def _derived(quads: list[ox.Quad], graph) -> set[ox.Quad]:
-    """What the loader adds to these quads of a source graph: statedIn and the date triples' claims."""
-    from .claims import complete_date_claims
+def author_quads(quads: list[ox.Quad], graph) -> list[ox.Quad]:
+    """The quads of a source graph less what loading adds (its ekg:statedIn, the claims it mints for
+    date triples): what its file holds. A minted claim is left out only when loading the rest gives it
+    back exactly (an author who edited one keeps it)."""
+    from .claims import claim_iri, complete_date_claims
     from .loading import known_date_properties, subproperty_edges
 
-    return set(complete_date_claims(quads, known_date_properties(subproperty_edges(quads)))) | {
-        q for q in quads if q.predicate == _STATED_IN and q.object == graph}
+    quads = [q for q in quads if not (q.predicate == _STATED_IN and q.object == graph)]
+    dates = known_date_properties(subproperty_edges(quads))
+    minted = {claim_iri(q.subject, q.predicate, q.object, graph) for q in quads
+              if q.predicate in dates and isinstance(q.object, ox.Literal)}
+    rest = [q for q in quads if q.subject not in minted and not (q.predicate == _CLAIM and q.object in minted)]
+    derived = set(complete_date_claims(rest, dates))
+    if set(rest) | derived == set(quads):
+        return rest
+    dropped = set(quads) - set(rest)
+    kept = dropped - derived  # minted claims loading would not give back whole: keep those claims
+    claims = {q.subject for q in kept if q.subject in minted} | {q.object for q in kept if q.predicate == _CLAIM}
+    return [q for q in quads if q in set(rest) or q.subject in claims or (q.predicate == _CLAIM and q.object in claims)]
 
 
 def _append(target: Path, graph, current: list[ox.Quad], *, changes: list) -> bool | None:
-    """Append the graph's new quads to ``target``; None when it has removals (write it whole instead)."""
+    """Append the graph's new quads (``current``: its author's quads) to ``target``; None when it has
+    removals (write it whole instead)."""
     from .loading import assign_graphs, parse_file
 
     written = assign_graphs(target, parse_file(target))
     baseline = {ox.Quad(q.subject, q.predicate, q.object, graph) for q in written}
+    authored = set(author_quads(sorted(baseline, key=str), graph))
     now = set(current)
-    if {q for q in baseline - now if not (q.predicate == _STATED_IN and q.object == graph)}:
+    if authored - now:
         return None
     added = sorted(now - baseline, key=str)
-    derived = _derived(list(baseline) + added, graph)
-    added = [q for q in added if q not in derived]
     if not added:
         return False
     text = target.read_text(encoding="utf-8")
@@ -96,14 +109,13 @@ def export(store_dir: str | Path, out: str | Path, *, since: int = 0) -> list[tu
     graph_files: dict[str, str] = marker.get("graph_files", {})
     touched = sorted({g for change in ChangeLog(store_dir / CHANGES).records(after=since, quads=False)
                       for g in change.sources})
-    snapshot = GenerationStore(store_dir)
     out.mkdir(parents=True, exist_ok=True)
     done: list[tuple[str, Path]] = []
     for iri in touched:
         graph = ox.NamedNode(iri)
-        quads = [q for q in snapshot.quads_for_pattern(None, None, None, graph)
-                 if not (q.predicate == _STATED_IN and q.object == graph)]
-        is_source = any(True for _ in snapshot.quads_for_pattern(graph, _RDF_TYPE, _SOURCE_DOCUMENT, graph))
+        committed = committed_graph(store_dir, graph)
+        is_source = ox.Quad(graph, _RDF_TYPE, _SOURCE_DOCUMENT, graph) in committed
+        quads = author_quads(sorted(committed, key=str), graph)
         original = graph_files.get(iri)
         name = Path(original).name if original and is_source else f"{_slug(iri)}.{'ttl' if is_source else 'trig'}"
         target = out / name

@@ -222,8 +222,9 @@ def serve(
                                   "--store-dir and --token-file; see docs/writing.md)."),
     token_file: str = typer.Option(None, help="With --writable: the file of name:token lines; a write needs "
                                    "Authorization: Bearer <token>."),
-    shapes: str = typer.Option(None, help="With --writable: SHACL shapes that every write to the FILEs served must "
-                                "conform to (default: the shipped shapes for the shipped graph, none for other files)."),
+    shapes: str = typer.Option(None, help="SHACL shapes that every write to the FILEs served (--writable) and every "
+                                "body sent to POST /validate must conform to (default: the shipped shapes for the "
+                                "shipped graph, none for other files)."),
 ) -> None:
     """Serve the graph over the SPARQL 1.1 Protocol (read-only, time-limited queries) at /sparql.
 
@@ -254,8 +255,12 @@ def serve(
     if writable and _is_store_url(store):
         _fail("--writable writes to explore-kg's own on-disk store (--store-dir DIR), not to an external store: "
               "write to that store through its own update endpoint")
-    if writable or token_file or shapes:
+    if writable or token_file:
         config.writable, config.tokens, config.shapes = _writable_options(writable, store_dir, token_file, shapes)
+    elif shapes:
+        if not Path(shapes).is_file():
+            _fail(f"--shapes {shapes}: no such file")
+        config.shapes = shapes  # a read-only server: the shapes POST /validate checks bodies with
     if store not in ("auto", "memory", "disk") and not _is_store_url(store):
         _fail(f"--store {store!r} is not one of auto, memory, disk or a store's URL (http(s)://...)")
     raise typer.Exit(run(config, log_level=log_level))
@@ -285,7 +290,7 @@ def _writable_options(writable: bool, store_dir: str | None, token_file: str | N
     from .tokens import TokenFileError, read_tokens
 
     if not writable:
-        _fail("--token-file and --shapes are options of --writable")
+        _fail("--token-file is an option of --writable")
     if not store_dir:
         _fail("--writable needs --store-dir DIR: the store that writes go to (created on first start)")
     if not token_file:

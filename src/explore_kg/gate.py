@@ -16,9 +16,7 @@ consistency; owlrl itself only on this part), and only results about the focus n
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ Pattern = tuple  # (subject, predicate, object, graph): ox terms or None (any)
 _ENTAILED = ox.NamedNode(str(ENTAILED_GRAPH))
 _ONTOLOGY = ox.NamedNode(str(ONTOLOGY_GRAPH))
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_OWL = "http://www.w3.org/2002/07/owl#"
 _SOURCE_DOCUMENT = ox.NamedNode(str(EKG.SourceDocument))
 _NAMES = [ox.NamedNode(str(p)) for p in (
     "http://www.w3.org/2000/01/rdf-schema#label", str(EKG.acronym),
@@ -53,9 +52,29 @@ class UpdateRefused(QueryRefused):
 class Delta:
     added: set = field(default_factory=set)
     removed: set = field(default_factory=set)
+    # Named graphs that came to exist empty (CREATE, a PUT of nothing) or stopped existing (DROP, DELETE of
+    # a graph): quads do not say it, the change log does (the readers follow it).
+    created: set = field(default_factory=set)
+    dropped: set = field(default_factory=set)
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed)
+        return bool(self.added or self.removed or self.created or self.dropped)
+
+    def graphs_changed(self, store: ox.Store, before: dict) -> None:
+        """Note which of the graphs of ``before`` (graph -> existed) were created or dropped; ``before``
+        None-keyed: every named graph was asked (an update that may touch any)."""
+        if None in before:
+            now = set(store.named_graphs())
+            self.created |= now - set(before[None])
+            self.dropped |= set(before[None]) - now
+            return
+        for g, existed in before.items():
+            exists = store.contains_named_graph(g)
+            if existed and not exists:
+                self.dropped.add(g)
+            elif exists and not existed:
+                self.created.add(g)
+        self.created -= {q.graph_name for q in self.added}  # a graph that holds quads now: they say it
 
     def sources(self) -> list[str]:
         """The named graphs the change touched (the source documents, in the shipped graph's model)."""
@@ -87,10 +106,59 @@ def _graph_term(name, default):
     return _ox(name)
 
 
+def data_regions(text: str, base: str | None) -> list[Pattern] | None:
+    """:func:`regions` of an update made only of ``INSERT DATA`` / ``DELETE DATA`` operations (the usual
+    write), read by Oxigraph's TriG parser, which takes their quad data as it is, instead of rdflib's
+    SPARQL parser (tens of milliseconds a write); None for any other update, or quad data TriG does not
+    read (a last triple without its '.', outside a GRAPH block): :func:`regions` then reads it."""
+    from .safety import _TOKEN
+
+    found = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
+             if m.lastgroup not in ("ws", "comment")]
+    prologue, out, i = "", [], 0
+    while i < len(found):
+        kind, value, _start, _end = found[i]
+        word = value.upper() if kind == "word" else None
+        if word == "PREFIX" and i + 2 < len(found) and found[i + 1][0] == "pname" and found[i + 2][0] == "iri":
+            prologue += f"PREFIX {found[i + 1][1]} {found[i + 2][1]}\n"
+            i += 3
+        elif word == "BASE" and i + 1 < len(found) and found[i + 1][0] == "iri":
+            prologue += f"BASE {found[i + 1][1]}\n"
+            i += 2
+        elif word in ("INSERT", "DELETE") and i + 2 < len(found) and found[i + 1][1].upper() == "DATA" \
+                and found[i + 2][1] == "{":
+            depth, j = 0, i + 2
+            while j < len(found):
+                depth += {"open": 1, "close": -1}.get(found[j][0], 0)
+                if depth == 0:
+                    break
+                j += 1
+            if j == len(found) or found[j][1] != "}":
+                return None
+            try:
+                quads = ox.parse(prologue + text[found[i + 2][3]:found[j][2]], format=ox.RdfFormat.TRIG,
+                                 base_iri=base)
+                for q in quads:
+                    subject = q.subject if isinstance(q.subject, ox.NamedNode) else None
+                    out.append((subject, q.predicate, None, q.graph_name))
+            except (SyntaxError, ValueError):
+                return None
+            i = j + 1
+        elif value == ";":
+            i += 1
+        else:
+            return None
+    return out
+
+
 def regions(text: str, base: str | None) -> list[Pattern] | None:
     """The quad patterns that bound what the update can change; None: it may change anything."""
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
+
+    quick = data_regions(text, base)
+    if quick is not None:
+        return quick
 
     try:
         parsed = translateUpdate(parseUpdate(text), base=base)
@@ -122,6 +190,8 @@ def regions(text: str, base: str | None) -> list[Pattern] | None:
         elif name in ("Add", "Move", "Copy"):
             for g in op.graph:
                 out.append((None, None, None, _graph_term(g, ox.DefaultGraph())))
+        elif name in ("Create", "Drop"):
+            out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
         elif name == "Load":
             out.append((None, None, None, _graph_term(op.graphiri, ox.DefaultGraph())))
     return out
@@ -140,6 +210,9 @@ def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
     """Run ``text`` on ``store`` (one transaction) and return what it changed."""
     patterns = regions(text, base)
     before = read_regions(store, patterns)
+    graphs = {None: list(store.named_graphs())} if patterns is None else {
+        g: store.contains_named_graph(g) for s, p, o, g in patterns
+        if s is None and p is None and o is None and isinstance(g, ox.NamedNode)}  # CREATE, DROP, COPY...
     # A store whose graphs exist by holding quads (SPARQL 1.1 Update 3.2.2): CLEAR of a graph it does not
     # hold clears nothing, where Oxigraph would fail; the graphs CLEAR names are made to exist first.
     created = [g for g in _cleared_graphs(text, base) if not store.contains_named_graph(g)]
@@ -153,7 +226,9 @@ def run_update(store: ox.Store, text: str, *, base: str | None) -> Delta:
                 store.remove_graph(g)
         raise
     after = read_regions(store, patterns)
-    return Delta(added=after - before, removed=before - after)
+    delta = Delta(added=after - before, removed=before - after)
+    delta.graphs_changed(store, graphs)
+    return delta
 
 
 def _cleared_graphs(text: str, base: str | None) -> list[ox.NamedNode]:
@@ -191,6 +266,10 @@ def undo(store: ox.Store, delta: Delta) -> None:
         store.remove(q)
     if delta.removed:
         store.extend(delta.removed)
+    for g in delta.created:
+        store.remove_graph(g)
+    for g in delta.dropped:
+        store.add_graph(g)
 
 
 def mirror_default_graph(store: ox.Store, delta: Delta) -> Delta:
@@ -246,20 +325,46 @@ class Gate:
                     self.shapes.remove((shape, SH.target, target))
                     self._target_queries.append((shape, prefixes + select))
         self._ontology: list | None = None
+        self._base = self._validator = self._covered = self._subjects = None
 
     @property
     def active(self) -> bool:
         return self.curated or self.shapes is not None
 
+    def ontology_quads(self) -> list[ox.Quad]:
+        """The ontology graph's quads (the shipped ontology's for a curated store built without one)."""
+        quads = list(self.store.quads_for_pattern(None, None, None, _ONTOLOGY))
+        if not quads and self.curated:  # a store built from files that include no ontology graph
+            from .loading import shipped_ontology_files
+
+            quads = [q for path in shipped_ontology_files() for q in parse_file(path)]
+        return quads
+
     def ontology(self) -> list:
         if self._ontology is None:
-            quads = list(self.store.quads_for_pattern(None, None, None, _ONTOLOGY))
-            if not quads and self.curated:  # a store built from files that include no ontology graph
-                from .loading import shipped_ontology_files
-
-                quads = [q for path in shipped_ontology_files() for q in parse_file(path)]
-            self._ontology = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads]
+            self._ontology = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+                              for q in self.ontology_quads()]
         return self._ontology
+
+    def _ontology_covered(self) -> bool:
+        """Whether the ontology uses only what the quick OWL consistency check covers (asked once)."""
+        if self._covered is None:
+            from .validation.checks import covered_by_quick_check
+
+            ontology = Graph()
+            for t in self.ontology():
+                ontology.add(t)
+            self._covered = covered_by_quick_check(ontology)
+        return self._covered
+
+    def _ontology_subjects(self) -> set:
+        if self._subjects is None:
+            self._subjects = {t[0] for t in self.ontology()}
+        return self._subjects
+
+    def ontology_changed(self) -> None:
+        """A write changed the ontology graph: what was built from it is built again at the next check."""
+        self._ontology = self._base = self._validator = self._covered = self._subjects = None
 
     def _mirrored(self, q: ox.Quad) -> bool:
         """A default-graph quad that some named graph also holds: the merge, not a fact of its own."""
@@ -272,12 +377,13 @@ class Gate:
         store = self.store
         focus = {q.subject for q in delta.added | delta.removed}
         quads: set = set()
-        seen: set = set()
+        seen: dict = {}  # node -> the most hops described from it (a focus node reached first as a neighbour
+        # of another is described again with its own hop)
 
         def describe(node, depth: int) -> None:
-            if node in seen:
+            if seen.get(node, -1) >= depth:
                 return
-            seen.add(node)
+            seen[node] = depth
             for q in store.quads_for_pattern(node, None, None, None):
                 if q.graph_name == _ENTAILED:
                     continue
@@ -304,7 +410,7 @@ class Gate:
 
     def _base_graph(self) -> Graph:
         """The ontology as one rdflib graph, built once (the checks never change it)."""
-        if getattr(self, "_base", None) is None:
+        if self._base is None:
             g = Graph()
             for prefix, ns in PREFIXES.items():
                 g.bind(prefix, ns, override=True, replace=True)
@@ -317,7 +423,7 @@ class Gate:
         from .validation import _owlrl_results
         from .validation import checks as checks_module
         from .validation.locate import Locator
-        from .validation.shacl import class_union_results, shacl_results
+        from .validation.shacl import class_union_results, shacl_report_results
 
         locator = Locator(graph, [body_file] if body_file else [])
         found: list[Result] = []
@@ -331,8 +437,7 @@ class Gate:
             try:
                 found += class_union_results(graph, self.unions, locator)
                 if focus:
-                    with _shapes_built_once(self.shapes):
-                        found += shacl_results(graph, self.shapes, locator, focus_nodes=[to_rdflib(n) for n in focus])
+                    found += shacl_report_results(self._shacl(graph, [to_rdflib(n) for n in focus]), self.shapes, locator)
             finally:
                 for triple in targets:
                     self.shapes.remove(triple)
@@ -342,12 +447,34 @@ class Gate:
             reviewed = [(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),
                          q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "")
                         for q in delta.added if not self._mirrored(q)]
-            ctx = checks_module.Context(graph, reviewed, locator)
+            ctx = checks_module.Context(graph, reviewed, locator, scope=set(map(to_rdflib, focus)))
+            ctx.described = self._ontology_subjects() | {to_rdflib(q.subject) for q in quads}  # (what
+            # Context computes by walking the whole graph, ontology included, at each write)
             found += checks_module.run_all(ctx)
-            if not checks_module.covered_by_quick_check(graph):
+            owl = [q for q in quads if q.predicate.value.startswith(_OWL) or (
+                isinstance(q.object, ox.NamedNode) and q.object.value.startswith(_OWL))]
+            if not (self._ontology_covered() and checks_module.covered_by_quick_check(_graph(owl))):
                 found += _owlrl_results(graph, ctx)
             report.timings["checks"] = (time.perf_counter() - t) * 1000
         return found
+
+    def _shacl(self, graph: Graph, focus_nodes: list):
+        """pyshacl's report graph for ``focus_nodes`` of ``graph``. One :class:`pyshacl.Validator` serves
+        every check: it compiles the shapes once (most of a small validation's time), and ``graph`` is
+        the gate's own graph (the ontology, the neighbourhood added for the check), so it validates what
+        the graph holds at each run; only the focus nodes are set per run. Shapes read their targets
+        from the shapes graph as they validate, so the per-check sh:targetNode triples are seen."""
+        from pyshacl import Validator
+        from pyshacl.graph_abstraction import DataGraph
+
+        if self._validator is None or self._validator_graph is not graph:
+            self._validator_options = {"inference": "none", "advanced": False, "inplace": True,
+                                       "allow_warnings": True, "focus_nodes": None}
+            self._validator = Validator(DataGraph.from_rdflib(graph), shacl_graph=self.shapes,
+                                        options=self._validator_options)
+            self._validator_graph = graph
+        self._validator_options["focus_nodes"] = focus_nodes
+        return self._validator.run()[1]
 
     def _sparql_target_nodes(self, quads: set) -> list[tuple]:
         """(shape, sh:targetNode, node) for the shapes' SPARQL targets, selected in the neighbourhood."""
@@ -361,6 +488,17 @@ class Gate:
                 if row[0] is not None:
                     out.append((shape, SH.targetNode, to_rdflib(row[0])))
         return out
+
+    def check_quads(self, quads: list[ox.Quad], *, body_file: Path | None = None) -> Report:
+        """The report on adding ``quads`` to the store, which is not changed (``POST /validate``): the
+        store is read through a view that also holds them. The caller keeps the store from changing
+        meanwhile (the writer's lock on a writable server)."""
+        real = self.store
+        self.store = _WithQuads(real, quads)
+        try:
+            return self.check(Delta(added={q for q in quads if not _in(real, q)}), body_file=body_file)
+        finally:
+            self.store = real
 
     def check(self, delta: Delta, *, body_file: Path | None = None, body_name: str = "request body") -> Report:
         """Validate the (already applied) delta; the report's results are about the focus nodes only."""
@@ -398,33 +536,28 @@ class Gate:
         return report
 
 
-_SHAPES_GRAPHS: dict[int, object] = {}
-_PATCH_LOCK = threading.Lock()
+def _in(store, q: ox.Quad) -> bool:
+    return any(True for _ in store.quads_for_pattern(q.subject, q.predicate, q.object, q.graph_name))
 
 
-@contextlib.contextmanager
-def _shapes_built_once(shapes: Graph):
-    """pyshacl compiles its shapes graph on every call (most of a small validation's time); for the
-    gate's own shapes graph, which lives as long as the server, keep the compiled one. Shapes read their
-    targets from the graph when they validate, so the per-check sh:targetNode triples are seen."""
-    import pyshacl.validator as validator
+class _WithQuads:
+    """A store read as if it also held ``quads`` (what the gate reads: quads_for_pattern)."""
 
-    real = validator.ShapesGraph
+    def __init__(self, store, quads):
+        self.store = store
+        self.by_subject: dict = {}
+        for q in quads:
+            self.by_subject.setdefault(q.subject, []).append(q)
 
-    def cached(graph, *args, **kwargs):
-        if graph is not shapes:
-            return real(graph, *args, **kwargs)
-        built = _SHAPES_GRAPHS.get(id(graph))
-        if built is None or built.graph is not graph:
-            built = _SHAPES_GRAPHS[id(graph)] = real(graph, *args, **kwargs)
-        return built
-
-    with _PATCH_LOCK:
-        validator.ShapesGraph = cached
-        try:
-            yield
-        finally:
-            validator.ShapesGraph = real
+    def quads_for_pattern(self, s, p, o, g=None):
+        seen = set()
+        for q in self.store.quads_for_pattern(s, p, o, g):
+            seen.add(q)
+            yield q
+        for q in (self.by_subject.get(s, ()) if s is not None else (x for v in self.by_subject.values() for x in v)):
+            if q not in seen and (p is None or q.predicate == p) and (o is None or q.object == o) and (
+                    g is None or q.graph_name == g):
+                yield q
 
 
 def _text(node) -> str:

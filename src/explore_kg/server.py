@@ -363,6 +363,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             yield
         finally:
             await engine.close()
+            if getattr(app.state, "writer", None) is not None:
+                app.state.writer.close()
 
     app = EndpointApp(
         title="explore-kg SPARQL endpoint",

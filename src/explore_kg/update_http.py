@@ -290,10 +290,10 @@ def _changes_page(changes: list, fmt: str, base: str) -> Response:
         return Response(body, media_type="application/atom+xml")
     if fmt == "html":
         rows = "".join(
-            f"<tr><td>{c.seq}</td><td>{html.escape(c.when)}</td><td>{html.escape(c.who)}</td>"
+            f"<tr id=\"change-{c.seq}\"><td><a href=\"/changes/{c.seq}\">{c.seq}</a></td><td>{html.escape(c.when)}</td><td>{html.escape(c.who)}</td>"
             f"<td>{html.escape(c.message)}</td><td>{html.escape(', '.join(c.sources))}</td>"
             f"<td>+{len(c.added)} / -{len(c.removed)}</td></tr>" for c in changes)
-        body = ("<!doctype html><html><head><meta charset=utf-8><title>Changes</title></head><body>"
+        body = ("<!doctype html><html><head><meta charset=utf-8><link rel=stylesheet href=\"/static/web.css\"><title>Changes</title></head><body>"
                 "<h1>Changes</h1><table><thead><tr><th>#</th><th>when</th><th>who</th><th>message</th>"
                 f"<th>sources</th><th>quads</th></tr></thead><tbody>{rows}</tbody></table></body></html>")
         return Response(body, media_type="text/html; charset=utf-8")
@@ -379,11 +379,13 @@ def build_router(app: FastAPI) -> APIRouter:
                 existed["yes"] = _graph_exists(store, graph)
                 if method == "DELETE" and not existed["yes"]:
                     raise HttpError(404, f"no graph {graph} in the store")
+                named = {graph: store.contains_named_graph(graph)} if isinstance(graph, ox.NamedNode) else {}
                 delta = replace_graph(store, graph, quads, keep=method == "POST")
                 if method == "DELETE" and isinstance(graph, ox.NamedNode):
                     store.remove_graph(graph)
                 elif isinstance(graph, ox.NamedNode) and not store.contains_named_graph(graph):
                     store.add_graph(graph)
+                delta.graphs_changed(store, named)
                 return delta
 
             outcome = await _run(app, mutate, who=who, message=_message(request), body_file=body_file)
@@ -411,6 +413,29 @@ def build_router(app: FastAPI) -> APIRouter:
         records = await asyncio.to_thread(lambda: list(app.state.writer.changes.records()))
         records = list(reversed(records))[:max(1, min(limit, 10000))]
         return _changes_page(records, fmt, str(request.url.replace(query="")))
+
+    @router.get("/changes/{seq}", summary="One change of the log: who, when, why and its quads (JSON or HTML)",
+                responses={404: {"description": "No such change"}})
+    async def change(request: Request, seq: int, format: str | None = None) -> Response:
+        fmt = format or ("html" if "text/html" in request.headers.get("accept", "") else "json")
+        found = await asyncio.to_thread(lambda: next((c for c in app.state.writer.changes.records(after=seq - 1)
+                                                      if c.seq == seq), None))
+        if found is None:
+            return _error(HttpError(404, f"no change {seq} in the log"))
+        if fmt != "html":
+            return JSONResponse(found.to_dict())
+        from .changelog import quad_text
+
+        lines = "".join(f"<li class=\"{kind}\"><code>{'+' if kind == 'added' else '-'} {html.escape(quad_text(q))} ."
+                        f"</code></li>" for kind, quads in (("removed", found.removed), ("added", found.added))
+                        for q in quads)
+        body = ("<!doctype html><html><head><meta charset=utf-8><link rel=stylesheet href=\"/static/web.css\"><title>Change " f"{seq}</title></head><body>"
+                f"<h1>Change {seq}</h1><p>By <strong>{html.escape(found.who)}</strong> at {html.escape(found.when)}"
+                f"{': ' + html.escape(found.message) if found.message else ''}</p>"
+                f"<p>In {html.escape(', '.join(found.sources) or 'the default graph')}: {len(found.added)} quads "
+                f"added, {len(found.removed)} removed.</p><ul>{lines}</ul>"
+                "<p><a href=\"/changes?format=html\">All changes</a></p></body></html>")
+        return Response(body, media_type="text/html; charset=utf-8")
 
     return router
 

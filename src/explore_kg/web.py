@@ -449,7 +449,11 @@ async def entity_response(request: Request, iri: str) -> Response:
         return error_page(request, err)
     info = describe(iri, rows, labels, inverses=web_index(request.app, "inverses"), claims=claims)
     downloads = [(label, f"{request.url.path}?format={name}") for name, (_, _, label) in GRAPH_FORMATS.items()]
-    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads,
+    from .web_entity import history_of
+
+    history = await run_in_threadpool(history_of, request.app, iri, labels) if getattr(  # (serve --writable)
+        request.app.state, "writer", None) is not None else []
+    return page(request, "entity.html", iri=iri, title=info["label"], downloads=downloads, history=history,
                 deprecated=any(r["dir"]["value"] == "out" and r["p"]["value"] == OWL_DEPRECATED
                                and r["v"]["value"] in ("true", "1") for r in rows), **info)
 

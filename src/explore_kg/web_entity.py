@@ -1,7 +1,8 @@
 """What an entity page shows: its facts grouped by property, the facts about it read from its side, and its claims.
 
 :func:`describe` turns the rows of :data:`explore_kg.web.FACTS` into property groups with their sources;
-:func:`claims_of` the rows of :data:`CLAIMS` into each claim's value, qualifier, precision, bounds and source.
+:func:`claims_of` the rows of :data:`CLAIMS` into each claim's value, qualifier, precision, bounds and source;
+:func:`history_of` a writable server's change log into each fact's changes (:mod:`explore_kg.history`).
 :mod:`explore_kg.web` routes to it."""
 
 from __future__ import annotations
@@ -270,3 +271,50 @@ def describe(entity: str, rows: Sequence[Mapping[str, Any]], labels: Labels, *,
         "documents": documents,
         "wikidata": wikidata,
     }
+
+
+# --- a writable server: each fact's change history --------------------------------------------------
+
+@dataclass
+class FactChangeShown:
+    prop: Shown
+    value: Shown
+    graph: str
+    action: str  # "added" or "removed"
+    seq: int
+    who: str
+    when: str
+    message: str
+    href: str  # the change's entry in /changes
+
+
+def _term(t) -> dict:
+    import pyoxigraph as ox
+
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    out = {"type": "literal", "value": t.value}
+    if t.language:
+        out["xml:lang"] = t.language
+    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = t.datatype.value
+    return out
+
+
+def history_of(app: Any, iri: str, labels: Labels) -> list[FactChangeShown]:
+    """The changes of the entity's facts, newest first; [] on a read-only server."""
+    writer = getattr(app.state, "writer", None)
+    if writer is None:
+        return []
+    import pyoxigraph as ox
+
+    out = []
+    for c in writer.history.of(ox.NamedNode(iri)):
+        g = c.quad.graph_name
+        out.append(FactChangeShown(show(_term(c.quad.predicate), labels), show(_term(c.quad.object), labels),
+                                   graph_label(g.value, labels) if isinstance(g, ox.NamedNode) else "default graph",
+                                   c.action, c.seq, c.who, c.when[:19].replace("T", " ") + " UTC", c.message,
+                                   f"/changes/{c.seq}"))
+    return out

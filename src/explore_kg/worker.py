@@ -26,7 +26,8 @@ def entry() -> None:
     """Entry point of a query worker process (``python -c ...``; argv: socket fd, memory MB).
 
     The first frame on the socket is the dataset as N-Quads, or the directory of the on-disk store to
-    open read-only (:func:`explore_kg.store.open_worker_store`); the worker writes no file.
+    open read-only (:func:`explore_kg.store.open_worker_store`); the worker writes no file (but its private
+    copy of a writable store, in the store's readers/ folder).
     """
     # Ctrl-C, or a SIGTERM sent to the whole process group (timeout, systemd, a container stop), is the
     # parent's to handle: it stops its workers with SIGKILL, and PR_SET_PDEATHSIG ends them with it.
@@ -63,7 +64,7 @@ def _loop(sock: socket.socket) -> None:
         send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
     except OSError:
         return  # the server went away while this worker was starting
-    refresh = getattr(store, "refresh", None)  # a writable server's store: a newer snapshot after each commit
+    refresh = getattr(store, "refresh", None)  # a writable server's store: the change log's new records
     reader = FrameReader(sock)
     gc.freeze()  # the store's Python side and the modules: never garbage, never walked again
     while True:

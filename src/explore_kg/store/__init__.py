@@ -42,10 +42,10 @@ class ServedStore(Protocol):
 
 def open_worker_store(frame: bytes) -> ox.Store:
     """The store a query worker answers from, given the first frame it received."""
-    from .writable import WRITABLE_FRAME, GenerationStore
+    from .writable import WRITABLE_FRAME, FollowerStore
 
-    if frame.startswith(WRITABLE_FRAME):  # serve --writable: the newest committed snapshot, re-opened per commit
-        return GenerationStore(os.fsdecode(frame[len(WRITABLE_FRAME):]))
+    if frame.startswith(WRITABLE_FRAME):  # serve --writable: a copy of the last snapshot, following the change log
+        return FollowerStore(os.fsdecode(frame[len(WRITABLE_FRAME):]))
     if frame.startswith(DISK_FRAME):
         return ox.Store.read_only(os.fsdecode(frame[len(DISK_FRAME):]))
     store = ox.Store()

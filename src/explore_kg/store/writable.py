@@ -1,20 +1,26 @@
 """The writable backend (``serve --writable --store-dir DIR``): one read-write Oxigraph store that only the
-server's writer touches, and an immutable snapshot ("generation") of it per commit for everyone else.
+server's writer touches; everyone else follows the change log.
 
-Why snapshots: Oxigraph documents that opening a store read-only while another process writes to it is
-undefined behaviour, so the query workers never open the live store. After each accepted write the
-writer makes a RocksDB checkpoint (hard links of the immutable table files, ~70 ms on 100k triples) into
-``generations/<seq>`` and points ``generations/CURRENT`` at it; a worker checks that pointer (one
-``stat``) before each query and opens the newer snapshot read-only when it changed. Readers are never
-blocked and always see a committed state: a write that is being applied or validated is only in the
-live store.
+Why followers: Oxigraph documents that opening a store read-only while another process writes to it is
+undefined behaviour (and pyoxigraph 0.5 has no secondary instance that catches up), so no reader opens
+the live store. A reader (:class:`FollowerStore`: each query worker, the server's own GET /store) holds a
+private copy of the newest snapshot (a RocksDB checkpoint: hard links, made once when it starts) and,
+before each query, applies the change-log records appended since (one ``stat`` when nothing changed, a
+few quads per write otherwise). So a write is visible to every query that starts after it was
+acknowledged, readers are never blocked, and a write costs no checkpoint: the writer makes a snapshot
+only now and then (:data:`SNAPSHOT_EVERY` writes, or when writes pause), which bounds what a new reader
+and a restart replay. A write being applied or validated is only in the live store: readers see
+committed states only.
 
 The directory holds
 
 * ``live/``: the writer's store (the server's own handle: graph list, web pages);
-* ``generations/<seq>/`` and ``generations/CURRENT``: the committed snapshots, newest last;
+* ``generations/<seq>/`` and ``generations/CURRENT``: the snapshots, newest last; CURRENT says
+  ``<seq> <offset>``: the snapshot holds the changes up to ``seq``, the log's later records start at
+  byte ``offset``;
+* ``readers/``: the followers' private copies (removed at every start);
 * ``changes.rdfp``: the change log (:mod:`explore_kg.changelog`), appended and fsynced before a write is
-  acknowledged: it is what makes an acknowledged write durable;
+  acknowledged: it is what makes an acknowledged write durable, and what the followers read;
 * ``explore-kg-writable.json``: written once when the store is created (the input files, their graphs).
 
 Recovery at every start: the live store is thrown away and copied anew from the newest complete
@@ -29,6 +35,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +51,11 @@ GENERATIONS = "generations"
 CURRENT = "CURRENT"
 MARKER = "explore-kg-writable.json"
 CHANGES = "changes.rdfp"
-KEEP_SECONDS = 120.0  # an older snapshot stays this long: a query that started on it may still read it
+READERS = "readers"
+KEEP_SECONDS = 120.0  # an older snapshot stays this long: a reader that is starting may still copy it
+# Writes between two snapshots while writes keep coming (commit.Writer); the environment may set it (the
+# kill -9 harness sets a small one, so that a crash falls between snapshots).
+SNAPSHOT_EVERY = int(os.environ.get("EXPLORE_KG_SNAPSHOT_EVERY", "1000"))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -64,46 +75,66 @@ def generations(directory: Path) -> list[int]:
     return sorted(int(n) for n in names if n.isdigit())
 
 
-def current_generation(directory: Path) -> int | None:
+def pointer(directory: Path) -> tuple[int | None, int | None]:
+    """(snapshot seq, log offset after it) of ``generations/CURRENT``; the offset None when not written."""
     try:
-        return int((directory / GENERATIONS / CURRENT).read_text().strip())
-    except (OSError, ValueError):
+        parts = (directory / GENERATIONS / CURRENT).read_text().split()
+        return int(parts[0]), (int(parts[1]) if len(parts) > 1 else None)
+    except (OSError, ValueError, IndexError):
         gens = generations(directory)
-        return gens[-1] if gens else None
+        return (gens[-1] if gens else None), None
 
 
-class GenerationStore:
-    """What a query worker of a writable server answers from: the newest committed snapshot, opened
-    read-only, re-opened when ``generations/CURRENT`` changes (checked by :meth:`refresh`)."""
+def current_generation(directory: Path) -> int | None:
+    return pointer(directory)[0]
+
+
+class FollowerStore:
+    """What a reader of a writable store answers from (see the module docstring): a private copy of the
+    newest snapshot, brought up to date with the change log by :meth:`refresh` (the query worker calls
+    it before each query). One thread at a time: a worker answers one query at a time."""
 
     def __init__(self, directory: str | os.PathLike):
+        from ..changelog import ChangeLog
+
         self.directory = Path(directory)
-        self._pointer = self.directory / GENERATIONS / CURRENT
-        self._stamp: tuple | None = None
-        self._store: ox.Store | None = None
-        self.generation: int | None = None
+        self.changes = ChangeLog(self.directory / CHANGES)
+        readers = self.directory / READERS
+        readers.mkdir(exist_ok=True)
+        _remove_copies_of_dead_readers(readers)
+        self._private = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=readers))
+        for _ in range(50):
+            seq, offset = pointer(self.directory)
+            if seq is None:
+                raise OSError(f"no committed snapshot in {self.directory / GENERATIONS}")
+            try:
+                ox.Store.read_only(str(self.directory / GENERATIONS / str(seq))).backup(str(self._private / "store"))
+                break
+            except OSError:  # replaced meanwhile (and the older one removed): read the pointer again
+                shutil.rmtree(self._private / "store", ignore_errors=True)
+                time.sleep(0.02)
+        else:
+            raise OSError(f"could not copy the newest snapshot of {self.directory}")
+        self._store = ox.Store(str(self._private / "store"))
+        self.generation = seq  # the last change this copy holds
+        self.offset = offset if offset is not None else self.changes.offset_after(seq)
         self.refresh()
 
     def refresh(self) -> bool:
-        """Open the newest snapshot if it is not the one held; True when it changed."""
-        for _ in range(20):
-            try:
-                st = os.stat(self._pointer)
-            except FileNotFoundError:
-                time.sleep(0.05)
+        """Apply the change-log records appended since the last call; True when something changed."""
+        applied = False
+        records, self.offset = self.changes.read_from(self.offset)
+        for record in records:
+            if record.seq <= self.generation:
                 continue
-            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-            if stamp == self._stamp:
-                return False
-            seq = current_generation(self.directory)
-            try:
-                self._store = ox.Store.read_only(str(self.directory / GENERATIONS / str(seq)))
-            except OSError:  # replaced meanwhile (and the older one removed): read the pointer again
-                time.sleep(0.01)
-                continue
-            self._stamp, self.generation = stamp, seq
-            return True
-        raise OSError(f"no committed snapshot in {self.directory / GENERATIONS}")
+            apply_record(self._store, record)
+            self.generation = record.seq
+            applied = True
+        return applied
+
+    def close(self) -> None:
+        self._store = None
+        shutil.rmtree(self._private, ignore_errors=True)
 
     def query(self, *args, **kwargs):
         return self._store.query(*args, **kwargs)
@@ -119,6 +150,59 @@ class GenerationStore:
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def _remove_copies_of_dead_readers(readers: Path) -> None:
+    """A worker that was replaced (killed at a timeout, crashed) left its copy: remove the copies whose
+    process is gone, so their hard links do not keep the live store's old files on disk."""
+    for path in readers.iterdir():
+        pid = path.name.partition("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            continue
+
+
+def apply_record(store: ox.Store, record) -> None:
+    """Apply one change-log record (idempotent: it sets the quads and graphs it names)."""
+    for q in record.removed:
+        store.remove(q)
+    if record.added:
+        store.extend(record.added)
+    for g in record.dropped:
+        store.remove_graph(ox.NamedNode(g))
+    for g in record.created:
+        store.add_graph(ox.NamedNode(g))
+
+
+def committed_graph(directory: Path, graph: ox.NamedNode) -> set[ox.Quad]:
+    """One named graph as committed (the newest snapshot and the log's later records), without a
+    private copy of the store: what ``changes export`` reads, a running server undisturbed."""
+    from ..changelog import ChangeLog
+
+    for _ in range(50):
+        seq, offset = pointer(directory)
+        if seq is None:
+            raise OSError(f"no committed snapshot in {directory / GENERATIONS}")
+        try:
+            quads = set(ox.Store.read_only(str(directory / GENERATIONS / str(seq))).quads_for_pattern(
+                None, None, None, graph))
+            break
+        except OSError:
+            time.sleep(0.02)
+    else:
+        raise OSError(f"could not read the newest snapshot of {directory}")
+    changes = ChangeLog(directory / CHANGES)
+    records, _end = changes.read_from(offset if offset is not None else changes.offset_after(seq))
+    for record in records:
+        if record.seq > seq:
+            quads.difference_update(q for q in record.removed if q.graph_name == graph)
+            quads.update(q for q in record.added if q.graph_name == graph)
+    return quads
 
 
 class WritableStore:
@@ -174,6 +258,7 @@ class WritableStore:
             raise OSError(f"{directory} holds no committed snapshot: it is not a writable explore-kg store")
         newest = gens[-1]
         shutil.rmtree(directory / LIVE, ignore_errors=True)
+        shutil.rmtree(directory / READERS, ignore_errors=True)  # the copies of readers that are gone
         for tmp in (directory / GENERATIONS).glob("*.tmp"):
             shutil.rmtree(tmp, ignore_errors=True)
         ox.Store.read_only(str(directory / GENERATIONS / str(newest))).backup(str(directory / LIVE))
@@ -181,13 +266,14 @@ class WritableStore:
         self.generation = newest
         replayed = 0
         for record in changes.records(after=newest):
-            self.apply(record.removed, record.added)
+            apply_record(self.store, record)
             replayed += 1
         if replayed:
             log.info("recovered %d change(s) logged after snapshot %d", replayed, newest)
-            self.snapshot(last)
+            self.snapshot(last, changes.size())
+            self.generation = last
         else:
-            self._point_to(newest)
+            self._point_to(newest, changes.size())
         for seq in generations(directory):
             if seq != self.generation:
                 shutil.rmtree(directory / GENERATIONS / str(seq), ignore_errors=True)
@@ -220,15 +306,9 @@ class WritableStore:
 
     # -- writing (the writer's lock is held by the caller) ------------------------------------------
 
-    def apply(self, removed, added) -> None:
-        """Remove then add quads in the live store (a record of the change log, or a rollback)."""
-        for q in removed:
-            self.store.remove(q)
-        if added:
-            self.store.extend(added)
-
-    def snapshot(self, seq: int) -> None:
-        """Commit: the live store as snapshot ``seq``, then point the readers at it."""
+    def snapshot(self, seq: int, offset: int) -> None:
+        """The live store (changes up to ``seq``, the log's later records from byte ``offset``) as a snapshot
+        that new readers and the next start copy (the caller holds the writer's lock: nothing uncommitted)."""
         target = self.directory / GENERATIONS / str(seq)
         tmp = self.directory / GENERATIONS / f"{seq}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -236,15 +316,14 @@ class WritableStore:
             shutil.rmtree(target)
         self.store.backup(str(tmp))
         os.replace(tmp, target)
-        self._point_to(seq)
-        self.generation = seq
+        self._point_to(seq, offset)
         self._forget_old()
 
-    def _point_to(self, seq: int) -> None:
+    def _point_to(self, seq: int, offset: int) -> None:
         pointer = self.directory / GENERATIONS / CURRENT
         tmp = pointer.with_suffix(".new")
         with open(tmp, "w") as f:
-            f.write(f"{seq}\n")
+            f.write(f"{seq} {offset}\n")
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, pointer)

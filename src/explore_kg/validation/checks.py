@@ -61,6 +61,7 @@ class Context:
     graph: Graph
     reviewed: list[Quad]
     locator: Locator
+    scope: set[Node] | None = None  # the write gate's focus nodes: checks of the whole graph look at these only
 
     def result(self, rule: str, message: str, hint: str | None, focus: Node, path: URIRef | None = None,
                value: Node | None = None, *, at: str = "object", severity: str = VIOLATION,
@@ -318,8 +319,11 @@ def duplicates(ctx: Context) -> Iterable[Result]:
         return kinds[node]
 
     names: dict[str, set[URIRef]] = defaultdict(set)
+    entities = None if ctx.scope is None else [  # the write gate: the entities of its small graph, not every label
+        n for n in ctx.described if isinstance(n, URIRef) and str(n).startswith(str(ID))]
     for prop in _NAME_PROPERTIES:
-        for s, o in g.subject_objects(prop):
+        pairs = g.subject_objects(prop) if entities is None else ((n, o) for n in entities for o in g.objects(n, prop))
+        for s, o in pairs:
             if isinstance(s, URIRef) and str(s).startswith(str(ID)) and isinstance(o, Literal):
                 names[_normal(o)].add(s)
     reviewed = sorted({q[0] for q in ctx.reviewed if isinstance(q[0], URIRef) and str(q[0]).startswith(str(ID))}, key=str)
@@ -523,9 +527,17 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             if known is None or (known not in reviewed_triples and triple in reviewed_triples):
                 why[node][c] = triple  # the reason a reviewed file gives, where there is one
 
-    for s, o in g.subject_objects(RDF.type):
+    reviewed_subjects = {q[0] for q in ctx.reviewed} | {q[2] for q in ctx.reviewed}
+    if ctx.scope is None:
+        triples = g
+    else:  # the write gate: only the triples of the nodes under review decide their classes
+        triples = Graph()
+        for n in reviewed_subjects:
+            for t in (*g.triples((n, None, None)), *g.triples((None, None, n))):
+                triples.add(t)
+    for s, o in triples.subject_objects(RDF.type):
         typed(s, o, (s, RDF.type, o))
-    for s, p, o in g:
+    for s, p, o in triples:
         if p == RDF.type:
             continue
         props = up(p, {p})
@@ -541,7 +553,6 @@ def disjoint_classes(ctx: Context) -> Iterable[Result]:
             if not isinstance(o, Literal):
                 for c in ranges.get(q, ()):
                     typed(o, c, (s, p, o))
-    reviewed_subjects = {q[0] for q in ctx.reviewed} | {q[2] for q in ctx.reviewed}
     for node in sorted(why, key=str):
         if node not in reviewed_subjects:
             continue

@@ -38,6 +38,8 @@ def released_iris_kept(ctx: Context) -> Iterable[Result]:
     for baseline in BASELINES:
         for number, iri in stable_iris.read_list(baseline):
             node = URIRef(iri)
+            if ctx.scope is not None and node not in ctx.scope:
+                continue  # (the write gate: only the IRIs a change touches can have lost their description)
             if node not in ctx.described:
                 where = ctx.locator.locate_node(node) or {"file": display_path(baseline), "line": number}
                 still = " (still referenced here)" if where.get("file") != display_path(baseline) else ""

@@ -149,6 +149,11 @@ def shacl_results(data: Graph, shapes: Graph, locator: Locator, focus_nodes: lis
     _conforms, results_graph, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=False, inplace=True, allow_warnings=True, **extra,
     )
+    return shacl_report_results(results_graph, shapes, locator)
+
+
+def shacl_report_results(results_graph: Graph, shapes: Graph, locator: Locator) -> list[Result]:
+    """The results of a pyshacl report graph (the write gate runs its own :class:`pyshacl.Validator`)."""
     out = []
     top_level = [r for report in results_graph.subjects(RDF.type, SH.ValidationReport)
                  for r in results_graph.objects(report, SH.result)]  # not the nested sh:detail results
