@@ -75,7 +75,7 @@ def _streamed(files, fmt: str, *, inferred: bool, graph: str | None, profile: st
                           "asserted triples (--asserted)")
     print(f"note: {input_bytes(files) / 2**20:,.0f} MB of input: loading it into an on-disk store and streaming "
           "the export from there", file=sys.stderr)
-    served = open_disk_store(files)
+    served = open_disk_store(files, entailed=True)  # the store `serve FILES` and `query` use: built once for all
     with TerminalProgress() as progress:
         exporter = StreamingExporter(served.loaded, progress=progress)
         if not output or output == "-":
