@@ -77,8 +77,9 @@ def test_from_the_on_disk_store(tmp_path, monkeypatch):
     assert b"_:c14n0" in expected.document("nquads").data
 
 
-def test_the_command_streams_a_large_file(tmp_path):
-    """`explore-kg export FILE` on a file over the threshold: the on-disk path, said on stderr, a whole file."""
+def test_the_commands_on_a_large_file(tmp_path):
+    """`explore-kg export FILE` on a file over the threshold: the on-disk path, said on stderr, a whole file;
+    `sparql` and `query` on the same file reuse its store; --inferred is refused in one line."""
     data = tmp_path / "big.nt"
     with open(data, "w", encoding="utf-8") as f:
         pad = "x" * 200
@@ -97,3 +98,16 @@ def test_the_command_streams_a_large_file(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "explore_kg", "export", str(data), "-f", "trig", "--inferred"],
                              capture_output=True, text=True, env=env, timeout=300)
     assert refused.returncode == 2 and "does not scale" in refused.stderr and "Traceback" not in refused.stderr
+    # query and sparql on the same file open the same on-disk store (nothing is loaded again)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    asked = subprocess.run([sys.executable, "-m", "explore_kg", "sparql", count, str(data), "-f", "csv"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert asked.returncode == 0, asked.stderr
+    assert "store complete" not in asked.stderr and "on-disk store" in asked.stderr
+    assert asked.stdout.split() == ["n", str(17 * 1024 * 1024 // 300 + 1)]
+    saved = subprocess.run([sys.executable, "-m", "explore_kg", "query", "source-catalogue", str(data), "-f", "csv"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert saved.returncode == 0, saved.stderr
+    inferred = subprocess.run([sys.executable, "-m", "explore_kg", "sparql", count, str(data), "--inferred"],
+                              capture_output=True, text=True, env=env, timeout=300)
+    assert inferred.returncode == 2 and "does not scale" in inferred.stderr and "Traceback" not in inferred.stderr

@@ -54,6 +54,12 @@ def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "tabl
                 print(f"error: {e.message}", file=sys.stderr)
                 return 3
         else:
+            if files and not endpoint:
+                from .large_inputs import input_bytes, is_large
+
+                if is_large(files):
+                    print(f"note: {input_bytes(files) / 2**20:,.0f} MB of input: querying it in the on-disk store "
+                          "(loaded once, then reused)", file=sys.stderr)
             kg = connect(endpoint) if endpoint else open(files, inferred=inferred, entailed=entailed, timeout=timeout)
         if fmt == "table":
             result = kg.query(name_or_sparql, **given)

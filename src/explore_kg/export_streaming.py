@@ -277,6 +277,7 @@ class StreamingExporter:
             counted = _Sorter(scratch) if kind == "graph" else sorter  # the counts need triple order
             self._fill(sorter, counted, kind, profile, graph_iri)
             uri_space = str(WD) if profile == "wikidata" else str(ID)
+            self.progress("counting", 0, None)
             stats = _count(counted, "line" if counted is not sorter else kind, uri_space)
             dataset = dataset_iri(profile, content, graph_iri)
             description = describe(stats, self.ontology, self.source_documents, dataset=dataset, profile=profile,
@@ -286,11 +287,15 @@ class StreamingExporter:
                       + (f", graph {graph_slug(graph_iri)}" if graph_iri else "")
                       + f"\nDescribed by <{dataset}> (VoID/DCAT) inside this document. Licence: CC BY 4.0 <{LICENSE}>.")
             def lines() -> Iterator[str]:  # (a fresh merge each call: RDF/XML reads twice)
-                return _distinct(heapq.merge(sorter, described))
+                total = stats.quads + len(described)
+                for done, line in enumerate(_distinct(heapq.merge(sorter, described)), 1):
+                    if done % 65536 == 0:
+                        self.progress("writing", done, total)
+                    yield line
+                self.progress("writing", total, total)
 
             vocab = str(SDO) if profile == "schema" else None
             counting = _CountingWriter(out)
-            self.progress("writing", 0, stats.quads)
             _WRITERS[rdf_format.name](counting, lines, kind, header, vocab, scratch, self.blank)
             triples = stats.triples if not rdf_format.quads else stats.quads
             return StreamedDocument(rdf_format.name, content, profile, graph_iri, dataset, triples, counting.count)

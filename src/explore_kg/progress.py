@@ -19,7 +19,8 @@ class TerminalProgress:
         self.enabled = sys.stderr.isatty()
         self._bar = None
         self._task = None
-        self._started = time.monotonic()
+        self._started = self._phase_started = time.monotonic()
+        self._phase = None
 
     def __call__(self, phase: str, done: int, total: int | None = None) -> None:
         if not self.enabled:
@@ -35,7 +36,9 @@ class TerminalProgress:
                                  console=Console(stderr=True), transient=True)
             self._task = self._bar.add_task(phase, total=total, rate=0.0)
             self._bar.start()
-        elapsed = max(time.monotonic() - self._started, 1e-6)
+        if phase != self._phase:  # a new phase: its own count and rate
+            self._phase, self._phase_started = phase, time.monotonic()
+        elapsed = max(time.monotonic() - self._phase_started, 1e-6)
         self._bar.update(self._task, description=phase, completed=done, total=total, rate=done / elapsed)
 
     def close(self) -> None:
