@@ -226,26 +226,28 @@ class StreamingExporter:
         onto_graph = str(ONTOLOGY_GRAPH)
         self.ontology = Ontology(q for q in _with_predicates(self.quads, _ONTOLOGY_PREDICATES)
                                  if _graph_iri(q) == onto_graph)
-        self._types: list[ox.Quad] | None = None
+        self._sources: set[str] | None = None
         self._graphs: list[str] | None = None
 
-    @property
-    def types(self) -> list[ox.Quad]:
-        """The rdf:type quads of the source graphs (far fewer than all quads: one per typed node and graph)."""
-        if self._types is None:
-            self._types = [q for q in _with_predicates(self.quads, [_TYPE_NT[1:-1]]) if _graph_iri(q) not in _DERIVED]
-        return self._types
+    def types(self) -> Iterator[ox.Quad]:
+        """The rdf:type quads of the source graphs (read by index; not kept)."""
+        return (q for q in _with_predicates(self.quads, [_TYPE_NT[1:-1]]) if _graph_iri(q) not in _DERIVED)
 
     @property
     def source_documents(self) -> set[str]:
-        return {q.subject.value for q in self.types if q.object == _SOURCE_DOCUMENT}
+        if self._sources is None:
+            self._sources = {q.subject.value for q in self.types() if q.object == _SOURCE_DOCUMENT}
+        return self._sources
 
     @property
     def graphs(self) -> list[str]:
         if self._graphs is None:
             store = getattr(self.quads, "_store", None)
+            listed = getattr(self.quads, "_graphs", None)  # an external store's quads know their graphs
             if store is not None:  # an on-disk store lists its graphs itself
                 found = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+            elif listed is not None:
+                found = set(listed)
             else:
                 found = {_graph_iri(q) for q in self.quads} - {""}
             self._graphs = sorted(found - _DERIVED - {"https://w3id.org/explore-kg/graph/entailed"})
@@ -308,7 +310,7 @@ class StreamingExporter:
         mapper = None
         if profile == "schema":
             mapper = SchemaMapper(self.ontology)
-            for q in self.types:
+            for q in self.types():
                 mapper.add_type(q)
         elif profile == "wikidata":
             mapper = WikidataMapper(self.ontology)
