@@ -79,7 +79,9 @@ def test_from_the_on_disk_store(tmp_path, monkeypatch):
 
 def test_the_commands_on_a_large_file(tmp_path):
     """`explore-kg export FILE` on a file over the threshold: the on-disk path, said on stderr, a whole file;
-    `sparql` and `query` on the same file reuse its store; --inferred is refused in one line."""
+    `sparql` and `query` on the same file reuse its store; --inferred is refused in one line. (~20 s: the one
+    end-to-end test of the large-input path, a 17 MB file through the store builder; everything else here
+    runs on the shipped data.)"""
     data = tmp_path / "big.nt"
     with open(data, "w", encoding="utf-8") as f:
         pad = "x" * 200

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 from dataclasses import asdict
-from importlib import metadata
 from pathlib import Path
 
 from .report import Result
@@ -36,10 +36,14 @@ def _directory() -> Path:
 
 
 def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
+    """The installed distribution's name and version (its .dist-info directory), found without importing it
+    (importlib.metadata.version scans every distribution: ~50 ms)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
         return "?"
+    package = Path(spec.origin).parent
+    found = sorted(p.name for p in package.parent.glob(f"{name}-*.dist-info"))
+    return ",".join(found) or str(package.stat().st_mtime_ns)
 
 
 def key(files: list[Path]) -> str | None:
