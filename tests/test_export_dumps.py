@@ -101,3 +101,37 @@ def test_dump_status_codes_are_documented(http):
     assert {"200", "304", "400", "404"} <= set(operation["responses"])
     assert http.get("/dumps/nope.txt").status_code == 404
     assert http.get("/dumps/explore-kg.ttl", params={"profile": "nope"}).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def disk_server(tmp_path_factory):
+    """The shipped graph served from the on-disk store: /dumps streams from it instead of materialising it.
+    Yields the server and the in-memory Exporter over the same store's quads (what /dumps sent before; the
+    store writes some literals in canonical form, e.g. "350.0"^^xsd:decimal as "350")."""
+    from conftest import start_server
+
+    from explore_kg.server import ServerConfig
+    from explore_kg.store.disk import DiskStore
+
+    directory = tmp_path_factory.mktemp("dumps-store")
+    with start_server("--store-dir", str(directory), "--workers", "1") as server:
+        stored = DiskStore.open_or_build(ServerConfig(paths=[], store_dir=str(directory)))
+        yield server, Exporter(stored.loaded)
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nquads", "jsonld"])
+def test_dumps_of_the_on_disk_store_are_the_same_bytes(disk_server, fmt):
+    import httpx
+
+    server, exporter = disk_server
+    f = FORMATS[fmt]
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        r = client.get(f"/dumps/explore-kg.{f.extension}")
+        assert r.status_code == 200, r.text
+        assert r.content == exporter.document(fmt).data
+        assert r.headers["x-triples"] == str(exporter.document(fmt).triples)
+        assert client.get(f"/dumps/explore-kg.{f.extension}", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+        one = client.get(f"/dumps/explore-kg.{f.extension}", params={"graph": "lupex-mission-overview", "profile": "schema"})
+        assert one.content == exporter.document(fmt, graph="lupex-mission-overview", profile="schema").data
+        assert client.get(f"/dumps/explore-kg.{f.extension}", params={"graph": "nope"}).status_code == 400
+        assert "lupex-mission-overview" in client.get("/dumps").json()["graphs"]

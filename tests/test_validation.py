@@ -417,3 +417,29 @@ def test_quick_consistency_check_agrees_with_owlrl(path):
     report = validate([path])
     ours = {r.message.split(" is a member of both")[0] for r in report.results if r.rule == "owl-inconsistency"}
     assert ours == {curie(URIRef(n)) for n in owlrl_nodes if n}
+
+
+def test_shacl_results_are_kept_by_content(tmp_path, monkeypatch):
+    """A second run with the same inputs reads the SHACL results kept by the first (validation.cache) and
+    reports exactly the same; a changed file is another key, so its results are computed anew."""
+    from explore_kg.validation import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    new = tmp_path / "new.ttl"
+    original = ("@prefix ekg: <https://w3id.org/explore-kg/ontology#> .\n"
+                "<https://w3id.org/explore-kg/id/agency/zz> a ekg:SpaceAgency .\n")
+    new.write_text(original, encoding="utf-8")
+    first = validate([new])
+    kept = list((tmp_path / "cache" / "explore-kg" / "validation").glob("*.json"))
+    assert len(kept) == 1
+    assert validate([new]).results == first.results and first.results
+    key = cache.key([new])
+    new.write_text(new.read_text(encoding="utf-8") + '<https://w3id.org/explore-kg/id/agency/zz> '
+                   '<http://www.w3.org/2000/01/rdf-schema#label> "ZZ"@en .\n', encoding="utf-8")
+    assert cache.key([new]) != key
+    changed = validate([new])
+    assert len(list((tmp_path / "cache" / "explore-kg" / "validation").glob("*.json"))) == 2
+    assert changed.results != first.results
+    kept[0].write_text("not json", encoding="utf-8")  # a damaged entry is ignored: the shapes run again
+    new.write_text(original, encoding="utf-8")
+    assert validate([new]).results == first.results

@@ -17,19 +17,28 @@ every date in ``{column}_precision`` columns and ``df.attrs["precision"]``.
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import saved_queries
+from .api_values import (  # noqa: F401 - the values' public names, importable from here as before
+    _FLOATS,
+    _INTEGERS,
+    JFY,
+    _json_term,
+    _parse_sparql_json,
+    date_precision,
+    display,
+    period_start,
+    python_value,
+)
 from .engine import DEFAULT_TIMEOUT
 from .labels import NameIndex, names_query
-from .namespaces import DATE_PRECISION, EKG, PREFIXES
+from .namespaces import PREFIXES
 from .saved_queries import NAME_PATTERN, ParameterError, SavedQuery, UnknownQuery, compact
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,111 +58,6 @@ __all__ = [
 # Accept value that gets SPARQL JSON for SELECT/ASK and N-Triples for CONSTRUCT/DESCRIBE.
 _PARSEABLE = "application/sparql-results+json, application/n-triples"
 
-JFY = str(EKG.japaneseFiscalYear)
-_INTEGERS = {str(XSD[t]) for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
-                                   "positiveInteger", "negativeInteger", "nonPositiveInteger",
-                                   "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
-_FLOATS = {str(XSD.decimal), str(XSD.double), str(XSD.float)}
-
-# --- turning RDF terms into Python values ----------------------------------------------------------
-
-def date_precision(term: Node | None) -> str | None:
-    """"day", "month", "year" or "Japanese fiscal year" for a date literal, else None."""
-    if isinstance(term, Literal) and term.datatype is not None:
-        return DATE_PRECISION.get(str(term.datatype))
-    return None
-
-
-def python_value(term: Node | None) -> Any:
-    """A plain Python value for one term: int, float, bool, datetime.date, str (IRIs as their text).
-
-    Years (xsd:gYear and Japanese fiscal years) become int; a month (xsd:gYearMonth) becomes the
-    text ``YYYY-MM``; the precision is for :func:`date_precision` to say.
-    """
-    if term is None:
-        return None
-    if not isinstance(term, Literal):
-        return str(term)
-    datatype = str(term.datatype) if term.datatype else None
-    text = str(term)
-    try:
-        if datatype in _INTEGERS:
-            return int(text)
-        if datatype in _FLOATS:
-            return float(text)
-        if datatype == str(XSD.boolean):
-            return text in ("true", "1")
-        if datatype == str(XSD.date):
-            return datetime.date.fromisoformat(text[:10])
-        if datatype == str(XSD.dateTime):
-            return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if datatype in (str(XSD.gYear), JFY):
-            return int(text[:4] if not text.startswith("-") else text[:5])
-    except ValueError:
-        return text  # an ill-typed literal stays as written
-    return text
-
-
-def display(term: Node | None, labels: Mapping[str, str] | None = None, iris: bool = False) -> str:
-    """How a term reads in a table: a label (or prefixed name) for an IRI, "JFY 2025" for a fiscal year."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        if not iris and labels and str(term) in labels:
-            return labels[str(term)]
-        return compact(str(term))
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) == JFY:
-        return f"JFY {term}"
-    return str(term)
-
-
-def period_start(term: Literal) -> datetime.date | None:
-    """The first day a date literal of any precision covers: JFY N starts 1 April N, a year on
-    1 January, a month on its 1st. (Not a pandas ``Y-MAR`` Period: pandas names those by the year
-    they *end*, so JFY 2025 would read "2026".)"""
-    precision = date_precision(term)
-    text = str(term)
-    try:
-        if precision == "day":
-            return datetime.date.fromisoformat(text[:10])
-        if precision == "month":
-            return datetime.date(int(text[:4]), int(text[5:7]), 1)
-        if precision == "year":
-            return datetime.date(int(text[:4]), 1, 1)
-        if precision == "Japanese fiscal year":  # JFY N runs 1 April N to 31 March N+1
-            return datetime.date(int(text[:4]), 4, 1)
-    except ValueError:
-        return None
-    return None
-
-
-def _parse_sparql_json(body: bytes) -> tuple[list[str], list[tuple], bool | None]:
-    data = json.loads(body)
-    if "boolean" in data:
-        return [], [], bool(data["boolean"])
-    columns = list(data.get("head", {}).get("vars", []))
-    rows = []
-    for binding in data.get("results", {}).get("bindings", []):
-        rows.append(tuple(_json_term(binding.get(c)) for c in columns))
-    return columns, rows, None
-
-
-def _json_term(value: Mapping | None) -> Node | None:
-    if value is None:
-        return None
-    kind = value["type"]
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if "xml:lang" in value:
-        return Literal(value["value"], lang=value["xml:lang"])
-    datatype = value.get("datatype")
-    if datatype and datatype != str(XSD.string):
-        return Literal(value["value"], datatype=URIRef(datatype))
-    return Literal(value["value"])
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -433,9 +337,20 @@ class KnowledgeGraph(_Base):
         in the graph ``https://w3id.org/explore-kg/graph/inferred``; with ``entailed`` (the default)
         the sub-class/-property, inverse and equivalence entailments, in graph ``.../graph/entailed``.
         ``timeout``: see :func:`open`."""
+        from .large_inputs import is_large
         from .server import ServerConfig, load_for_serving
 
         paths = list(paths)
+        if paths and is_large(paths):  # loaded once into the on-disk store, queried there (explore_kg.large_inputs)
+            from .large_inputs import input_bytes, open_disk_store
+            from .loading import LoadError
+
+            if inferred:
+                raise LoadError(paths[0], f"OWL 2 RL inferences (--inferred) are not available for "
+                                f"{input_bytes(paths) / 2**20:,.0f} MB of input: owlrl holds the whole graph in "
+                                "memory and does not scale to it")
+            served = open_disk_store(paths, entailed=entailed)
+            return cls(served.store, served.loaded, inferred=False, entailed=entailed, timeout=timeout)
         loaded = load_for_serving(ServerConfig(paths=paths, inferred=inferred, entailed=entailed))
         return cls(loaded.to_store(entailed=entailed), loaded, inferred=inferred, entailed=entailed, timeout=timeout)
 
@@ -592,106 +507,17 @@ def connect(url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0) -> Rem
     return RemoteKnowledgeGraph(url, timeout=timeout)
 
 
-# --- the command line's query, queries and sparql commands -------------------------------------------
+# --- the command line's query, queries and sparql commands: explore_kg.api_cli ------------------------
 
-def _console():
-    from rich.console import Console
+def run_cli(*args, **kwargs) -> int:
+    """``explore-kg query`` / ``sparql`` (:func:`explore_kg.api_cli.run_cli`)."""
+    from .api_cli import run_cli as run
 
-    return Console(soft_wrap=False)
-
-
-def run_cli(name_or_sparql: str, params: Sequence[str] = (), *, fmt: str = "table", iris: bool = False,
-            endpoint: str | None = None, inferred: bool = False, entailed: bool = True,
-            timeout: float | None = DEFAULT_TIMEOUT, store: dict | None = None) -> int:
-    """``explore-kg query`` / ``sparql``: run, print, and return the exit status: 0 ok, 2 bad input or
-    unreachable server, 3 over the time limit. Ctrl-C raises KeyboardInterrupt once the query's
-    process is gone (the command line turns it into status 130)."""
-    import sys
-
-    import httpx
-
-    from .engine import QueryError, QueryTimeout, format_to_accept
-    from .loading import LoadError
-
-    given: dict[str, str] = {}
-    for item in params:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            print(f"error: --param takes NAME=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        given[key.strip()] = value
-    if endpoint and not endpoint.startswith(("http://", "https://")):
-        print(f"error: --endpoint takes a server's URL (http://host:port), got {endpoint!r}", file=sys.stderr)
-        return 2
-    try:
-        if store:  # --store URL: an external SPARQL store (explore_kg.store.remote)
-            from .store.remote import StoreUnavailable, store_graph
-
-            try:
-                kg = store_graph(store, timeout=timeout)
-            except StoreUnavailable as e:
-                print(f"error: {e.message}", file=sys.stderr)
-                return 3
-        else:
-            kg = connect(endpoint) if endpoint else open(inferred=inferred, entailed=entailed, timeout=timeout)
-        if fmt == "table":
-            result = kg.query(name_or_sparql, **given)
-            title = None
-            if result.query:
-                saved = saved_queries.get(result.query)
-                title = saved.title
-            _console().print(result.to_table(iris=iris, title=title))
-            if result.kind == "bindings":
-                print(f"{len(result.rows)} rows, {result.elapsed_ms:.1f} ms", file=sys.stderr)
-            return 0
-        answer = kg.run(name_or_sparql, media_type=format_to_accept(fmt), **given)
-        sys.stdout.buffer.write(answer.body)
-        sys.stdout.flush()
-        return 0
-    except QueryTimeout as e:
-        print(f"error: {_one_line(e.message)}", file=sys.stderr)
-        return 3
-    except (ParameterError, UnknownQuery, QueryError, LoadError) as e:
-        print(f"error: {_one_line(str(getattr(e, 'message', e)))}", file=sys.stderr)
-        return 3 if store and getattr(e, "status", 0) in (502, 504) else 2  # (--store: down or refusing)
-    except httpx.TimeoutException:
-        print(f"error: {endpoint} did not answer within {kg.client.timeout.read:g} s", file=sys.stderr)
-        return 3
-    except (httpx.HTTPError, OSError) as e:  # a server that cannot be reached
-        if not endpoint or isinstance(e, BrokenPipeError):  # (a closed standard output is the caller's)
-            raise
-        reason = str(e) or type(e).__name__
-        print(f"error: cannot reach {endpoint}: {reason}", file=sys.stderr)
-        return 2
-
-
-def _one_line(message: str) -> str:
-    """An error message on one line: the parser's list of every letter it would have accepted (several
-    lines of Unicode ranges) becomes "a name"."""
-    import re
-
-    message = re.sub(r"\['A' \.\.= 'Z'[^\]]*\]", "a name", message)
-    return " ".join(message.split())
+    return run(*args, **kwargs)
 
 
 def list_cli(fmt: str = "table") -> int:
-    """``explore-kg queries``: the saved queries with their parameters."""
-    queries = saved_queries.load_saved_queries()
-    if fmt == "json":
-        print(json.dumps([q.to_json() for q in queries], indent=2, ensure_ascii=False))
-        return 0
-    from rich.table import Table
+    """``explore-kg queries`` (:func:`explore_kg.api_cli.list_cli`)."""
+    from .api_cli import list_cli as run
 
-    table = Table(title="Saved queries (run with: explore-kg query NAME --param name=value)", show_lines=True)
-    for col in ("name", "what it answers", "parameters"):
-        table.add_column(col, overflow="fold")
-    for q in queries:
-        params = "\n".join(
-            f"{p.name}: {p.type_label}"
-            + (" (required)" if p.required else f" (default {p.default})" if p.default else " (optional)")
-            + (f", e.g. {p.example}" if p.example else "")
-            for p in q.parameters
-        )
-        table.add_row(q.name, f"[bold]{q.title}[/bold]\n{q.description}", params or "-")
-    _console().print(table)
-    return 0
+    return run(fmt)

@@ -128,6 +128,8 @@ TIMEOUT_HELP = ("Time limit of the query in seconds, as on the server (0: none);
                 "stopped and the exit status is 3. In-process only: a server applies its own.")
 
 
+FILES_HELP = ("RDF files to read instead of the shipped graph (as for serve); inputs of 16 MB or more are loaded "
+              "once into the on-disk store (kept in the cache directory, as for serve) and read from there.")
 UPDATE_URL_HELP = "The external store's SPARQL Update endpoint (default: derived from --store URL)."
 GSP_URL_HELP = "The external store's Graph Store Protocol endpoint (default: derived from --store URL)."
 AUTH_HELP = ("Credentials of the external store: USER:PASSWORD, or a token with --auth-type bearer (default: "
@@ -328,6 +330,7 @@ def validate(
 
 @app.command()
 def export(
+    files: list[str] = typer.Argument(None, help=FILES_HELP),
     format: str = typer.Option("turtle", "--format", "-f", help="turtle, ntriples, jsonld, rdfxml, trig or nquads."),
     inferred: bool = typer.Option(
         False, "--inferred/--asserted",
@@ -353,7 +356,7 @@ def export(
 
     _check_writable(output)
     raise typer.Exit(run_cli(fmt=format, inferred=inferred, graph=graph, profile=profile, output=output,
-                             store=_store_options(store, auth, auth_type)))
+                             store=_store_options(store, auth, auth_type), files=files or []))
 
 
 @app.command()
@@ -411,6 +414,7 @@ def diagram(
 @app.command()
 def query(
     name: str = typer.Argument(..., help="A saved query's name (see `explore-kg queries`)."),
+    files: list[str] = typer.Argument(None, help=FILES_HELP),
     param: list[str] = typer.Option(None, "--param", "-p", help="A parameter as NAME=VALUE (repeatable); a label, "
                                     "IRI, prefixed name or literal, as the query's catalogue entry says."),
     format: str = typer.Option("table", "--format", "-f", help="table, csv, tsv, json, xml, turtle, ntriples, jsonld."),
@@ -433,7 +437,7 @@ def query(
 
     raise typer.Exit(run_cli(name, param or [], fmt=format, iris=iris, endpoint=endpoint, inferred=inferred,
                              entailed=_entailed(asserted, inferred), timeout=timeout,
-                             store=_store_options(store, auth, auth_type)))
+                             store=_store_options(store, auth, auth_type), files=files or []))
 
 
 def _store_options(store: str | None, auth: str | None, auth_type: str | None) -> dict | None:
@@ -458,6 +462,7 @@ def queries(
 @app.command()
 def sparql(
     query_or_file: str = typer.Argument(..., help="SPARQL query text, a file holding one, or '-' for standard input."),
+    files: list[str] = typer.Argument(None, help=FILES_HELP),
     format: str = typer.Option("table", "--format", "-f", help="table, csv, tsv, json, xml, turtle, ntriples, jsonld."),
     iris: bool = typer.Option(False, "--iris", help="Show IRIs (as prefixed names) instead of labels in the table."),
     endpoint: str = typer.Option(None, "--endpoint", "-e", help="Send the query to a server's /sparql instead."),
@@ -478,7 +483,7 @@ def sparql(
 
     raise typer.Exit(run_cli(_query_text(query_or_file), (), fmt=format, iris=iris, endpoint=endpoint,
                              inferred=inferred, entailed=_entailed(asserted, inferred), timeout=timeout,
-                             store=_store_options(store, auth, auth_type)))
+                             store=_store_options(store, auth, auth_type), files=files or []))
 
 
 _SPARQL_START = ("select", "ask", "construct", "describe", "prefix", "base")

@@ -25,13 +25,14 @@ import datetime as dt
 import email.utils
 import hashlib
 import re
+import tempfile
 import threading
 from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .export import FORMAT_BY_EXTENSION, FORMATS, PROFILES, Document, Exporter, ExportError, graph_slug
 from .namespaces import INFERRED_GRAPH
@@ -46,12 +47,43 @@ class DumpCache:
     A document already built is returned at once, never behind another's build (the first inferred
     document reasons for seconds, in a worker thread, off the event loop). A server that reasoned at
     start (``serve --inferred``) hands its inferences to the Exporter instead of reasoning again.
+
+    Data that is not in this process (the on-disk store, an external store: ``loaded.quads`` is read on
+    demand) is never materialised for the asserted documents: :class:`~explore_kg.export_streaming.StreamingExporter`
+    writes each, once, into a file of a temporary directory that lives as long as the server, and the file
+    is sent from disk (:meth:`file`): the same bytes as the in-memory Exporter gives. (The inferred documents
+    still go through the Exporter: OWL RL reasoning needs the whole graph in rdflib.)
     """
 
     def __init__(self, app: FastAPI):
         self._app = app
         self._exporter: Exporter | None = None
+        self._streaming = None
+        self._files: dict[tuple, tuple[Path, str, int]] = {}  # key -> (path, etag, triples)
+        self._dir: tempfile.TemporaryDirectory | None = None
         self._lock = threading.Lock()  # the Exporter's own caches: one build at a time
+
+    @property
+    def streams(self) -> bool:
+        """Whether the served quads live outside this process (so documents are streamed into files)."""
+        return not isinstance(getattr(self._app.state.loaded, "quads", None), list)
+
+    @property
+    def streaming(self):
+        if self._streaming is None:
+            from .export_streaming import StreamingExporter
+
+            self._streaming = StreamingExporter(self._app.state.loaded)
+        return self._streaming
+
+    @property
+    def graph_slugs(self) -> list[str]:
+        return sorted(graph_slug(g) for g in self.streaming.graphs) if self.streams else sorted(self.exporter.graph_slugs)
+
+    @property
+    def version(self) -> str:
+        """The ontology's version (the one release of the served data), without materialising streamed data."""
+        return (self.streaming if self.streams else self.exporter).ontology.version_info
 
     @property
     def exporter(self) -> Exporter:
@@ -81,6 +113,37 @@ class DumpCache:
             return self.exporter.document(FORMAT_BY_EXTENSION[ext].name, content=content, graph=graph,
                                           profile=profile)
 
+    def file(self, ext: str, profile: str, graph: str | None) -> tuple[Path, str, int, Document]:
+        """An asserted document of streamed data: (its file, ETag, triples, a Document without data)."""
+        fmt = FORMAT_BY_EXTENSION[ext].name
+        with self._lock:
+            graph_iri = self.streaming.resolve_graph(graph)
+            key = (fmt, graph_iri, profile)
+            if key not in self._files:
+                if self._dir is None:
+                    self._dir = tempfile.TemporaryDirectory(prefix="explore-kg-dumps-")
+                path = Path(self._dir.name) / f"{len(self._files)}.{ext}"
+                with open(path, "wb") as f:
+                    hashing = _Hashing(f)
+                    doc = self.streaming.write(hashing, fmt, graph=graph_iri, profile=profile)
+                self._files[key] = (path, '"' + hashing.digest.hexdigest()[:32] + '"', doc.triples)
+            path, etag, triples = self._files[key]
+        return path, etag, triples, Document(b"", FORMATS[fmt], "asserted", profile, graph_iri, "", triples)
+
+
+class _Hashing:
+    """A binary writer that hashes what it writes (the ETag of a document streamed into a file)."""
+
+    def __init__(self, f):
+        self.f, self.digest = f, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
 
 class Releases:
     """The versions served at /dumps/VERSION/: release folders under ``--releases DIR``, or the served
@@ -100,7 +163,7 @@ class Releases:
         from .release import SEMVER, SUMS_FILE, semver_key
 
         if self.root is None:
-            return [self._cache.exporter.ontology.version_info]
+            return [self._cache.version]
         if not self.root.is_dir():
             return []
         found = [p.name for p in self.root.iterdir() if SEMVER.match(p.name) and (p / SUMS_FILE).is_file()]
@@ -312,7 +375,7 @@ def build_router(app: FastAPI) -> APIRouter:
         return {
             "dumps": files,
             "profiles": list(PROFILES),
-            "graphs": sorted(cache.exporter.graph_slugs),
+            "graphs": cache.graph_slugs,
             "releases": releases.versions(),
             "latest": f"{base}/dumps/latest/",
             "license": "https://creativecommons.org/licenses/by/4.0/",
@@ -350,6 +413,19 @@ def build_router(app: FastAPI) -> APIRouter:
             content = "all"
         else:
             content = "asserted"
+        if content == "asserted" and cache.streams:  # data outside this process: streamed into a file, sent from disk
+            try:
+                path, etag, triples, doc = await run_in_threadpool(cache.file, ext, profile, graph)
+            except ExportError as e:
+                return _problem(400, str(e))
+            headers = {"Content-Disposition": f'attachment; filename="{download_name(doc)}"', "ETag": etag,
+                       "Cache-Control": "public, max-age=3600", "X-Triples": str(triples)}
+            if etag in request.headers.get("if-none-match", ""):
+                return Response(status_code=304, headers=headers)
+            if request.method == "HEAD":
+                headers["Content-Length"] = str(path.stat().st_size)
+                return Response(b"", media_type=doc.format.media_type, headers=headers)
+            return FileResponse(path, media_type=doc.format.media_type, headers=headers)
         try:
             doc = cache.ready(ext, content, profile, graph) or await run_in_threadpool(
                 cache.document, ext, content, profile, graph)

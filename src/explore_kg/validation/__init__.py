@@ -113,27 +113,23 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         locator = Locator(graph, review, base, new)
 
         say("Checking shapes (SHACL)")
-        with timer("shacl"):
-            try:
-                from .shacl import (
-                    class_union_results,
-                    expand_sparql_targets,
-                    shacl_results,
-                    take_class_unions,
-                )
+        from . import cache
 
-                store = ox.Store()
-                store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
-                                  for q in base.quads + new.quads if _graph_iri(q) not in _NOT_ASSERTED)
-                unions = take_class_unions(shapes)
-                found = class_union_results(graph, unions, locator)
-                found += shacl_results(graph, expand_sparql_targets(shapes, store), locator)
-            except Exception as e:  # a broken shapes file or a pyshacl failure: we could not validate
-                report.could_not_run = True
-                report.results.append(Result("validator-error", VIOLATION, f"SHACL validation failed: {e}",
-                                             display_path(SHAPES_FILE),
-                                             hint="This is a bug in the shapes or the validator: please report it."))
-                return report
+        # The SHACL results of the same inputs, code and versions as a run before (validation.cache)
+        shacl_key = cache.key([*review, *shipped_data, *ontology_files, SHAPES_FILE]) if base_data is None else None
+        with timer("shacl"):
+            found = cache.read(shacl_key)
+            if found is None:
+                try:
+                    found = _shacl_results(shapes, graph, base, new, locator)
+                except Exception as e:  # a broken shapes file or a pyshacl failure: we could not validate
+                    report.could_not_run = True
+                    report.results.append(Result("validator-error", VIOLATION, f"SHACL validation failed: {e}",
+                                                 display_path(SHAPES_FILE),
+                                                 hint="This is a bug in the shapes or the validator: please report it."))
+                    return report
+                cache.write(shacl_key, found)
+            found = list(found)
 
         say("Checking terms, dates, sources, duplicates and claims")
         with timer("checks"):
@@ -155,6 +151,18 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
     report.omitted = len(results) - len(report.results)
     report.timings["total"] = (time.perf_counter() - started) * 1000
     return report
+
+
+def _shacl_results(shapes: Graph, graph: Graph, base: LoadedData, new: LoadedData, locator: Locator) -> list[Result]:
+    """pyshacl with the shapes (class unions and SPARQL targets expanded first), located in the files."""
+    from .shacl import class_union_results, expand_sparql_targets, shacl_results, take_class_unions
+
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
+                      for q in base.quads + new.quads if _graph_iri(q) not in _NOT_ASSERTED)
+    unions = take_class_unions(shapes)
+    found = class_union_results(graph, unions, locator)
+    return found + shacl_results(graph, expand_sparql_targets(shapes, store), locator)
 
 
 def _plan(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
@@ -215,15 +223,27 @@ def _graph_and_reviewed(base: LoadedData, new: LoadedData, review: set[Path]) ->
     add = g.add
     reviewed: list[checks.Quad] = []
     keep = reviewed.append
+    terms: dict = {}  # each term converted once (an IRI recurs in many triples)
+
+    def term(t):
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = to_rdflib(t)
+        return found
+
     for data, all_reviewed in ((base, False), (new, True)):
         files = data.graph_files
+        reviewed_graphs: dict[str, bool] = {}  # graph IRI -> whether its file is under review
         for q in data.quads:
             graph_iri = _graph_iri(q)
             if graph_iri in _NOT_ASSERTED:
                 continue
-            triple = (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+            triple = (term(q.subject), term(q.predicate), term(q.object))
             add(triple)
-            if all_reviewed or Path(files.get(graph_iri, "")) in review:
+            under_review = reviewed_graphs.get(graph_iri)
+            if under_review is None:
+                under_review = reviewed_graphs[graph_iri] = all_reviewed or Path(files.get(graph_iri, "")) in review
+            if under_review:
                 keep((*triple, graph_iri))
     return g, reviewed
 

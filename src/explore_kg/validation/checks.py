@@ -241,9 +241,10 @@ def date_values(ctx: Context) -> Iterable[Result]:
     """Every value of a date property is a well-formed date of one of the four datatypes."""
     props = ctx.date_properties
     claims_about_dates = {c for c, prop in ctx.graph.subject_objects(EKG.claimProperty) if prop in props}
+    claim_value, bounds, xsd_date = EKG.claimValue, (EKG.earliestDate, EKG.latestDate), XSD.date  # (once, not per triple)
     for s, p, o, _g in ctx.reviewed:
-        checked = p in props or (p == EKG.claimValue and s in claims_about_dates and isinstance(o, Literal))
-        if p in (EKG.earliestDate, EKG.latestDate) and isinstance(o, Literal) and o.datatype != XSD.date:
+        checked = p in props or (p == claim_value and s in claims_about_dates and isinstance(o, Literal))
+        if p in bounds and isinstance(o, Literal) and o.datatype != xsd_date:
             yield ctx.result("date-wrong-datatype", f"{curie(p)} is a day: an xsd:date, not {o.n3()}.",
                              "Write the bound as \"YYYY-MM-DD\"^^xsd:date (or leave it out: the loader derives it).", s, p, o)
             continue
@@ -377,10 +378,11 @@ def claims_without_source(ctx: Context) -> Iterable[Result]:
     """A claim needs a source: ekg:statedIn (the loader adds it), the source document whose graph holds it
     (TriG keeps its graphs), or, in the curation graph, an ekg:basis."""
     sourced, claims = set(), {}
+    sourcing, rdf_type, claim_class, source_graphs = (EKG.statedIn, EKG.basis), RDF.type, EKG.Claim, ctx.source_graphs
     for s, p, o, g in ctx.reviewed:
-        if p in (EKG.statedIn, EKG.basis) or g in ctx.source_graphs:
+        if p in sourcing or g in source_graphs:
             sourced.add(s)
-        if p == RDF.type and o == EKG.Claim:
+        if p == rdf_type and o == claim_class:
             claims.setdefault(s, g)
     for claim in sorted(set(claims) - sourced, key=str):
         if (claim, EKG.statedIn, None) in ctx.graph or (claim, EKG.basis, None) in ctx.graph:
@@ -439,19 +441,21 @@ def dates_without_bounds(ctx: Context) -> Iterable[Result]:
         return
     claims: dict[tuple[str, Node], dict[URIRef, set[Node]]] = defaultdict(lambda: defaultdict(set))
     subject_of: dict[tuple[str, Node], Node] = {}
+    claim_parts, claim_subject, claim = (EKG.claimProperty, EKG.claimValue, EKG.earliestDate, EKG.latestDate), \
+        EKG.claimSubject, EKG.claim  # (once, not per triple)
     for s, p, o, g in ctx.reviewed:
-        if p in (EKG.claimProperty, EKG.claimValue, EKG.earliestDate, EKG.latestDate):
+        if p in claim_parts:
             claims[(g, s)][p].add(o)
-        elif p == EKG.claimSubject:
+        elif p == claim_subject:
             subject_of[(g, s)] = o
-        elif p == EKG.claim:
+        elif p == claim:
             subject_of.setdefault((g, o), s)
     bounded = {(g, subject_of.get((g, c)), prop, value)
                for (g, c), about in claims.items() if about[EKG.earliestDate] and about[EKG.latestDate]
                for prop in about[EKG.claimProperty] for value in about[EKG.claimValue]}
-    skip = (EKG.earliestDate, EKG.latestDate, EKG.claimValue)
+    skip, date_properties = (EKG.earliestDate, EKG.latestDate, EKG.claimValue), ctx.date_properties
     for s, p, o, g in ctx.reviewed:
-        if p in ctx.date_properties and p not in skip and isinstance(o, Literal) and dates.interval(o) is not None \
+        if p in date_properties and p not in skip and isinstance(o, Literal) and dates.interval(o) is not None \
                 and (g, s, p, o) not in bounded:
             yield ctx.result("date-bounds-missing",
                              f"The date {_turtle(o)} has no claim with its earliest and latest day in this graph, so "

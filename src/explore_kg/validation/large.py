@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..large_inputs import LARGE_BYTES, is_large  # noqa: F401 - importable from here as before
 from ..loading import SHAPES_FILE, LoadError, shipped_ontology_files
 from .report import VIOLATION, WARNING, Report, Result, display_path
 from .syntax import syntax_results
 
-LARGE_BYTES = 16 * 1024 * 1024  # inputs at least this big (in all) take this path
 PER_SHAPE = 100
 
 _SH = "http://www.w3.org/ns/shacl#"
@@ -53,16 +53,6 @@ _NODE_KIND = {_SH + "IRI": "isIRI(?o)", _SH + "Literal": "isLiteral(?o)", _SH + 
               _SH + "BlankNodeOrIRI": "!isLiteral(?o)", _SH + "IRIOrLiteral": "!isBlank(?o)",
               _SH + "BlankNodeOrLiteral": "!isIRI(?o)"}
 _SUBCLASS = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
-
-
-def is_large(paths: list[Path]) -> bool:
-    size = 0
-    for p in paths:
-        try:
-            size += p.stat().st_size
-        except OSError:
-            continue
-    return size >= LARGE_BYTES
 
 
 def _constraint_queries(row) -> list[tuple[str, str]]:
@@ -101,8 +91,7 @@ def _constraint_queries(row) -> list[tuple[str, str]]:
 
 def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: None) -> Report:
     """The scalable validation of ``paths`` (see the module docstring)."""
-    from ..server import ServerConfig
-    from ..store.disk import DiskStore
+    from ..large_inputs import open_disk_store
 
     started = time.perf_counter()
     report = Report(strict=strict, files=[display_path(p) for p in paths])
@@ -112,8 +101,7 @@ def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: No
           "on an on-disk store instead (no OWL RL, no term, date, claim or duplicate checks)", file=sys.stderr)
     say("Loading into an on-disk store")
     try:
-        served = DiskStore.open_or_build(ServerConfig(paths=[*shipped_ontology_files(), *paths], entailed=False,
-                                                      store="disk"))
+        served = open_disk_store([*shipped_ontology_files(), *paths])
     except LoadError as e:
         report.could_not_run = True
         report.results.extend(syntax_results(e, paths))
