@@ -153,10 +153,15 @@ UNIT_SECONDS = {
     "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout": 10,
 }
 DEFAULT_SECONDS = 10
-FIRST_COMMAND_SECONDS = 100  # a docs block that installs the package into a fresh venv (the README's first command)
+# A docs block that installs the package (the README's first command) runs from the session's start
+# (test_docs.EarlyRun): its test only waits for the outcome, so it goes last.
+FIRST_COMMAND_SECONDS = 0
 # Tests that may run on another worker than the rest of their module (they start servers of their own).
 APART = {"tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server",
          "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout"}
+
+
+EARLY_DIR_ENV = "EXPLORE_KG_EARLY_BLOCKS"  # the early runs' outcomes (see _start_early), seen by the workers
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -165,13 +170,53 @@ def pytest_configure(config: pytest.Config) -> None:
     user's ~/.cache/explore-kg."""
     config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
         prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's controller, or a plain run: see _start_early
+        config._explore_kg_early = os.environ[EARLY_DIR_ENV] = tempfile.mkdtemp(prefix="explore-kg-early-")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 
-    if getattr(config, "_explore_kg_cache", None):
-        shutil.rmtree(config._explore_kg_cache, ignore_errors=True)
+    for folder in (getattr(config, "_explore_kg_cache", None), getattr(config, "_explore_kg_early", None)):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# The docs' blocks that install the package (the README's first command) spend a minute waiting on
+# pip: they start with the session, in processes of their own (test_docs.EarlyRun), and their tests
+# wait for the outcome. Started once, from the process that sees the whole collection.
+def _start_early(config: pytest.Config, ids) -> None:
+    if hasattr(config, "_explore_kg_early_runs") or not getattr(config, "_explore_kg_early", None) \
+            or config.option.collectonly:
+        return
+    config._explore_kg_early_runs = []
+    try:
+        import test_docs
+    except ImportError:
+        return
+    config._explore_kg_early_runs = test_docs.EarlyRun.start_all(set(ids), Path(config._explore_kg_early))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # a plain run (xdist's controller collects nothing)
+        _start_early(session.config, [item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    _start_early(node.config, ids)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An early run still going (its test deselected, failed early, or the run stopped) is stopped."""
+    for process in getattr(session.config, "_explore_kg_early_runs", []):
+        if process.poll() is None:
+            process.terminate()  # it stops its servers and removes its copy
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
