@@ -26,6 +26,9 @@ before it (invisible on GitHub, visible to anyone editing the file)::
 
 Directives combine with ``;`` (``<!-- docs-test: server; given my.trig=tests/... -->``). A block in any
 other language, an untagged fence, or an unknown directive fails :func:`test_every_block_is_run_or_marked`.
+
+A `server` block that installs the package (the README's first command) starts with the session, in a
+process of its own (:class:`EarlyRun`); its test waits for the outcome.
 """
 
 from __future__ import annotations
