@@ -136,21 +136,24 @@ def http(live_server: str) -> Iterator[httpx.Client]:
 # Scheduling only: which tests share a worker and which start first. Nothing here changes what a
 # test checks; without -n it only reorders the modules (and gives the run a cache directory of its own).
 
-# Each work unit's wall time in seconds (a module, or a test of APART), from a full run's durations on the
-# shared 2-core machine under load (session 4): only the order matters. Under -n the units start
-# longest first, so the two workers end close together (a long unit started last would end alone);
-# a module not listed counts DEFAULT_SECONDS. Re-measure when a module grows a long test.
+# Each work unit's wall time in seconds (a module, or a test of APART), from --junitxml of a full
+# `-n 2` run on the shared 2-core machine under load (session 4, load average ~6.6): only the order
+# matters. Under -n the units start longest first, so the two workers end close together (a long
+# unit started last would end alone); a module not listed counts DEFAULT_SECONDS. Re-measure when a
+# module grows a long test.
 UNIT_SECONDS = {
-    "tests/test_release.py": 300, "tests/test_docs.py": 150, "tests/test_store.py": 130,
-    "tests/test_export.py": 110, "tests/test_write_durability.py": 90, "tests/test_remote_serve.py": 80,
-    "tests/test_web_browser.py": 70, "tests/test_export_dumps.py": 65, "tests/test_sources.py": 65,
-    "tests/test_server_reliability.py": 60, "tests/test_server_openapi.py": 55, "tests/test_push.py": 50,
-    "tests/test_server_hostile.py": 50, "tests/test_server.py": 50, "tests/test_validation.py": 45,
-    "tests/test_remote_validate.py": 40, "tests/test_diff.py": 35, "tests/test_write_bench.py": 30,
-    "bench/test_bench.py": 30, "tests/test_write_gate.py": 30, "tests/test_stable_iris.py": 20,
-    "tests/test_notebook.py": 15,
-    "tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server": 60,
-    "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout": 10,
+    "tests/test_validation.py": 460, "tests/test_release.py": 385, "tests/test_docs.py": 350,
+    "tests/test_export.py": 210, "tests/test_cli.py": 180, "tests/test_remote_serve.py": 165,
+    "tests/test_server_reliability.py": 135, "tests/test_store.py": 105, "tests/test_diff.py": 100,
+    "tests/test_remote_dialects.py": 85, "tests/test_web_browser.py": 85, "tests/test_export_dumps.py": 80,
+    "tests/test_push.py": 75, "tests/test_sources.py": 65, "tests/test_server_openapi.py": 65,
+    "tests/test_server.py": 65, "tests/test_queries.py": 60, "tests/test_server_hostile.py": 55,
+    "tests/test_api.py": 50, "tests/test_entailment.py": 45, "tests/test_write_durability.py": 40,
+    "tests/test_remote_validate.py": 35, "tests/test_write_gate.py": 35, "tests/test_stable_iris.py": 30,
+    "tests/test_ontology_checks.py": 30, "bench/test_bench.py": 25, "tests/test_web.py": 25,
+    "tests/test_protocol_w3c_update.py": 25, "tests/test_ontology_page.py": 25,
+    "tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server": 90,
+    "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout": 30,
 }
 DEFAULT_SECONDS = 10
 # A docs block that installs the package (the README's first command) runs from the session's start
