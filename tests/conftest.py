@@ -89,6 +89,19 @@ class ServerProcess:
             os.unlink(self.log_file.name)
 
 
+def wait_until(check, what: str, within: float = 120, every: float = 0.1):
+    """Poll ``check()`` until it returns something true (returned), or fail naming ``what`` after ``within``
+    seconds: for tests that wait for a server's state, generous for a loaded machine, never a fixed sleep."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:g} s: {what}")
+        time.sleep(every)
+
+
 @contextlib.contextmanager
 def start_server(*args: str) -> Iterator[ServerProcess]:
     """Run ``explore-kg serve --port <free> *args`` until the block ends."""
@@ -123,12 +136,35 @@ def http(live_server: str) -> Iterator[httpx.Client]:
 # Scheduling only: which tests share a worker and which start first. Nothing here changes what a
 # test checks; without -n it only reorders the modules (and gives the run a cache directory of its own).
 
-# Started first, so the longest tests do not end up alone at the end of a parallel run.
-SLOW_FIRST = ("tests/test_docs.py", "tests/test_server_reliability.py", "tests/test_web_browser.py",
-              "tests/test_export.py")
+# Each work unit's wall time in seconds (a module, or a test of APART), from --junitxml of a full
+# `-n 2` run on the shared 2-core machine under load (session 4, load average ~6.6): only the order
+# matters. Under -n the units start longest first, so the two workers end close together (a long
+# unit started last would end alone); a module not listed counts DEFAULT_SECONDS. Re-measure when a
+# module grows a long test.
+UNIT_SECONDS = {
+    "tests/test_validation.py": 460, "tests/test_release.py": 385, "tests/test_docs.py": 350,
+    "tests/test_export.py": 210, "tests/test_cli.py": 180, "tests/test_remote_serve.py": 165,
+    "tests/test_server_reliability.py": 135, "tests/test_store.py": 105, "tests/test_diff.py": 100,
+    "tests/test_remote_dialects.py": 85, "tests/test_web_browser.py": 85, "tests/test_export_dumps.py": 80,
+    "tests/test_push.py": 75, "tests/test_sources.py": 65, "tests/test_server_openapi.py": 65,
+    "tests/test_server.py": 65, "tests/test_queries.py": 60, "tests/test_server_hostile.py": 55,
+    "tests/test_api.py": 50, "tests/test_entailment.py": 45, "tests/test_write_durability.py": 40,
+    "tests/test_remote_validate.py": 35, "tests/test_write_gate.py": 35, "tests/test_stable_iris.py": 30,
+    "tests/test_ontology_checks.py": 30, "bench/test_bench.py": 25, "tests/test_web.py": 25,
+    "tests/test_protocol_w3c_update.py": 25, "tests/test_ontology_page.py": 25,
+    "tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server": 90,
+    "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout": 30,
+}
+DEFAULT_SECONDS = 10
+# A docs block that installs the package (the README's first command) runs from the session's start
+# (test_docs.EarlyRun): its test only waits for the outcome, so it goes last.
+FIRST_COMMAND_SECONDS = 0
 # Tests that may run on another worker than the rest of their module (they start servers of their own).
 APART = {"tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server",
          "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout"}
+
+
+EARLY_DIR_ENV = "EXPLORE_KG_EARLY_BLOCKS"  # the early runs' outcomes (see _start_early), seen by the workers
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,22 +173,72 @@ def pytest_configure(config: pytest.Config) -> None:
     user's ~/.cache/explore-kg."""
     config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
         prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's controller, or a plain run: see _start_early
+        config._explore_kg_early = os.environ[EARLY_DIR_ENV] = tempfile.mkdtemp(prefix="explore-kg-early-")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 
-    if getattr(config, "_explore_kg_cache", None):
-        shutil.rmtree(config._explore_kg_cache, ignore_errors=True)
+    for folder in (getattr(config, "_explore_kg_cache", None), getattr(config, "_explore_kg_early", None)):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# The docs' blocks that install the package (the README's first command) spend a minute waiting on
+# pip: they start with the session, in processes of their own (test_docs.EarlyRun), and their tests
+# wait for the outcome. Started once, from the process that sees the whole collection.
+def _start_early(config: pytest.Config, ids) -> None:
+    if hasattr(config, "_explore_kg_early_runs") or not getattr(config, "_explore_kg_early", None) \
+            or config.option.collectonly:
+        return
+    config._explore_kg_early_runs = []
+    try:
+        import test_docs
+    except ImportError:
+        return
+    config._explore_kg_early_runs = test_docs.EarlyRun.start_all(set(ids), Path(config._explore_kg_early))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # a plain run (xdist's controller collects nothing)
+        _start_early(session.config, [item.nodeid for item in session.items])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    _start_early(node.config, ids)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An early run still going (its test deselected, failed early, or the run stopped) is stopped."""
+    for process in getattr(session.config, "_explore_kg_early_runs", []):
+        if process.poll() is None:
+            process.terminate()  # it stops its servers and removes its copy
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The modules of SLOW_FIRST go first (the order within a module is kept)."""
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+    """Longest units first (UNIT_SECONDS; the order within a unit is kept). In an xdist worker a test
+    of APART is a unit of its own; in a plain run each module stays in one piece (its fixtures start once)."""
+    apart = _apart() if os.environ.get("PYTEST_XDIST_WORKER") else set()
 
-    items.sort(key=rank)
+    def weight(item: pytest.Item) -> int:
+        unit = _unit(item.nodeid, apart)
+        if unit in apart and unit not in UNIT_SECONDS:
+            return FIRST_COMMAND_SECONDS
+        return UNIT_SECONDS.get(unit, DEFAULT_SECONDS)
+
+    items.sort(key=lambda item: -weight(item))
+
+
+def _unit(nodeid: str, apart: set[str]) -> str:
+    """The work unit of a test under -n: its module, or itself if it is one of ``apart``."""
+    return nodeid if nodeid in apart else nodeid.split("::", 1)[0]
 
 
 def _apart() -> set[str]:
@@ -168,7 +254,8 @@ def _apart() -> set[str]:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under ``-n N`` (without an explicit --dist): one work unit per test module, so a module's
-    servers and browser start once, on one worker, except the tests of APART; in collection order.
+    servers and browser start once, on one worker, except the tests of APART; in collection order
+    (longest first: pytest_collection_modifyitems).
     (xdist's ``loadgroup`` would do it with marks, but does not group on pytest 9.2: xdist issue 1386.)"""
     if config.getvalue("dist") != "load" or any(
             a in ("--dist", "-d") or a.startswith("--dist=") for a in config.invocation_params.args):
@@ -179,7 +266,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid in apart else nodeid.split("::", 1)[0]
+            return _unit(nodeid, apart)
 
     config.option.loadscopereorder = False
     return ByModule(config, log)

@@ -26,6 +26,9 @@ before it (invisible on GitHub, visible to anyone editing the file)::
 
 Directives combine with ``;`` (``<!-- docs-test: server; given my.trig=tests/... -->``). A block in any
 other language, an untagged fence, or an unknown directive fails :func:`test_every_block_is_run_or_marked`.
+
+A `server` block that installs the package (the README's first command) starts with the session, in a
+process of its own (:class:`EarlyRun`); its test waits for the outcome.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
+from conftest import EARLY_DIR_ENV, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -262,6 +265,86 @@ def _server_lines(text: str) -> list[str]:
 RUN_BLOCKS = [b for b in ALL_BLOCKS if b.lang in RUNNABLE and "skip" not in b.directives and not b.problems]
 
 
+def _run_server_block(block: Block, where: Path) -> None:
+    """Each line of a `server` block, in ``where``; a block that installs the package also shows that
+    what the Python API section needs comes with it (the first command)."""
+    lines = _server_lines(block.text)
+    assert lines and all("explore-kg serve" in line for line in lines), (
+        f"{block.id}: every line of a `server` block starts a server")
+    _prepare(block, where)
+    for line in lines:
+        _serve(block, where, line)
+    if installs(block.text):
+        _run(Block(block.path, block.line, "bash", ""), where,
+             '.venv/bin/python -c "import explore_kg, pandas; explore_kg.open().df(\'planned-launches\')"')
+
+
+class EarlyRun:
+    """A `server` block that installs the package (the README's first command: a fresh venv, pip
+    install, serve) run as written in a fresh copy, started when the session begins, in a process of
+    its own: its minute of pip waiting on the network overlaps the other tests instead of holding a
+    worker. Its test waits for the outcome. conftest.py starts it (in xdist's controller, or in a
+    plain run's only process) and stops it at the end of the session if it still runs."""
+
+    def __init__(self, block: Block, folder: Path):
+        self.block, self.outcome = block, folder / (re.sub(r"\W", "-", block.id) + ".json")
+        self.started = self.outcome.with_suffix(".started")  # holds the process id
+
+    @classmethod
+    def of(cls, block: Block) -> EarlyRun | None:
+        folder = os.environ.get(EARLY_DIR_ENV)
+        early = cls(block, Path(folder)) if folder else None
+        return early if early is not None and early.started.exists() else None
+
+    @classmethod
+    def start_all(cls, test_ids: set[str], folder: Path) -> list[subprocess.Popen]:
+        """Start each install block whose test is in ``test_ids``; the processes, to stop at the end."""
+        started = []
+        for block in RUN_BLOCKS:
+            if f"tests/test_docs.py::test_code_block_runs_as_written[{block.id}]" in test_ids \
+                    and "server" in block.directives and installs(block.text):
+                early = cls(block, folder)
+                process = subprocess.Popen(
+                    [sys.executable, __file__, block.id, str(early.outcome)], cwd=ROOT, env=_environment(),
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                early.started.write_text(str(process.pid))
+                started.append(process)
+        return started
+
+    def result(self) -> None:
+        """Wait for the outcome; fail with its message if the block failed."""
+        pid = int(self.started.read_text())
+        deadline = time.monotonic() + 2 * BLOCK_SECONDS
+        while not self.outcome.exists():
+            assert time.monotonic() < deadline, f"{self.block.id}: no outcome within {2 * BLOCK_SECONDS} s"
+            assert Path(f"/proc/{pid}").exists() or self.outcome.exists(), (
+                f"{self.block.id}: its process ({pid}) ended without an outcome")
+            time.sleep(0.5)
+        outcome = json.loads(self.outcome.read_text(encoding="utf-8"))
+        assert outcome["ok"], outcome["error"]
+
+
+def _run_early(block_id: str, outcome: Path) -> None:
+    """The process EarlyRun.start_all starts: run one block in a fresh copy, write the outcome."""
+    import tempfile
+    import traceback
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped at the end of the session: clean up
+    block = next(b for b in RUN_BLOCKS if b.id == block_id)
+    where = Path(tempfile.mkdtemp(prefix="explore-kg-first-command-"))
+    result = {"ok": True, "error": ""}
+    try:
+        _run_server_block(block, repository_copy(where / "repo"))
+    except BaseException as e:  # noqa: BLE001 - the test reports it
+        text = str(e) if isinstance(e, AssertionError) else traceback.format_exc()
+        result = {"ok": False, "error": text or f"{block.id}: {type(e).__name__}"}
+    finally:
+        partial = outcome.with_suffix(".partial")
+        partial.write_text(json.dumps(result), encoding="utf-8")
+        partial.replace(outcome)  # the test need not wait for the copy (and its venv) to be removed
+        shutil.rmtree(where, ignore_errors=True)
+
+
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=[b.id for b in RUN_BLOCKS])
 def test_code_block_runs_as_written(block: Block, workdir: Path, request):
     if block.lang == "json":
@@ -277,17 +360,14 @@ def test_code_block_runs_as_written(block: Block, workdir: Path, request):
         assert answer.kind in ("bindings", "boolean", "graph")
         return
     if "server" in block.directives:
-        lines = _server_lines(block.text)
-        assert lines and all("explore-kg serve" in line for line in lines), (
-            f"{block.id}: every line of a `server` block starts a server")
-        own = installs(block.text)  # builds its own venv: a copy of its own, without the shared .venv link
-        where = repository_copy(request.getfixturevalue("tmp_path") / "repo") if own else workdir
-        _prepare(block, where)
-        for line in lines:
-            _serve(block, where, line)
-        if own:  # what the Python API section needs comes with the first command
-            _run(Block(block.path, block.line, "bash", ""), where,
-                 '.venv/bin/python -c "import explore_kg, pandas; explore_kg.open().df(\'planned-launches\')"')
+        if installs(block.text):  # builds its own venv: a copy of its own, without the shared .venv link
+            early = EarlyRun.of(block)
+            if early is not None:  # started at the beginning of the session (see EarlyRun)
+                early.result()
+                return
+            _run_server_block(block, repository_copy(request.getfixturevalue("tmp_path") / "repo"))
+        else:
+            _run_server_block(block, workdir)
         return
     text = block.text
     if "needs-server" in block.directives:
@@ -359,3 +439,7 @@ def test_ci_runs_the_readmes_test_command_word_for_word():
     second = [line for line in lines if line.startswith(".venv/bin/ruff check")]
     assert len(first) == len(second) == 1, (first, second)
     assert f"{first[0]} && {second[0]}" == readme[0]
+
+
+if __name__ == "__main__":  # EarlyRun's process: python tests/test_docs.py BLOCK-ID OUTCOME.json
+    _run_early(sys.argv[1], Path(sys.argv[2]))

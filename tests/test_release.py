@@ -53,9 +53,15 @@ def void(folder: Path) -> Graph:
     return Graph().parse(folder / "void.ttl", format="turtle")
 
 
-def test_package_version_is_the_ontology_version():
+@pytest.fixture(scope="module")
+def exporter() -> Exporter:
+    """The exporter the command uses, in this process: one for the module (it reasons once, for all 42 documents)."""
+    return Exporter(load())
+
+
+def test_package_version_is_the_ontology_version(exporter: Exporter):
     assert VERSION == "0.2.0"
-    assert Exporter(load()).ontology.version_info == VERSION
+    assert exporter.ontology.version_info == VERSION
     assert cli("version").stdout.strip() == VERSION
 
 
@@ -68,14 +74,13 @@ def test_release_holds_every_format_and_profile(folder: Path):
         assert any(profile in n for n in names) or profile == "core"
 
 
-def test_release_files_are_the_bytes_of_export(folder: Path, tmp_path: Path):
+def test_release_files_are_the_bytes_of_export(folder: Path, tmp_path: Path, exporter: Exporter):
     # the command line, for two of them ...
     assert cli("export", "-f", "turtle").stdout.encode() == (folder / "explore-kg.ttl").read_bytes()
     out = tmp_path / "x.nq"
     assert cli("export", "-f", "nquads", "-p", "schema", "-o", str(out)).returncode == 0
     assert out.read_bytes() == (folder / "explore-kg.schema.nq").read_bytes()
     # ... and the exporter the command uses, for all
-    exporter = Exporter(load())
     for name, (fmt, content, profile) in document_names().items():
         assert exporter.document(fmt, content=content, profile=profile).data == (folder / name).read_bytes(), name
 
@@ -110,13 +115,12 @@ def test_sha256sums_cover_every_file(folder: Path, void: Graph):
         assert int(void.value(dist, DCAT.byteSize)) == (folder / name).stat().st_size
 
 
-def test_void_describes_the_release(void: Graph):
+def test_void_describes_the_release(void: Graph, exporter: Exporter):
     assert str(void.value(RELEASE, OWL.versionInfo)) == VERSION
     assert str(void.value(RELEASE, DCTERMS.issued)) == DATE
     onto = URIRef("https://w3id.org/explore-kg/ontology")
     assert str(void.value(onto, OWL.versionInfo)) == VERSION
     assert void.value(onto, OWL.versionIRI) == URIRef(f"https://w3id.org/explore-kg/ontology/{VERSION}")
-    exporter = Exporter(load())
     subsets = {str(void.value(s, URIRef("http://www.w3.org/ns/sparql-service-description#name"))): int(void.value(s, VOID.triples))
                for s in void.objects(RELEASE, VOID.subset)}
     assert set(subsets) == set(exporter.graphs)
@@ -209,8 +213,10 @@ def test_serve_releases(releases: Path, folder: Path):
         assert http.get("/dumps").json()["releases"] == [VERSION]
 
 
-def test_serve_without_releases_serves_the_data_as_the_ontology_version(folder: Path):
-    with start_server("--workers", "1") as server, httpx.Client(base_url=server.url, timeout=300) as http:
+def test_serve_without_releases_serves_the_data_as_the_ontology_version(folder: Path, live_server: str):
+    """The session's server is `serve` without --releases: its in-memory release shares the dumps it built
+    for other tests (a server of its own would reason over the graph once more)."""
+    with httpx.Client(base_url=live_server, timeout=300) as http:
         assert http.get("/dumps/latest/").json()["version"] == VERSION
         assert http.get(f"/dumps/{VERSION}/explore-kg.ttl").content == (folder / "explore-kg.ttl").read_bytes()
         r = http.get(f"/dumps/{VERSION}/void.ttl")

@@ -341,24 +341,32 @@ def test_cors(files_url):
     assert "POST" in pre.headers["access-control-allow-methods"]
 
 
-def test_query_size_limit_413():
-    with start_server(str(FIXTURES / "launches.ttl"), "--max-query-bytes", "2000") as server:
-        padding = "#" + "x" * 3000 + "\n"
-        r = httpx.post(server.url + "/sparql", content=padding + "ASK {}", headers={"content-type": "application/sparql-query"})
-        assert r.status_code == 413 and "2000" in r.text
-        r = httpx.post(server.url + "/sparql", data={"query": padding + "ASK {}"})
-        assert r.status_code == 413
-        r = httpx.post(server.url + "/sparql", data={"query": "ASK {}"})
-        assert r.status_code == 200
+@pytest.fixture(scope="module")
+def inferred_server():
+    """One server for the two tests below: neither option changes what the other test checks."""
+    with start_server(str(FIXTURES / "launches.ttl"), str(FIXTURES / "ontology-bits.ttl"), "--inferred",
+                      "--max-query-bytes", "2000") as server:
+        yield server
 
 
-def test_inferred_graph():
-    with start_server(str(FIXTURES / "launches.ttl"), str(FIXTURES / "ontology-bits.ttl"), "--inferred") as server:
-        q = PREFIX + f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ex:probe-a a ex:Spacecraft }} }}"
-        assert sparql(server.url, q).json()["boolean"] is True
-        # the asserted graph does not hold it
-        q = PREFIX + f"ASK {{ GRAPH ?g {{ ex:probe-a a ex:Spacecraft }} FILTER(?g != <{INFERRED_GRAPH}>) }}"
-        assert sparql(server.url, q).json()["boolean"] is False
+def test_query_size_limit_413(inferred_server):
+    url = inferred_server.url
+    padding = "#" + "x" * 3000 + "\n"
+    r = httpx.post(url + "/sparql", content=padding + "ASK {}", headers={"content-type": "application/sparql-query"})
+    assert r.status_code == 413 and "2000" in r.text
+    r = httpx.post(url + "/sparql", data={"query": padding + "ASK {}"})
+    assert r.status_code == 413
+    r = httpx.post(url + "/sparql", data={"query": "ASK {}"})
+    assert r.status_code == 200
+
+
+def test_inferred_graph(inferred_server):
+    url = inferred_server.url
+    q = PREFIX + f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ ex:probe-a a ex:Spacecraft }} }}"
+    assert sparql(url, q).json()["boolean"] is True
+    # the asserted graph does not hold it
+    q = PREFIX + f"ASK {{ GRAPH ?g {{ ex:probe-a a ex:Spacecraft }} FILTER(?g != <{INFERRED_GRAPH}>) }}"
+    assert sparql(url, q).json()["boolean"] is False
 
 
 # --- loading failures: clear message, nothing fetched ------------------------------------------

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from conftest import start_server
+from conftest import start_server, wait_until
 
 TIMEOUT = 2.0
 MARGIN = 8.0  # a shared, busy test machine; the point is "bounded", not "fast"
@@ -65,8 +65,15 @@ def test_expensive_query_times_out_with_503(hostile_server, query):
     assert_still_serving(hostile_server)
 
 
+def health(server) -> dict:
+    return httpx.get(server.url + "/health", timeout=60).json()
+
+
 def test_timeout_does_not_block_other_queries(hostile_server):
     """While a runaway query holds one worker, a simple query is answered by another, before the runaway ends."""
+    # both workers loaded (the tests before replaced the ones they timed out) and idle
+    wait_until(lambda: health(hostile_server)["workers_ready"] == 2, "two query workers ready")
+    queries = health(hostile_server)["stats"]["queries"]
     finished: list[str] = []
 
     def slow():
@@ -75,7 +82,8 @@ def test_timeout_does_not_block_other_queries(hostile_server):
 
     thread = threading.Thread(target=slow)
     thread.start()
-    time.sleep(0.3)  # let it reach a worker
+    # it has reached the query engine, which hands it to an idle worker at once
+    wait_until(lambda: health(hostile_server)["stats"]["queries"] > queries, "the runaway query reached the server")
     for i in range(3):
         r, elapsed = post_query(hostile_server.url, f"SELECT (COUNT(*) AS ?n) WHERE {{ <http://example.org/n{i}> ?p ?o }}")
         assert r.status_code == 200 and r.json()["results"]["bindings"][0]["n"]["value"] == "3"
@@ -238,5 +246,5 @@ def test_memory_hungry_query_ends_its_worker_not_the_server(tmp_path):
         r, _ = post_query(server.url, "SELECT * WHERE { ?s ?p ?o . ?x ?y ?z } ORDER BY ?z ?s")  # 81M rows, sorted
         assert r.status_code == 503 and "memory" in r.text
         assert_still_serving(server)
-        time.sleep(1)  # the replacement worker starts in the background
-        assert httpx.get(server.url + "/health").json()["workers"] == 2
+        # the replacement worker starts in the background
+        wait_until(lambda: health(server)["workers"] == 2, "the worker that ran out of memory replaced")

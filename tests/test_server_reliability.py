@@ -196,13 +196,18 @@ def test_get_url_over_the_limit_is_414(server):
     assert b"x-content-type-options: nosniff" in answer
 
 
+SLOW_READER_SEND_S = 30  # a reader that reads nothing is dropped after this (serve --send-timeout)
+
+
 def test_slow_readers_do_not_bloat_the_server(data_file):
     """14 clients reading a 190 MB result slowly took the server from 86 MB to 2.9 GB: large answers now
     cross from the worker as a file and go out at the client's pace; a client that reads nothing for
-    --send-timeout (20 s here) is dropped."""
-    # --timeout 60: on a busy machine (a parallel run) the 14 big queries must not time out before
-    # they are sent, or too few answers are held at once to tell (the point is the server's memory)
-    with start_server(str(data_file), "--workers", "3", "--send-timeout", "20", "--timeout", "60") as server:
+    --send-timeout (30 s here) is dropped."""
+    # On a busy machine (a parallel run) the 14 big queries take a while to answer: --timeout 120, so
+    # they are answered rather than refused, and --send-timeout 30, so the first answers are still
+    # held when the last are made; or too few are held at once to tell (the point is the server's memory)
+    with start_server(str(data_file), "--workers", "3", "--send-timeout", str(SLOW_READER_SEND_S),
+                      "--timeout", "120") as server:
         _slow_readers(server)
 
 
@@ -224,7 +229,7 @@ def _slow_readers(server) -> None:
                       b"Content-Length: %d\r\n\r\n%s" % (len(q), q.encode()))
             readers.append(s)
         peak, most = base, 0
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # until each answer is being sent (or waited past --timeout)
             peak = max(peak, rss_mb(pid))
             health = httpx.get(server.url + "/health", timeout=30).json()
@@ -238,8 +243,8 @@ def _slow_readers(server) -> None:
         assert_answers(server.url, n=1)
         peak = max(peak, rss_mb(pid))
         assert peak < base + 150, (base, peak)
-        # dropped after 20 s of not reading: the files are released
-        deadline = time.monotonic() + 60
+        # dropped after --send-timeout of not reading: the files are released
+        deadline = time.monotonic() + SLOW_READER_SEND_S + 120
         while httpx.get(server.url + "/health", timeout=30).json()["streaming_bytes"] and time.monotonic() < deadline:
             time.sleep(0.5)
         assert httpx.get(server.url + "/health", timeout=30).json()["streaming_bytes"] == 0
