@@ -124,10 +124,15 @@ def test_safety_checks_run_before_forwarding(served):
 
 def test_a_slow_query_gets_504_within_our_deadline(pushed_oxigraph, pushed_virtuoso):
     for store in (pushed_oxigraph, pushed_virtuoso):
-        with serving(store, "--timeout", "2") as server:
-            r = httpx.get(server.url + "/sparql", params={"query": HEAVY}, timeout=30)
-        store = store.name
-        record(store, "our deadline: 504, request cancelled", r.status_code == 504)
+        try:
+            with serving(store, "--timeout", "2") as server:
+                r = httpx.get(server.url + "/sparql", params={"query": HEAVY}, timeout=30)
+        finally:
+            if store is pushed_oxigraph:
+                # Oxigraph's server has no per-request time limit: it would go on evaluating the join
+                # for the rest of the session, taking a core from every later test (its data persists).
+                store.restart()
+        record(store.name, "our deadline: 504, request cancelled", r.status_code == 504)
         assert r.status_code == 504, r.text
         assert "time limit" in r.text
 
