@@ -42,7 +42,6 @@ from .engine import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     NotAcceptable,
-    QueryEngine,
     QueryError,
 )
 from .limits import ClientShare, ConnectionLimits, guarded_protocol
@@ -334,18 +333,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         log.info("  %7d triples  %s", count, graph_iri or "(default graph: the merge of all graphs)")
     if len(sizes) > _LOGGED_GRAPHS:  # (thousands of lines would delay a large store's start: /void lists them)
         log.info("  ... and %d more graphs", len(sizes) - _LOGGED_GRAPHS)
-    engine = served.engine(config) if hasattr(served, "engine") else QueryEngine(  # (remote: no workers)
-        store,
-        workers=config.workers,
-        timeout=config.timeout,
-        max_query_bytes=config.max_query_bytes,
-        max_result_bytes=config.max_result_bytes,
-        allow_remote=config.allow_remote,
-        cache_bytes=config.cache_bytes,
-        worker_memory_mb=config.worker_memory_mb,
-        worker_frame=served.worker_frame(),
-        data_version=served.data_version,
-    )
+    engine = served.engine(config)  # worker processes, or an external store's client
     if prestart:
         engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,

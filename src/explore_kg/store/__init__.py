@@ -9,7 +9,7 @@
   restart with unchanged inputs opens it again instead of re-loading.
 
 A backend gives the server a :class:`ServedStore`; a query worker turns the first frame it receives
-(:meth:`ServedStore.worker_frame`) back into a store with :func:`open_worker_store`.
+(:meth:`WorkerBacked.worker_frame`) back into a store with :func:`open_worker_store`.
 """
 
 from __future__ import annotations
@@ -35,9 +35,31 @@ class ServedStore(Protocol):
     files: list  # the input files
     data_version: str | None  # a stable hash of the data, None: let the engine compute one
 
+    def engine(self, config):
+        """What answers queries for the server (``config``: its ServerConfig): a
+        :class:`~explore_kg.pool.QueryEngine` of worker processes, or the external store's client."""
+        ...
+
+
+class WorkerBacked:
+    """The backends whose queries run in explore-kg's own worker processes (memory, disk, writable):
+    each worker receives :meth:`worker_frame` first and opens the data with :func:`open_worker_store`."""
+
+    store: ox.Store
+    data_version: str | None
+
     def worker_frame(self) -> bytes:
         """The first frame each query worker gets: the data itself, or where to open it."""
-        ...
+        raise NotImplementedError
+
+    def engine(self, config):
+        from ..pool import QueryEngine
+
+        return QueryEngine(self.store, workers=config.workers, timeout=config.timeout,
+                           max_query_bytes=config.max_query_bytes, max_result_bytes=config.max_result_bytes,
+                           allow_remote=config.allow_remote, cache_bytes=config.cache_bytes,
+                           worker_memory_mb=config.worker_memory_mb, worker_frame=self.worker_frame(),
+                           data_version=self.data_version)
 
 
 def open_worker_store(frame: bytes) -> ox.Store:

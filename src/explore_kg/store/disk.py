@@ -60,7 +60,7 @@ from ..loading import (
     shipped_ontology_files,
     with_default_graph,
 )
-from . import DISK_FRAME
+from . import DISK_FRAME, WorkerBacked
 from .bulk import STREAM_BYTES, stream_file
 
 log = logging.getLogger("explore_kg.store")
@@ -217,7 +217,7 @@ class StoredData:
         return LoadedData(list(self.quads), self.graph_files, self.files).to_dataset()
 
 
-class DiskStore:
+class DiskStore(WorkerBacked):
     """A :class:`~explore_kg.store.ServedStore` in a directory, opened read-only."""
 
     def __init__(self, directory: Path, marker: dict, *, built: bool):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from ..loading import LoadedData
+from . import WorkerBacked
 
 
-class MemoryStore:
+class MemoryStore(WorkerBacked):
     """A :class:`~explore_kg.store.ServedStore` held in memory."""
 
     data_version = None  # the engine hashes the dump it sends

@@ -424,9 +424,6 @@ class RemoteStore:
         self.data_version = data_version(sizes)
         return self.data_version
 
-    def worker_frame(self) -> bytes:  # pragma: no cover - a remote store has no workers
-        raise RuntimeError("an external store has no query workers")
-
     def engine(self, config):
         from .remote_engine import RemoteEngine
 

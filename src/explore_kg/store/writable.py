@@ -42,6 +42,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import __version__
+from . import WorkerBacked
 
 log = logging.getLogger("explore_kg.store")
 
@@ -205,7 +206,7 @@ def committed_graph(directory: Path, graph: ox.NamedNode) -> set[ox.Quad]:
     return quads
 
 
-class WritableStore:
+class WritableStore(WorkerBacked):
     """A :class:`~explore_kg.store.ServedStore` that accepts writes (see the module docstring)."""
 
     entailed = None  # no materialised entailments: they would go stale with the first write
