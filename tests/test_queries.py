@@ -26,7 +26,8 @@ CURATION = "src:explore-kg-curation"
 
 @pytest.fixture(scope="module")
 def kg():
-    return explore_kg.open()
+    # (the answers are what is tested here, not the deadline: a loaded CI machine took over 5 s for one)
+    return explore_kg.open(timeout=60)
 
 
 def text(term) -> str | None:
