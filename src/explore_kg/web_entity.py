@@ -288,21 +288,6 @@ class FactChangeShown:
     href: str  # the change's entry in /changes
 
 
-def _term(t) -> dict:
-    import pyoxigraph as ox
-
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    out = {"type": "literal", "value": t.value}
-    if t.language:
-        out["xml:lang"] = t.language
-    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        out["datatype"] = t.datatype.value
-    return out
-
-
 def history_of(app: Any, iri: str, labels: Labels) -> list[FactChangeShown]:
     """The changes of the entity's facts, newest first; [] on a read-only server."""
     writer = getattr(app.state, "writer", None)
@@ -310,10 +295,12 @@ def history_of(app: Any, iri: str, labels: Labels) -> list[FactChangeShown]:
         return []
     import pyoxigraph as ox
 
+    from .web_gallery import json_term
+
     out = []
     for c in writer.history.of(ox.NamedNode(iri)):
         g = c.quad.graph_name
-        out.append(FactChangeShown(show(_term(c.quad.predicate), labels), show(_term(c.quad.object), labels),
+        out.append(FactChangeShown(show(json_term(c.quad.predicate), labels), show(json_term(c.quad.object), labels),
                                    graph_label(g.value, labels) if isinstance(g, ox.NamedNode) else "default graph",
                                    c.action, c.seq, c.who, c.when[:19].replace("T", " ") + " UTC", c.message,
                                    f"/changes/{c.seq}"))

@@ -124,22 +124,27 @@ async def run_saved_query(request: Request, query: Any, given: Mapping[str, str]
     return values, await run(request, query.sparql, media, values)
 
 
+def json_term(t: Any) -> dict[str, Any]:
+    """A pyoxigraph term as a SPARQL JSON results value (what the pages' cells are made from)."""
+    import pyoxigraph as ox
+
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    out = {"type": "literal", "value": t.value}
+    if t.language:
+        out["xml:lang"] = t.language
+    elif t.datatype.value != XSD + "string":
+        out["datatype"] = t.datatype.value
+    return out
+
+
 def ntriples_to_bindings(body: bytes) -> dict[str, Any]:
     """A CONSTRUCT answer (N-Triples) as SPARQL JSON bindings over ?subject ?predicate ?object."""
     import pyoxigraph as ox
 
-    def term(t: Any) -> dict[str, Any]:
-        if isinstance(t, ox.NamedNode):
-            return {"type": "uri", "value": t.value}
-        if isinstance(t, ox.BlankNode):
-            return {"type": "bnode", "value": t.value}
-        out = {"type": "literal", "value": t.value}
-        if t.language:
-            out["xml:lang"] = t.language
-        elif t.datatype.value != XSD + "string":
-            out["datatype"] = t.datatype.value
-        return out
-
+    term = json_term
     rows = [{"s": term(t.subject), "p": term(t.predicate), "o": term(t.object)}
             for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
     return {"head": {"vars": ["s", "p", "o"]}, "results": {"bindings": rows}}
