@@ -344,9 +344,9 @@ def test_streamed_syntax_error_names_the_files_own_line(tmp_path: Path, name: st
 
 
 def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monkeypatch, capsys):
-    """Above validation.large.LARGE_BYTES: no pyshacl/owlrl (said on stderr), the shapes' simple
+    """Above large_inputs.LARGE_BYTES: no pyshacl/owlrl (said on stderr), the shapes' simple
     constraints in SPARQL on an on-disk store; a violation still names its rule, focus and file."""
-    import explore_kg.validation.large as large
+    import explore_kg.large_inputs as large
     from explore_kg.validation import validate
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
