@@ -127,9 +127,11 @@ class _Doubled:
                 else:
                     keep.append(line + b"\n")
             out = b"".join(keep)
-        chunk = b"".join(lines)
+        # the lines the additions may need: one search over the chunk (none once the additions are
+        # streaming: they are made already, and nearly every line of theirs would match)
+        chunk = b"" if self.tail_done else b"".join(lines)
         end = -1
-        for m in _KEPT.finditer(chunk):  # the lines the additions may need: one search over the chunk
+        for m in _KEPT.finditer(chunk):
             if m.start() < end:
                 continue  # (another match on a line already kept)
             start = chunk.rfind(b"\n", 0, m.start()) + 1
