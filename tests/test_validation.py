@@ -219,6 +219,17 @@ def test_typo_hints_name_the_term_meant():
     assert cls.hint == "Did you mean ekg:SpaceAgency?"
 
 
+def test_a_plain_date_that_is_no_real_day_is_not_told_to_keep_its_digits():
+    from rdflib import Literal
+
+    from explore_kg.validation.dates import problem
+
+    rule, message, hint = problem(Literal("2024-13-01"))
+    assert rule == "date-plain-string" and "not a real day" in message and hint.startswith("Check the digits"), hint
+    rule, message, hint = problem(Literal("2024-12-01"))
+    assert "not a real" not in message and hint == 'Give it its datatype: "2024-12-01"^^xsd:date.'
+
+
 # --- could not run: one line, exit 2 ------------------------------------------------------------
 
 

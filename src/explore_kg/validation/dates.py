@@ -69,11 +69,22 @@ def suggestion(text: str) -> str | None:
     return None
 
 
+def _real(fix: str) -> bool:
+    """Whether a suggested ``"text"^^prefix:name`` is a date that exists (2024-13-01 has the form, not the day)."""
+    text, name = fix[1:].split('"^^', 1)
+    datatype = JFY if name == "ekg:japaneseFiscalYear" else XSD[name.removeprefix("xsd:")]
+    return interval(Literal(text, datatype=datatype)) is not None
+
+
 def problem(value: Literal) -> tuple[str, str, str] | None:
     """(rule, message, hint) for a value of a date property that is not a well-formed date, or None."""
     text = str(value)
     if value.datatype is None or value.datatype == XSD.string:
         fix = suggestion(text)
+        if fix and not _real(fix):
+            return ("date-plain-string", f'The date "{text}" is a plain string, and not a real '
+                    f"{'day' if len(text.strip()) == 10 else 'month'} either.",
+                    f"Check the digits against the source, then give it its datatype: {fix}.")
         if fix:
             return ("date-plain-string", f'The date "{text}" is a plain string, so it neither sorts nor filters as a date.',
                     f"Give it its datatype: {fix}.")

@@ -5,7 +5,7 @@ looked up in the written triples of each loaded file (:mod:`explore_kg.positions
 review first, so when two files describe one entity the file that holds the offending triple is blamed.
 The line of the focus node's block in that file is kept as the result's second location
 (``focus_line``). A result about a triple that no file writes (a property that is missing, a triple the
-loader added) points at the focus node's block.
+loader added) points at the focus node's block; a claim the loader made of a dated fact, at that fact.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
 
 from ..loading import ONTOLOGY_DIR, LoadedData, subject_lines
-from ..namespaces import ONTOLOGY_GRAPH
+from ..namespaces import EKG, ONTOLOGY_GRAPH
 from .report import display_path
 
 if TYPE_CHECKING:
@@ -119,6 +119,15 @@ class Locator:
             for file in self.order:
                 wf = self.written(file)
                 found = wf.find(subject, predicate, node, self.anchor(subject))
+                if found:
+                    return self._where(file, found[0].object_at, wf, subject)
+        # a claim the loader made of a dated fact: where the fact itself is written
+        claimed = tuple(self.graph.value(node, p) for p in (EKG.claimSubject, EKG.claimProperty, EKG.claimValue))
+        if all(t is not None for t in claimed) and isinstance(claimed[1], URIRef):
+            subject, predicate, value = claimed
+            for file in self.order:
+                wf = self.written(file)
+                found = wf.find(subject, predicate, value, self.anchor(subject))
                 if found:
                     return self._where(file, found[0].object_at, wf, subject)
         return {}
