@@ -27,13 +27,10 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent / "src"))
 
+from explore_kg.namespaces import sparql_prefixes  # noqa: E402
+
 SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
-UPDATE = """PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
-PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
-PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
-INSERT DATA {{ GRAPH <{source}> {{
+UPDATE = sparql_prefixes("ekg", "rdfs", "agreement", "agency", "agreementtype") + """INSERT DATA {{ GRAPH <{source}> {{
   agreement:bench-{i} a ekg:Agreement ; rdfs:label "Bench agreement {i}"@en ;
     ekg:agreementType agreementtype:letter-of-intent ; ekg:party agency:esa, agency:jaxa ; ekg:dateNotGiven true . }} }}"""
 

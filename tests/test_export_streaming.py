@@ -75,6 +75,11 @@ def test_from_the_on_disk_store(tmp_path, monkeypatch):
         streaming.write(out, fmt)
         assert out.getvalue() == expected.document(fmt).data, fmt
     assert b"_:c14n0" in expected.document("nquads").data
+    source = "https://w3id.org/explore-kg/source/"
+    assert streaming.graphs == StreamingExporter(load([data], shipped=False)).graphs == [source + "s1", source + "s2"]
+    out = io.BytesIO()
+    streaming.write(out, "turtle", graph="s2")  # a graph known by its slug: the store listed its graphs
+    assert out.getvalue() == expected.document("turtle", graph="s2").data
 
 
 def test_the_commands_on_a_large_file(tmp_path):

@@ -16,19 +16,14 @@ from explore_kg.changes_export import export
 from explore_kg.commit import Writer
 from explore_kg.gate import run_update
 from explore_kg.loading import load, shipped_data_files
+from explore_kg.namespaces import sparql_prefixes
 from explore_kg.server import ServerConfig
 from explore_kg.store.writable import CHANGES, FollowerStore, WritableStore
 from explore_kg.validation import validate
 
 SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
 FILE = "esa-jaxa-cooperation-news.ttl"
-PREFIXES = """PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
-PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
-PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-"""
+PREFIXES = sparql_prefixes("ekg", "rdfs", "agreement", "agency", "agreementtype", "xsd")
 ADD = PREFIXES + f"""INSERT DATA {{ GRAPH <{SOURCE}> {{
   agreement:exported a ekg:Agreement ; rdfs:label "Exported agreement"@en ;
     ekg:agreementType agreementtype:letter-of-intent ; ekg:party agency:esa, agency:jaxa ;

@@ -13,17 +13,13 @@ import httpx
 import pytest
 from conftest import start_server
 
+from explore_kg.namespaces import sparql_prefixes
+
 TOKEN = "gate-test-token-0123456789"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 UPDATE = {**AUTH, "content-type": "application/sparql-update"}
 SOURCE = "https://w3id.org/explore-kg/source/esa-jaxa-cooperation-news"
-PREFIXES = """PREFIX ekg: <https://w3id.org/explore-kg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-PREFIX agreement: <https://w3id.org/explore-kg/id/agreement/>
-PREFIX agency: <https://w3id.org/explore-kg/id/agency/>
-PREFIX agreementtype: <https://w3id.org/explore-kg/vocab/agreement-type/>
-"""
+PREFIXES = sparql_prefixes("ekg", "rdfs", "xsd", "agreement", "agency", "agreementtype")
 ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
 
 

@@ -216,7 +216,7 @@ class StreamedDocument:
 
 class StreamingExporter:
     """The documents of :class:`explore_kg.export.Exporter` for data read from ``loaded.quads`` (any iterable
-    of quads, ideally with ``with_predicates``), written to a binary output without holding the data."""
+    of quads, ideally with ``with_predicates`` and ``graph_names``, as a store's have), written to a binary output without holding the data."""
 
     def __init__(self, loaded, *, progress: Progress = _no_progress, scratch: str | None = None):
         self.quads = loaded.quads
@@ -242,12 +242,8 @@ class StreamingExporter:
     @property
     def graphs(self) -> list[str]:
         if self._graphs is None:
-            store = getattr(self.quads, "_store", None)
-            listed = getattr(self.quads, "_graphs", None)  # an external store's quads know their graphs
-            if store is not None:  # an on-disk store lists its graphs itself
-                found = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
-            elif listed is not None:
-                found = set(listed)
+            if hasattr(self.quads, "graph_names"):  # a store's quads (on disk, external) list their graphs
+                found = set(self.quads.graph_names())
             else:
                 found = {_graph_iri(q) for q in self.quads} - {""}
             self._graphs = sorted(found - _DERIVED - {"https://w3id.org/explore-kg/graph/entailed"})

@@ -95,6 +95,11 @@ PREFIXES = {
 }
 
 
+def sparql_prefixes(*names: str) -> str:
+    """The SPARQL ``PREFIX`` declarations of the named prefixes of :data:`PREFIXES`, one a line, in that order."""
+    return "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in names)
+
+
 
 def _shipped_root() -> Path:
     """Where ontology/, data/ and queries/ live: the checkout's top level (the package's ``shipped/``

@@ -201,6 +201,10 @@ class StoredQuads:
                 if q.graph_name != entailed and not isinstance(q.graph_name, ox.DefaultGraph):
                     yield q
 
+    def graph_names(self) -> set[str]:
+        """The IRIs of the named graphs these quads are in, as the store lists them (no quad is read)."""
+        return {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)} - {str(ENTAILED_GRAPH)}
+
 
 class StoredData:
     """What ``app.state.loaded`` is for a disk store: like :class:`~explore_kg.loading.LoadedData`,

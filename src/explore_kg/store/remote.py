@@ -361,6 +361,10 @@ class RemoteQuads:
     def with_predicates(self, predicates: Iterable[str]) -> Iterator[ox.Quad]:
         return self._conn.quads(self._graphs, sorted(predicates))
 
+    def graph_names(self) -> set[str]:
+        """The IRIs of the named graphs these quads are in (the store listed them; no quad is read)."""
+        return set(self._graphs)
+
 
 class RemoteData:
     """What ``app.state.loaded`` is for an external store (as :class:`~explore_kg.store.disk.StoredData`)."""

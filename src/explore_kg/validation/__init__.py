@@ -87,7 +87,8 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
         report = Report(strict=strict, files=[display_path(p) for p in given], could_not_run=True, results=bad_paths)
         report.timings["total"] = (time.perf_counter() - started) * 1000
         return report
-    from .large import is_large, validate_large
+    from ..large_inputs import is_large
+    from .large import validate_large
 
     if is_large(given):  # pyshacl and owlrl do not scale: SHACL constraints in SPARQL on disk (validation.large)
         return validate_large(given, strict=strict, say=say)

@@ -1,8 +1,9 @@
 """Validating inputs too large for pyshacl and owlrl: a subset of the shapes, in SPARQL, on disk.
 
 pyshacl and owlrl need the whole graph in rdflib (about 1 KB of memory per triple, and owlrl did not
-finish 100k triples in 120 s here), so for inputs of :data:`LARGE_BYTES` or more ``explore-kg validate``
-says so on stderr and takes this path instead:
+finish 100k triples in 120 s here), so for inputs of :data:`explore_kg.large_inputs.LARGE_BYTES` or more
+(read there, at call time: the one threshold) ``explore-kg validate`` says so on stderr and takes this path
+instead:
 
 1. the files are loaded into an on-disk Oxigraph store, streaming, as ``serve`` loads them
    (:class:`explore_kg.store.disk.DiskStore`: kept in the cache directory, so a second run with the same
@@ -26,7 +27,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..large_inputs import LARGE_BYTES, is_large  # noqa: F401 - importable from here as before
 from ..loading import SHAPES_FILE, LoadError, shipped_ontology_files
 from .report import VIOLATION, WARNING, Report, Result, display_path
 from .syntax import syntax_results

@@ -19,7 +19,7 @@ from .. import stable_iris
 from .report import VIOLATION, WARNING, Result, curie, display_path
 
 if TYPE_CHECKING:
-    from .checks import Context
+    from .context import Context
 
 # Which lists the check reads; tests point it at fixture lists.
 BASELINES: list[Path] = stable_iris.baselines()
