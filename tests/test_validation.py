@@ -219,6 +219,15 @@ def test_typo_hints_name_the_term_meant():
     assert cls.hint == "Did you mean ekg:SpaceAgency?"
 
 
+def test_a_dropped_syllable_still_gets_its_did_you_mean():
+    from explore_kg.validation.suggestions import closest
+
+    props = [EKG.signingDate, EKG.launchDate, EKG.plannedLaunchDate, EKG.party]
+    assert closest(EKG.signDate, props) == EKG.signingDate  # three edits in eight letters
+    assert closest(EKG.signingdate, props) == EKG.signingDate  # (case is ignored)
+    assert closest(EKG.budget, props) is None
+
+
 def test_a_plain_date_that_is_no_real_day_is_not_told_to_keep_its_digits():
     from rdflib import Literal
 

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rdflib import RDF, URIRef
+from rdflib import RDF, Literal, URIRef
 
+from ..claims import minted_claim_iri
 from ..namespaces import EKG, ID
 from .context import Context
 from .report import Result, curie
 
 _QUALIFIERS = (EKG.qualifier, EKG.dateQualifier)
+
+
+def made_by_loader(ctx: Context, claim, graph) -> bool:
+    """Whether ``claim`` is the one the loader made of a dated fact of an entity in ``graph``: its source is the
+    fact's, so a missing one is reported once, on the entity (not again on a claim no file writes)."""
+    subject, prop, value = (ctx.graph.value(claim, p) for p in (EKG.claimSubject, EKG.claimProperty, EKG.claimValue))
+    if not (isinstance(subject, URIRef) and str(subject).startswith(str(ID)) and isinstance(prop, URIRef)
+            and isinstance(value, Literal)):
+        return False
+    return minted_claim_iri(str(subject), str(prop), value.n3(), str(graph or "")) == str(claim)
 
 
 def missing_sources(ctx: Context) -> Iterable[Result]:
@@ -20,6 +31,8 @@ def missing_sources(ctx: Context) -> Iterable[Result]:
     for s, _p, _o, g in ctx.reviewed:
         if isinstance(s, URIRef) and str(s).startswith(str(ID)) and g not in ctx.source_graphs and s not in reported:
             reported.add(s)
+            if made_by_loader(ctx, s, g):
+                continue
             yield ctx.result(
                 "source-missing",
                 "Fact without a source: the file that describes this entity declares no ekg:SourceDocument (or several), "
@@ -63,7 +76,8 @@ def claims_without_source(ctx: Context) -> Iterable[Result]:
         if p == rdf_type and o == claim_class:
             claims.setdefault(s, g)
     for claim in sorted(set(claims) - sourced, key=str):
-        if (claim, EKG.statedIn, None) in ctx.graph or (claim, EKG.basis, None) in ctx.graph:
+        if (claim, EKG.statedIn, None) in ctx.graph or (claim, EKG.basis, None) in ctx.graph \
+                or made_by_loader(ctx, claim, claims[claim]):
             continue
         yield ctx.result("claim-source-missing",
                          "A claim needs a source: the document that states it (ekg:statedIn) or, in the curation graph, "
