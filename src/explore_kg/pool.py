@@ -23,7 +23,6 @@ import collections
 import contextvars
 import functools
 import hashlib
-import logging
 import os
 import pickle
 import re
@@ -50,8 +49,6 @@ from .framing import HEADER
 from .result_cache import ResultCache
 from .safety import DEFAULT_MAX_QUERY_BYTES, error_class
 from .worker_processes import ACTIVE, SPARE, WorkerProcess, WorkerProcesses, default_spares
-
-log = logging.getLogger("explore_kg.engine")
 
 CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("explore_kg_client", default=None)
 DEFAULT_HEAVY_MS = 1000.0
@@ -134,8 +131,8 @@ class QueryEngine:
         self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "spare_swaps": 0, "cache_hits": 0}
         self.processes = WorkerProcesses(dump, wanted=self.workers_wanted, spares=self.spares_wanted,
                                          memory_mb=worker_memory_mb, stats=self.stats,
-                                         on_ready=self._release, on_reply=self._on_message)
-        self.processes.on_start_failed = self._start_failed
+                                         on_ready=self._release, on_reply=self._on_message,
+                                         on_start_failed=self._start_failed)
 
     @functools.cached_property
     def triples(self) -> int:

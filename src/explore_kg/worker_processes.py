@@ -87,11 +87,13 @@ class WorkerProcesses:
     """Every worker process of one engine, by role; replaces the lost ones, swapping in a spare first.
 
     ``on_ready(worker)`` is called when an active worker can take a query (started, or swapped in),
-    ``on_reply(worker, message)`` for each answer a worker sends.
+    ``on_reply(worker, message)`` for each answer a worker sends, ``on_start_failed()`` when a new
+    worker failed to start (:attr:`start_failure` says why).
     """
 
     def __init__(self, first_frame: bytes, *, wanted: int, spares: int, memory_mb: int, stats: dict,
-                 on_ready: Callable[[WorkerProcess], None], on_reply: Callable[[WorkerProcess, tuple], None]):
+                 on_ready: Callable[[WorkerProcess], None], on_reply: Callable[[WorkerProcess, tuple], None],
+                 on_start_failed: Callable[[], None]):
         self.first_frame = first_frame  # what each worker gets first: the data as N-Quads, or where to open it
         self.wanted = wanted
         self.spares_wanted = spares
@@ -99,9 +101,9 @@ class WorkerProcesses:
         self.stats = stats  # the engine's: respawns, spare_swaps, crashes
         self.respawn_ms: list[float] = []  # from a worker's loss to its replacement's "ready"
         self.start_failure: str | None = None  # why the last replacement failed to start, until one starts
-        self.on_start_failed: Callable[[], None] = lambda: None
         self._on_ready = on_ready
         self._on_reply = on_reply
+        self._on_start_failed = on_start_failed
         self.all: set[WorkerProcess] = set()  # alive or starting, either role
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -236,7 +238,7 @@ class WorkerProcesses:
                         return
                     log.error("a replacement query worker failed to start (attempt %d): %s", attempt + 1, e)
                     self.start_failure = f"{type(e).__name__}: {getattr(e, 'message', e)}"
-                    self.on_start_failed()
+                    self._on_start_failed()
                     await asyncio.sleep(0.5 * 2**attempt)
                     continue
                 if replacing:
