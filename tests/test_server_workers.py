@@ -25,7 +25,7 @@ def test_no_worker_can_start_queries_fail_at_once():
     async def scenario():
         # A deadline far longer than the test: without the fail-fast path the query below would wait
         # for it and end as a QueryTimeout, not the QueryFailed asserted.
-        engine = QueryEngine(store, workers=1, timeout=600)
+        engine = QueryEngine(store, workers=1, spares=0, timeout=600)  # no spare: the only worker is lost
         await engine.start()
         try:
             assert engine.available and engine.start_failure is None

@@ -139,8 +139,12 @@ def test_workers_share_one_store_and_a_restart_reuses_it(tmp_path: Path):
     with start_server(*args) as server:
         assert "building the store" in server.log
         first = count(server.url)
+        for _ in range(1200):  # the spare starts once the two active workers are ready
+            if httpx.get(server.url + "/health", timeout=30).json()["spares_ready"] == 1:
+                break
+            time.sleep(0.1)
         pids = worker_pids(server.process.pid)
-        assert len(pids) == 2
+        assert len(pids) == 3  # 2 active workers and the spare (serve --spare-workers: 1 by default on disk)
         for pid in pids:  # each worker holds the store's files open: the page cache holds them once
             assert any(f.startswith(str(store_dir / STORE_SUBDIR)) for f in open_files(pid)), pid
         built = read_marker(store_dir)["built"]
@@ -186,23 +190,21 @@ def test_changed_input_file_invalidates_the_store(tmp_path: Path, monkeypatch):
 
 def test_a_worker_past_its_deadline_is_killed_and_replaced(tmp_path: Path):
     """The worker design stays: a query past its deadline is stopped (503) and its worker replaced by
-    one that opens the same store."""
+    one that opens the same store (the spare, when it is ready, then a new spare)."""
     paths = [str(p) for p in write_data(tmp_path)]
     with start_server("--store-dir", str(tmp_path / "store"), "--workers", "2", "--timeout", "1", *paths) as server:
         before = set(worker_pids(server.process.pid))
         r = httpx.post(server.url + "/sparql", content=SLOW_QUERY, timeout=30,
                        headers={"Content-Type": "application/sparql-query"})
         assert r.status_code == 503, r.text
-        for _ in range(200):
-            health = httpx.get(server.url + "/health", timeout=5).json()
-            if health["stats"]["respawns"] >= 1 and health["workers"] == 2:
+        for _ in range(600):
+            health = httpx.get(server.url + "/health", timeout=30).json()
+            if health["stats"]["respawns"] >= 1 and health["workers_ready"] == 2 and health["spares_ready"] == 1:
                 break
-
-
             time.sleep(0.1)
         after = set(worker_pids(server.process.pid))
         assert health["stats"]["timeouts"] >= 1 and health["stats"]["respawns"] >= 1
-        assert len(after) == 2 and after != before
+        assert len(after) == 3 and after != before  # 2 active workers and a spare
         assert count(server.url) > 0
 
 

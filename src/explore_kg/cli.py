@@ -181,6 +181,10 @@ def serve(
                                   "sub-property, inverse and equivalence entailments served by default (in graph "
                                   "https://w3id.org/explore-kg/graph/entailed and the default graph)."),
     workers: int = typer.Option(0, help="Query worker processes (0: 1.5 per CPU, at least 2, at most 8)."),
+    spare_workers: int = typer.Option(None, min=0, help="Ready query workers kept idle to take the place of one "
+                                      "killed at its deadline (or crashed) at once, while a new one starts in the "
+                                      "background (default: 1; 0 when the data is served from memory and is over "
+                                      "16 MB of N-Quads, since each worker then holds its own copy)."),
     max_query_bytes: int = typer.Option(64 * 1024, help="Largest query text accepted (larger: 413)."),
     max_result_bytes: int = typer.Option(256 * 1024 * 1024, help="Largest serialized result sent."),
     cache_mb: int = typer.Option(64, help="Size of the in-memory result cache in MB (0: off)."),
@@ -244,7 +248,7 @@ def serve(
     config = ServerConfig(
         paths=files or (), host=host, port=port, timeout=timeout, inferred=inferred,
         entailed=_entailed(asserted, inferred),
-        workers=workers or None,
+        workers=workers or None, spare_workers=spare_workers,
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,

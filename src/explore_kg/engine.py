@@ -11,8 +11,9 @@ killed and replaced, and the client gets 503, never a partial answer; the other 
 
 This module holds what both paths share: content negotiation, the checks and the evaluation. The
 server's side is in its own modules: :mod:`explore_kg.pool` (the worker pool, its deadlines and its
-fair share), :mod:`explore_kg.worker` (the worker process), :mod:`explore_kg.framing` (the wire between
-them) and :mod:`explore_kg.result_cache`.
+fair share), :mod:`explore_kg.worker_processes` (starting and replacing the processes, with ready spares),
+:mod:`explore_kg.worker` (the worker process), :mod:`explore_kg.framing` (the wire between them) and
+:mod:`explore_kg.result_cache`.
 
 Both paths share the same checks (:mod:`explore_kg.safety`), the same content negotiation and the
 same dataset rules: the default graph is the union of the named graphs unless the query (FROM) or
@@ -104,6 +105,7 @@ class QueryResult:
     file: Any = None
     size: int = 0
     on_close: Callable[[], None] | None = None
+    worker_pid: int | None = None  # the server's query worker that computed it (in the access log as "worker")
 
     @property
     def length(self) -> int:

@@ -1,7 +1,8 @@
-"""The server's query worker pool: deadlines, respawning, the result cache and each client's share.
+"""The server's query worker pool: which query runs where, deadlines, the result cache and each client's share.
 
-See :mod:`explore_kg.engine` for why queries run in worker processes. A worker is a fresh interpreter
-(:mod:`explore_kg.worker`) holding the store; the event loop owns the server's end of each socket pair
+See :mod:`explore_kg.engine` for why queries run in worker processes. The processes themselves (starting,
+replacing, the ready spares that take a killed worker's place at once) are
+:mod:`explore_kg.worker_processes`'s; the event loop owns the server's end of each socket pair
 (:mod:`explore_kg.framing`) and never blocks on it.
 
 Fair share: queries get workers in arrival order, those of heavy clients after the others. A
@@ -19,19 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import contextvars
 import functools
 import hashlib
-import logging
 import os
 import pickle
 import re
-import socket
-import subprocess
-import sys
-import threading
-import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
@@ -51,14 +45,11 @@ from .engine import (
     _Request,
     default_workers,
 )
-from .framing import HEADER, recv_with_fds, send_frame
+from .framing import HEADER
 from .result_cache import ResultCache
 from .safety import DEFAULT_MAX_QUERY_BYTES, error_class
+from .worker_processes import ACTIVE, SPARE, WorkerProcess, WorkerProcesses, default_spares
 
-log = logging.getLogger("explore_kg.engine")
-
-_EARLY_FRAME_BYTES = 4096  # prestart(): first frames this small are sent before the event loop runs
-_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENT: contextvars.ContextVar[str | None] = contextvars.ContextVar("explore_kg_client", default=None)
 DEFAULT_HEAVY_MS = 1000.0
 COST_HALF_LIFE_S = 30.0  # a client's average worker time per query halves every 30 s it runs nothing
@@ -85,27 +76,6 @@ def _expire(future: asyncio.Future) -> None:
         future.set_exception(TimeoutError())
 
 
-class _Worker:
-    """One query worker process and the server's end of its socket (non-blocking, read by the loop)."""
-
-    def __init__(self, process, sock: socket.socket):
-        self.process = process
-        self.sock = sock
-        self.inbox = bytearray()  # bytes received and not yet a whole frame
-        self.pending: asyncio.Future | None = None
-        self.ready: asyncio.Future | None = None
-        self.dead = False
-        self.load_ms = 0.0
-        self.query_head = ""  # the start of the query it runs, for the log if it dies
-        self.fds: collections.deque[int] = collections.deque()  # received with frames, not yet claimed
-        self.client: str | None = None  # whose query it runs, and since when (loop time)
-        self.since = 0.0
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-
 class QueryEngine:
     """The server's executor: a pool of query worker processes with a deadline on every query.
 
@@ -113,6 +83,8 @@ class QueryEngine:
     server's lifespan does both). Answers are cached (LRU, by query, dataset, bindings and Accept)
     since the data does not change while the server runs. ``query(..., spool=True)`` lets a large
     answer come back as a file to stream (:attr:`QueryResult.file`); see the module for the fair share.
+    ``spares`` ready workers wait for a worker to be lost (:mod:`explore_kg.worker_processes`; None:
+    :func:`~explore_kg.worker_processes.default_spares`).
     """
 
     def __init__(
@@ -120,6 +92,7 @@ class QueryEngine:
         store: ox.Store,
         *,
         workers: int | None = None,
+        spares: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
         max_result_bytes: int | None = DEFAULT_MAX_RESULT_BYTES,
@@ -141,57 +114,58 @@ class QueryEngine:
         self.allow_remote = allow_remote
         self.known_graphs = _named_graphs(store)
         self.cache_bytes = cache_bytes
-        self.worker_memory_mb = worker_memory_mb
         self.cache = ResultCache(cache_bytes)
         # what each worker gets: the data as N-Quads, or where to open it (explore_kg.store)
-        self._dump = store.dump(format=ox.RdfFormat.N_QUADS) if worker_frame is None else worker_frame
-        self.data_version = data_version or data_fingerprint(self._dump)
+        dump = store.dump(format=ox.RdfFormat.N_QUADS) if worker_frame is None else worker_frame
+        self.data_version = data_version or data_fingerprint(dump)
+        self.spares_wanted = default_spares(dump) if spares is None else spares
         self.heavy_ms = heavy_ms
         self.reserve = (1 if self.workers_wanted >= 3 else 0) if reserve is None else reserve
         self.spool_bytes = spool_bytes
         self.max_spooled_bytes = max_spooled_bytes
         self.spooled_bytes = 0  # of streamed answers not yet sent
         self._cost: OrderedDict[str | None, tuple[float, float]] = OrderedDict()  # client -> (avg ms, when)
-        self._workers: set[_Worker] = set()
-        self._idle: collections.deque[_Worker] | None = None
+        self._idle: collections.deque[WorkerProcess] | None = None
         self._waiters: collections.deque[tuple[asyncio.Future, str | None]] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
-        self._tasks: set[asyncio.Task] = set()
-        self._early: list[tuple[subprocess.Popen, socket.socket]] = []  # started by prestart(), not yet adopted
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0}
-        self.start_failure: str | None = None  # why the last replacement worker failed to start, until one starts
-        self.respawn_ms: list[float] = []
+        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "spare_swaps": 0, "cache_hits": 0}
+        self.processes = WorkerProcesses(dump, wanted=self.workers_wanted, spares=self.spares_wanted,
+                                         memory_mb=worker_memory_mb, stats=self.stats,
+                                         on_ready=self._release, on_reply=self._on_message,
+                                         on_start_failed=self._start_failed)
 
     @functools.cached_property
     def triples(self) -> int:
         """Quads in the store (counted on first use: on a large on-disk store, counting reads every quad)."""
         return len(self.store)
 
+    @property
+    def worker_memory_mb(self) -> int:
+        """Address space of each worker started from now on, in MB (0: unlimited)."""
+        return self.processes.memory_mb
+
+    @worker_memory_mb.setter
+    def worker_memory_mb(self, value: int) -> None:
+        self.processes.memory_mb = value
+
+    @property
+    def start_failure(self) -> str | None:
+        """Why the last replacement worker failed to start, until one starts."""
+        return self.processes.start_failure
+
+    @property
+    def respawn_ms(self) -> list[float]:
+        return self.processes.respawn_ms
+
     # -- lifecycle --
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._idle = collections.deque()
-        workers = await asyncio.gather(*(self._spawn() for _ in range(self.workers_wanted)))
-        await asyncio.gather(*(w.ready for w in workers))
-        log.info(
-            "query workers ready: %d (store loaded in %s ms each)",
-            len(workers),
-            ", ".join(f"{w.load_ms:.0f}" for w in workers),
-        )
+        await self.processes.start()
 
     async def close(self) -> None:
-        self._closed = True
-        for process, ours in self._early:  # (prestarted, never adopted)
-            with contextlib.suppress(Exception):
-                process.kill()
-                ours.close()
-        self._early = []
-        for task in list(self._tasks):
-            task.cancel()
-        for w in list(self._workers):
-            self._retire(w)
+        self.processes.close()
 
     async def __aenter__(self) -> QueryEngine:
         await self.start()
@@ -201,94 +175,17 @@ class QueryEngine:
         await self.close()
 
     def prestart(self) -> None:
-        """Start the worker processes now, before the event loop runs, when their first frame is small
-        (an on-disk store's path): their interpreters start while the server builds its app, and
-        :meth:`start` adopts them (a restart's first answer, issue 10)."""
-        if len(self._dump) <= _EARLY_FRAME_BYTES and not self._early:
-            self._early = [self._launch() for _ in range(self.workers_wanted)]
-            for _, ours in self._early:
-                with contextlib.suppress(OSError):
-                    send_frame(ours, self._dump)  # (fits the socket's buffer: does not wait for the worker)
-
-    def _launch(self) -> tuple[subprocess.Popen, socket.socket]:
-        # A fresh interpreter (not multiprocessing): nothing of the caller's __main__ is re-imported,
-        # so scripts and notebooks can use the engine without a ``__main__`` guard.
-        ours, theirs = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from explore_kg.worker import entry; entry()",
-                 str(theirs.fileno()), str(self.worker_memory_mb)],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        return process, ours
-
-    async def _spawn(self) -> _Worker:
-        early = self._early.pop() if self._early else None
-        process, ours = early if early is not None else await asyncio.to_thread(self._launch)
-        worker = _Worker(process, ours)
-        worker.ready = self._loop.create_future()
-        self._workers.add(worker)
-        if early is None:
-            try:
-                # blocking, in a thread: the worker reads it only once its interpreter is up
-                await asyncio.to_thread(send_frame, ours, self._dump)
-            except OSError:
-                pass  # the worker died at once; the reader below sees EOF and reports it
-        # From here on the event loop owns the socket: non-blocking, whatever the loop (asyncio or uvloop)
-        ours.setblocking(False)
-        self._loop.add_reader(ours.fileno(), self._on_readable, worker)
-        return worker
-
-    def _respawn_later(self) -> None:
-        """Start a replacement worker in the background (the pool keeps its size)."""
-        if self._closed:
-            return
-        started = time.perf_counter()
-
-        async def respawn():
-            for attempt in range(5):
-                try:
-                    worker = await self._spawn()
-                    await worker.ready
-                except (QueryError, OSError) as e:
-                    if self._closed:
-                        return
-                    log.error("a replacement query worker failed to start (attempt %d): %s", attempt + 1, e)
-                    self._start_failed(f"{type(e).__name__}: {getattr(e, 'message', e)}")
-                    await asyncio.sleep(0.5 * 2**attempt)
-                    continue
-                self.respawn_ms.append((time.perf_counter() - started) * 1000)
-                self.stats["respawns"] += 1
-                return
-            log.error("giving up replacing a query worker; %d remain", len(self._workers))
-
-        def done(task: asyncio.Task) -> None:
-            self._tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None and not self._closed:
-                log.error("replacing a query worker failed: %s", task.exception())
-
-        task = self._loop.create_task(respawn())
-        self._tasks.add(task)
-        task.add_done_callback(done)
+        """Start the worker processes now, before the event loop runs (see WorkerProcesses.prestart)."""
+        self.processes.prestart()
 
     @property
     def available(self) -> bool:
         """Whether at least one started worker is alive (False: queries cannot be answered now)."""
-        return any(w.ready.done() and not w.ready.exception() and not w.dead for w in self._workers)
+        return self.processes.available
 
-    def _start_failed(self, reason: str) -> None:
+    def _start_failed(self) -> None:
         """A worker failed to start. With no other worker alive, nothing can answer: the queries waiting
         for a worker fail now, with a 503 that says so, instead of at their deadline."""
-        self.start_failure = reason
         if self.available:
             return
         while self._waiters:
@@ -304,77 +201,8 @@ class QueryEngine:
         err.status = 503
         return err
 
-    def _retire(self, worker: _Worker) -> None:
-        """Kill a worker (stuck, dead or closing) and forget it; reaping happens off the event loop."""
-        if worker.dead:
-            return
-        worker.dead = True
-        self._workers.discard(worker)
-        with contextlib.suppress(Exception):
-            self._loop.remove_reader(worker.sock.fileno())
-        with contextlib.suppress(Exception):
-            worker.process.kill()
-        with contextlib.suppress(Exception):
-            worker.sock.close()
-        while worker.fds:  # result files that came with frames nobody will read
-            with contextlib.suppress(OSError):
-                os.close(worker.fds.popleft())
-        threading.Thread(target=worker.process.wait, args=(5,), daemon=True).start()
-
-    def _on_readable(self, worker: _Worker) -> None:
-        """Read what the worker's socket holds; handle every complete frame; notice a dead worker."""
-        try:
-            chunk, fds = recv_with_fds(worker.sock, 1 << 20)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            chunk, fds = b"", []
-        worker.fds.extend(fds)
-        if not chunk:
-            self._on_worker_gone(worker)
-            return
-        inbox = worker.inbox
-        inbox += chunk
-        while len(inbox) >= HEADER.size:
-            (n,) = HEADER.unpack_from(inbox)
-            if len(inbox) < HEADER.size + n:
-                break
-            message = pickle.loads(inbox[HEADER.size:HEADER.size + n])
-            del inbox[:HEADER.size + n]
-            if message[0] == "file":  # its descriptor came with the frame's first byte
-                message = (*message, worker.fds.popleft() if worker.fds else -1)
-            self._on_message(worker, message)
-
-    def _on_worker_gone(self, worker: _Worker) -> None:
-        """The worker closed its socket: it died (or was killed); fail its query and replace it."""
-        was_ready = worker.ready.done()
-        code = None
-        with contextlib.suppress(Exception):
-            code = worker.process.wait(0.05)  # it closed its end: it is exiting or gone
-        if not worker.dead:
-            log.warning("query worker %s ended unexpectedly (exit status %s)%s", worker.pid, code,
-                        f" while running: {worker.query_head!r}" if worker.pending is not None else "")
-        self._retire(worker)
-        if worker.pending is not None and not worker.pending.done():
-            err = QueryFailed(
-                "the query worker stopped while evaluating this query: it most likely needed more memory "
-                f"than a query worker may use ({self.worker_memory_mb} MB, serve --worker-memory-mb); "
-                "it was replaced and the server goes on. Narrow the query or add LIMIT")
-            err.status = 503
-            worker.pending.set_exception(err)
-        elif not was_ready:
-            worker.ready.set_exception(QueryFailed("a query worker failed to start"))
-        if was_ready:
-            self.stats["crashes"] += 1
-            self._respawn_later()
-
-    def _on_message(self, worker: _Worker, message: tuple) -> None:
-        if message[0] == "ready":
-            worker.load_ms = message[2]
-            self.start_failure = None
-            worker.ready.set_result(worker)
-            self._release(worker)
-            return
+    def _on_message(self, worker: WorkerProcess, message: tuple) -> None:
+        """A worker's answer: to whoever waits for it; the worker is free again."""
         pending, worker.pending = worker.pending, None
         self._charge(worker)
         if pending is not None and not pending.done():
@@ -386,7 +214,7 @@ class QueryEngine:
 
     # -- fair share --
 
-    def _charge(self, worker: _Worker) -> None:
+    def _charge(self, worker: WorkerProcess) -> None:
         """Add the worker time of the query just finished to its client's running average."""
         client, worker.client = worker.client, None
         now = self._loop.time()
@@ -406,22 +234,22 @@ class QueryEngine:
         """Whether ``client`` uses more worker time than a fair share now (see the module)."""
         now, limit = self._loop.time(), self.heavy_ms / 1000
         return self._average(client, now) > self.heavy_ms or any(
-            w.client == client and now - w.since > limit for w in self._workers if w.pending is not None)
+            w.client == client and now - w.since > limit for w in self.processes.all if w.pending is not None)
 
     def _may_take(self, client: str | None) -> bool:
         """Whether a query of ``client`` may have a worker now: heavy clients together hold at most
-        all live workers but ``reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
+        all live active workers but ``reserve`` (a query running longer than ``heavy_ms`` counts as heavy)."""
         if not self.reserve or not self.heavy(client):
             return True
         now, limit = self._loop.time(), self.heavy_ms / 1000
         held = live = 0
-        for w in self._workers:
-            if w.ready is not None and w.ready.done() and not w.dead:
-                live += 1  # (a worker being replaced is not: the reserve is kept of the live ones)
+        for w in self.processes.of_role(ACTIVE):
+            if w.started:
+                live += 1  # (a worker being replaced is not, nor a spare: the reserve is kept of the live ones)
                 held += w.pending is not None and (now - w.since > limit or self._average(w.client, now) > self.heavy_ms)
         return held < live - self.reserve
 
-    def _release(self, worker: _Worker) -> None:
+    def _release(self, worker: WorkerProcess) -> None:
         """Hand a free worker to the longest-waiting query of a client that is not heavy, else to the
         longest-waiting query that may take it, else put it back in the idle pool."""
         waiters = self._waiters
@@ -442,15 +270,15 @@ class QueryEngine:
         waiters.remove(chosen)
         chosen[0].set_result(worker)
 
-    async def _acquire(self, timeout: float, client: str | None = None) -> _Worker:
+    async def _acquire(self, timeout: float, client: str | None = None) -> WorkerProcess:
         if self._may_take(client):
             while self._idle:
                 worker = self._idle.popleft()
                 if not worker.dead:
                     return worker
         if self.start_failure is not None and not self.available:
-            if not self._tasks and not self._closed:  # the retries gave up: try again, one at a time
-                self._respawn_later()
+            if not self.processes.tasks:  # the retries gave up: try again, one at a time
+                self.processes.start_later(ACTIVE)
             raise self._unavailable()
         waiter = self._loop.create_future()
         self._waiters.append((waiter, client))
@@ -569,8 +397,7 @@ class QueryEngine:
                 await loop.sock_sendall(worker.sock, frame[sent:])
         except OSError:
             if not worker.dead:  # (if it died, its death was noticed and it is being replaced)
-                self._retire(worker)
-                self._respawn_later()
+                self.processes.replace(worker)
             raise QueryFailed("the query worker could not be reached; it was replaced") from None
         # A timer rather than asyncio.wait_for (a task-level wrapper, measurable per query on the loop)
         timer = loop.call_at(deadline, _expire, future)
@@ -580,8 +407,7 @@ class QueryEngine:
             self.stats["timeouts"] += 1
             self._charge(worker)  # a query stopped at the deadline weighs on its client's share
             if not worker.dead:
-                self._retire(worker)
-                self._respawn_later()
+                self.processes.replace(worker)  # a ready spare takes its place at once
             raise QueryTimeout(
                 f"the query did not finish within the time limit of {timeout:g} s; it was stopped"
             ) from None
@@ -589,20 +415,29 @@ class QueryEngine:
             timer.cancel()
         if message[0] == "ok":
             _, body, media_type, kind, elapsed = message
-            return QueryResult(body, media_type, kind, elapsed)
+            return QueryResult(body, media_type, kind, elapsed, worker_pid=worker.pid)
         if message[0] == "file":
             _, size, media_type, kind, elapsed, fd = message
             file, release = self._stream(size, fd)
-            return QueryResult(b"", media_type, kind, elapsed, file=file, size=size, on_close=release)
+            return QueryResult(b"", media_type, kind, elapsed, file=file, size=size, on_close=release,
+                               worker_pid=worker.pid)
         _, name, text, status = message
         err = error_class(name)(text)
         err.status = status
         raise err
 
     def ready_workers(self) -> int:
-        """How many workers are alive and loaded (a replacement still loading is not)."""
-        return sum(1 for w in self._workers if w.ready is not None and w.ready.done() and not w.ready.exception()
-                   and not w.dead)
+        """How many active workers are alive and loaded (a replacement still loading is not, nor a spare)."""
+        return sum(1 for w in self.processes.of_role(ACTIVE) if w.started)
 
     def worker_pids(self) -> list[int]:
-        return [w.pid for w in self._workers if w.pid and not w.dead]
+        """The active workers' processes, started or starting (not the spares)."""
+        return [w.pid for w in self.processes.of_role(ACTIVE) if w.pid]
+
+    def spares_ready(self) -> int:
+        """How many spares are ready to take a lost worker's place now."""
+        return len(self.processes.ready_spares())
+
+    def spare_pids(self) -> list[int]:
+        """The spares' processes, started or starting."""
+        return [w.pid for w in self.processes.of_role(SPARE) if w.pid]

@@ -390,7 +390,8 @@ class SparqlEndpoint:
             return err.status, headers, (err.message + "\n").encode("utf-8"), {"error": err.message[:200]}
         # Only now: a 304 says "the answer you hold is still right", so there must be an answer
         # (If-None-Match: * with a malformed query is the query's error, never a 304).
-        extra = {"query_ms": round(result.elapsed_ms, 2), "cached": result.cached, "slot": client}
+        extra = {"query_ms": round(result.elapsed_ms, 2), "cached": result.cached, "worker": result.worker_pid,
+                 "slot": client}
         if _matches(request.headers.get("if-none-match"), etag):
             result.close()
             return 304, headers, b"", extra

@@ -72,6 +72,7 @@ class ServerConfig:
     port: int = 8000
     timeout: float = DEFAULT_TIMEOUT
     workers: int | None = None  # query worker processes; None: engine.default_workers() (1.5 per CPU, 2-8)
+    spare_workers: int | None = None  # ready workers kept for a lost one's place; None: worker_processes.default_spares
     inferred: bool = False  # add OWL RL inferences as graph .../graph/inferred
     entailed: bool = True  # sub-class/-property, inverse, equivalence entailments in graph .../graph/entailed
     max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
@@ -401,6 +402,8 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
             "data_version": engine.data_version,
             "workers": len(engine.worker_pids()),
             "workers_ready": engine.ready_workers(),
+            "spares": len(engine.spare_pids()),
+            "spares_ready": engine.spares_ready(),
             "timeout_s": config.timeout,
             "stats": engine.stats,
             "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},

@@ -55,7 +55,7 @@ class WorkerBacked:
     def engine(self, config):
         from ..pool import QueryEngine
 
-        return QueryEngine(self.store, workers=config.workers, timeout=config.timeout,
+        return QueryEngine(self.store, workers=config.workers, spares=config.spare_workers, timeout=config.timeout,
                            max_query_bytes=config.max_query_bytes, max_result_bytes=config.max_result_bytes,
                            allow_remote=config.allow_remote, cache_bytes=config.cache_bytes,
                            worker_memory_mb=config.worker_memory_mb, worker_frame=self.worker_frame(),

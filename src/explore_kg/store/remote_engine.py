@@ -55,7 +55,7 @@ class RemoteEngine:
         self._generation = conn.generation
         self._refreshed = time.monotonic()
         self.spooled_bytes = 0
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "cache_hits": 0, "store_errors": 0}
+        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "spare_swaps": 0, "cache_hits": 0, "store_errors": 0}
         self.start_failure: str | None = None
         self._client: httpx.AsyncClient | None = None
         self._probe_task: asyncio.Task | None = None
@@ -125,6 +125,12 @@ class RemoteEngine:
         return 0
 
     def worker_pids(self) -> list[int]:
+        return []
+
+    def spares_ready(self) -> int:
+        return 0
+
+    def spare_pids(self) -> list[int]:
         return []
 
     def cache_key(self, req: _Request) -> tuple:
