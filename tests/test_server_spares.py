@@ -42,7 +42,13 @@ def cheap(i: int) -> str:
 
 def children(pid: int) -> set[int]:
     """The child processes of ``pid`` (its query workers), from /proc (Linux)."""
-    return {int(c) for path in glob.glob(f"/proc/{pid}/task/*/children") for c in Path(path).read_text().split()}
+    found = set()
+    for path in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            found |= {int(c) for c in Path(path).read_text().split()}
+        except OSError:  # that thread ended between the glob and the read
+            pass
+    return found
 
 
 def gone(pid: int) -> bool:

@@ -58,9 +58,10 @@ def worker_pids(server_pid: int) -> list[int]:
     """The server's child processes (its query workers), from /proc (Linux)."""
     found = []
     for task in Path(f"/proc/{server_pid}/task").iterdir():  # workers are started from worker threads
-        children = task / "children"
-        if children.exists():
-            found += [int(p) for p in children.read_text().split()]
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:  # that thread ended meanwhile
+            pass
     return sorted(found)
 
 

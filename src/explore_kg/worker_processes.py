@@ -128,15 +128,32 @@ class WorkerProcesses:
     # -- lifecycle --
 
     async def start(self) -> None:
-        """Start the active workers and wait until each is ready; the spares start afterwards, in the
-        background (so they do not slow the first answer)."""
+        """Start the active workers and return once the first is ready (the server answers from then on:
+        on 2 cores, three workers opening a big store at once take about twice as long as one); the others
+        join as they get ready, and the spares start once all have (so they do not slow the first
+        answers). Raises the start failure if none starts; one that fails later is started again."""
         self._loop = asyncio.get_running_loop()
         workers = await asyncio.gather(*(self._spawn(ACTIVE) for _ in range(self.wanted)))
-        await asyncio.gather(*(w.ready for w in workers))
+        waiting = {w.ready for w in workers}
+        while True:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if any(not f.exception() for f in done):
+                break
+            if not waiting:
+                raise next(iter(done)).exception()
+        task = self._loop.create_task(self._all_started(workers))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _all_started(self, workers: list[WorkerProcess]) -> None:
+        outcomes = await asyncio.gather(*(w.ready for w in workers), return_exceptions=True)
+        failed = sum(isinstance(o, BaseException) for o in outcomes)
         log.info(
             "query workers ready: %d (store loaded in %s ms each); spares: %d",
-            len(workers), ", ".join(f"{w.load_ms:.0f}" for w in workers), self.spares_wanted,
+            len(workers) - failed, ", ".join(f"{w.load_ms:.0f}" for w in workers if w.started), self.spares_wanted,
         )
+        for _ in range(failed):
+            self.start_later(ACTIVE)
         for _ in range(self.spares_wanted):
             self.start_later(SPARE, replacing=False)
 
