@@ -392,6 +392,12 @@ def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monke
         *(f"{position} <{EKG}holder> <{kg}id/person/p{i}> {doc} ." for i in (1, 2))], 0)
     add("participant-count-malformed", f"{kg}id/event/e1",
         [f'<{kg}id/event/e1> <{EKG}participantCountAbove> "many" {doc} .'], 0)
+    treaty = [f"<{EX}Treaty> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EKG}Agreement> {doc} .",
+              *agreement("treaty-no-type", agreement_type=False)]  # a subclass the data declares: a target too
+    treaty[1] = treaty[1].replace(f"<{EKG}Agreement>", f"<{EX}Treaty>")
+    lines.append(f"<{kg}id/contribution/c1> <{EKG}contributor> <{kg}id/agency/o1> {doc} .")  # an agency: good
+    lines.extend(treaty)
+    also = [("agreement-type-missing", (f"{kg}id/agreement/treaty-no-type", len(lines) - len(treaty) + 2))]
     lines.append(f"<{kg}id/person/p2> {rdf_type} <{EKG}Person> {doc} .")
     lines += agreement(f"good{len(lines)}")
     big = tmp_path / "big.nq"
@@ -399,7 +405,7 @@ def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monke
     report = validate([big])
     assert "do not scale" in capsys.readouterr().err
     got = {(r.rule, r.focus, r.line) for r in report.results if r.file and r.file.endswith("big.nq")}
-    assert got == {(rule, focus, line) for rule, (focus, line) in bad.items()}, report.results
+    assert got == {(rule, focus, line) for rule, (focus, line) in [*bad.items(), *also]}, report.results
     text_party = next(r for r in report.results if r.rule == "party-is-text")
     assert text_party.value == "JAXA" and text_party.column == lines[bad["party-is-text"][1] - 1].index('"JAXA"') + 1
     assert report.status == 1

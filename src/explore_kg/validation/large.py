@@ -92,7 +92,8 @@ def named_classes(rows) -> set[str]:
 
 
 def subclasses(store: ox.Store, classes: set[str]) -> dict[str, list[str]]:
-    """``{class: [it and its subclasses, by rdfs:subClassOf*]}`` as the store has them, in one query."""
+    """``{class: [it and its named subclasses, by rdfs:subClassOf*]}`` as the store has them, in one query
+    (a blank-node subclass is left out: no other file can give an instance that type)."""
     if not classes:
         return {}
     values = " ".join(f"<{c}>" for c in sorted(classes))
@@ -123,6 +124,8 @@ def constraint_queries(row, closure: dict[str, list[str]]) -> list[tuple[str, st
         return row[name]
 
     path = f"<{v('path').value}>"
+    if v("targetClass") is not None and not isinstance(v("targetClass"), ox.NamedNode):
+        return []  # (a class expression, not a named class: not this path's to check)
     if v("targetClass") is not None:
         target = _typed("?s", closure[v("targetClass").value])
         implied = False
@@ -141,7 +144,7 @@ def constraint_queries(row, closure: dict[str, list[str]]) -> list[tuple[str, st
     if v("maxCount") is not None:
         counted = f"SELECT ?s WHERE {{ ?s {path} ?o }} GROUP BY ?s HAVING (COUNT(?o) > {int(v('maxCount').value)})"
         out.append(("sh:maxCount", f"SELECT DISTINCT ?s WHERE {{ {{ {counted} }} {'' if implied else target} }}"))
-    if v("class") is not None:
+    if isinstance(v("class"), ox.NamedNode):
         out.append(("sh:class", f"SELECT DISTINCT ?s ?o WHERE {{ {{ {values} }} MINUS {{ {_typed('?o', closure[v('class').value])} }} }}"))
     if v("datatype") is not None:
         out.append(("sh:datatype", f"SELECT DISTINCT ?s ?o WHERE {{ {values} "
