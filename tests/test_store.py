@@ -348,27 +348,89 @@ def test_streamed_syntax_error_names_the_files_own_line(tmp_path: Path, name: st
 
 def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monkeypatch, capsys):
     """Above large_inputs.LARGE_BYTES: no pyshacl/owlrl (said on stderr), the shapes' simple
-    constraints in SPARQL on an on-disk store; a violation still names its rule, focus and file."""
+    constraints in SPARQL on an on-disk store. A few bad triples among many good ones: each is reported
+    once, with its rule, focus, file and line (for a missing property, the focus node's first line), and
+    nothing about the good ones; a syntax error stops it with the line (status 2)."""
     import explore_kg.large_inputs as large
     from explore_kg.validation import validate
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(large, "LARGE_BYTES", 0)
-    bad = tmp_path / "big.nq"
-    doc = "<https://w3id.org/explore-kg/source/big-doc>"
-    agreement = "<https://w3id.org/explore-kg/id/agreement/a1>"
-    bad.write_text(f"{agreement} <{EKG}signatory> <https://w3id.org/explore-kg/id/place/paris> {doc} .\n"
-                   f"{agreement} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EKG}Agreement> {doc} .\n",
-                   encoding="utf-8")
-    report = validate([bad])
+    kg, rdf_type = "https://w3id.org/explore-kg/", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    doc = f"<{kg}source/big-doc>"
+    lines = [f"<{kg}id/agency/o{i}> {rdf_type} <{EKG}SpaceAgency> {doc} ." for i in range(2)]
+    lines += [f"<{kg}id/person/p1> {rdf_type} <{EKG}Person> {doc} ."]
+
+    def agreement(name, parties=2, agreement_type=True):
+        a = f"<{kg}id/agreement/{name}>"
+        out = [f"{a} {rdf_type} <{EKG}Agreement> {doc} ."]
+        out += [f"{a} <{EKG}party> <{kg}id/agency/o{i}> {doc} ." for i in range(parties)]
+        if agreement_type:
+            out.append(f"{a} <{EKG}agreementType> <{kg}vocab/agreement-type/joint-statement> {doc} .")
+        out.append(f"{a} <{EKG}signatory> <{kg}id/person/p1> {doc} .")
+        return out
+
+    for i in range(1500):  # the good ones
+        lines += agreement(f"good{i}")
+    bad = {}  # rule -> (focus, the line it must name)
+
+    def add(rule, focus, new_lines, offending):
+        lines.extend(new_lines)
+        bad[rule] = (focus if "/" in focus else f"{kg}id/agreement/{focus}", len(lines) - len(new_lines) + offending + 1)
+
+    add("agreement-type-missing", "no-type", agreement("no-type", agreement_type=False), 0)  # its first line
+    add("agreement-parties-too-few", "one-party", agreement("one-party", parties=1), 0)
+    wrong = agreement("wrong-signatory")
+    wrong[-1] = wrong[-1].replace("person/p1", "place/paris")
+    add("signatory-wrong-class", "wrong-signatory", wrong, len(wrong) - 1)
+    text = agreement("text-party")
+    text.insert(2, f'<{kg}id/agreement/text-party> <{EKG}party> "JAXA" {doc} .')
+    add("party-is-text", "text-party", text, 2)
+    position = f"<{kg}id/position/two-holders>"
+    add("holder-multiple", position[1:-1], [
+        f"{position} {rdf_type} <{EKG}Position> {doc} .", f"{position} <{EKG}role> <{kg}vocab/role/president> {doc} .",
+        f"{position} <{EKG}inOrganisation> <{kg}id/agency/o0> {doc} .",
+        *(f"{position} <{EKG}holder> <{kg}id/person/p{i}> {doc} ." for i in (1, 2))], 0)
+    add("participant-count-malformed", f"{kg}id/event/e1",
+        [f'<{kg}id/event/e1> <{EKG}participantCountAbove> "many" {doc} .'], 0)
+    treaty = [f"<{EX}Treaty> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EKG}Agreement> {doc} .",
+              *agreement("treaty-no-type", agreement_type=False)]  # a subclass the data declares: a target too
+    treaty[1] = treaty[1].replace(f"<{EKG}Agreement>", f"<{EX}Treaty>")
+    lines.append(f"<{kg}id/contribution/c1> <{EKG}contributor> <{kg}id/agency/o1> {doc} .")  # an agency: good
+    lines.extend(treaty)
+    also = [("agreement-type-missing", (f"{kg}id/agreement/treaty-no-type", len(lines) - len(treaty) + 2))]
+    lines.append(f"<{kg}id/person/p2> {rdf_type} <{EKG}Person> {doc} .")
+    lines += agreement(f"good{len(lines)}")
+    big = tmp_path / "big.nq"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate([big])
     assert "do not scale" in capsys.readouterr().err
-    wrong = [r for r in report.results if r.rule == "signatory-wrong-class"]
-    assert wrong and wrong[0].focus == agreement[1:-1] and wrong[0].file and wrong[0].file.endswith("big.nq")
+    got = {(r.rule, r.focus, r.line) for r in report.results if r.file and r.file.endswith("big.nq")}
+    assert got == {(rule, focus, line) for rule, (focus, line) in [*bad.items(), *also]}, report.results
+    text_party = next(r for r in report.results if r.rule == "party-is-text")
+    assert text_party.value == "JAXA" and text_party.column == lines[bad["party-is-text"][1] - 1].index('"JAXA"') + 1
     assert report.status == 1
     broken = tmp_path / "broken.nq"
-    broken.write_text(f"{agreement} <{EKG}signatory> \"open .\n", encoding="utf-8")
+    broken.write_text(f"<{kg}id/agreement/a1> <{EKG}signatory> \"open .\n", encoding="utf-8")
     report = validate([broken])
     assert report.status == 2 and report.results[0].line == 1
+
+
+def test_validate_of_a_large_input_keeps_the_query_time_limit(tmp_path: Path, monkeypatch, capsys):
+    """validate --timeout on the large path: as for query and sparql, a query past its time limit is
+    stopped (its child process killed, none left behind) and the exit status is 3."""
+    import explore_kg.large_inputs as large
+    from explore_kg.validation import run_cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(large, "LARGE_BYTES", 0)
+    big = tmp_path / "big.nq"
+    big.write_text("".join(f"<{EX}e{i}> <{EKG}party> \"text\" <{EX}g> .\n" for i in range(100)), encoding="utf-8")
+    assert run_cli([str(big)], timeout=1e-6) == 3
+    assert "time limit" in capsys.readouterr().err
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert run_cli([str(big)], fmt="json") == 1  # (no limit: every check runs)
 
 
 def test_a_server_killed_while_building_leaves_a_store_that_is_rebuilt(tmp_path: Path):

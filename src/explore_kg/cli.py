@@ -321,6 +321,9 @@ def validate(
                               "(its URL) instead of the shipped files."),
     auth: str = typer.Option(None, help=AUTH_HELP),
     auth_type: str = typer.Option(None, help=AUTH_TYPE_HELP),
+    timeout: float = typer.Option(0.0, min=0, help="Inputs of 16 MB or more (checked in SPARQL on the on-disk "
+                                  "store): time limit of each query in seconds, as for query (default 0: none); "
+                                  "past it the query is stopped and the exit status is 3. Ctrl-C stops it at once."),
 ) -> None:
     """Validate facts: syntax, SHACL shapes, terms, dates, claims, OWL RL consistency, references, duplicates, sources.
 
@@ -329,7 +332,8 @@ def validate(
     """
     from .validation import run_cli
 
-    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict, store=_store_options(store, auth, auth_type)))
+    raise typer.Exit(run_cli(paths or [], fmt=format, strict=strict, store=_store_options(store, auth, auth_type),
+                             timeout=timeout or None))
 
 
 @app.command()

@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -39,7 +39,7 @@ from .engine import (
 from .lifecycle import die_with_parent
 from .safety import QueryError, QueryFailed, QueryTimeout, error_class
 
-__all__ = ["DEFAULT_TIMEOUT", "run_with_deadline"]
+__all__ = ["DEFAULT_TIMEOUT", "run_all_with_deadline", "run_with_deadline"]
 
 def run_with_deadline(
     store: ox.Store,
@@ -104,6 +104,107 @@ def run_with_deadline(
     err = error_class(reply[1])(reply[2])
     err.status = reply[3]
     raise err
+
+
+def run_all_with_deadline(store: ox.Store, queries: Sequence[str], *, timeout: float | None = DEFAULT_TIMEOUT,
+                          media_type: str | None = None) -> Iterator[QueryResult]:
+    """:func:`run_with_deadline` for several queries of a store that does not change, in one child: they
+    share its fork and its caches (a fork per query cost 45 ms at 1M quads, 59 queries: 2.7 s). Each query
+    has its own time limit, ``timeout`` seconds from the answer before it; the answers come in order, each
+    as soon as it is ready. The first failing query raises, as :func:`run_with_deadline` would; Ctrl-C,
+    a time-out or a caller that stops iterating kills the child."""
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"timeout must be a number of seconds >= 0 (or None), not {timeout!r}")
+    reqs = [_prepare(q, accept=media_type, substitutions=None, default_graph_uris=(), named_graph_uris=(),
+                     allow_remote=False, max_query_bytes=None, max_result_bytes=None, base_iri=None) for q in queries]
+    known_graphs = _named_graphs(store)
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        for req in reqs:
+            yield _run_on_big_stack(_evaluate, store, req, known_graphs)
+        return
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # (see run_with_deadline)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read_fd)
+        _child_all(store, reqs, known_graphs, write_fd)
+    os.close(write_fd)
+    reaped = False
+    try:
+        frames = _Frames(read_fd)
+        for _ in reqs:
+            payload = frames.next(None if not timeout else time.monotonic() + timeout)
+            if payload is None:
+                raise QueryTimeout(f"a query did not finish within the time limit of {timeout:g} s; it was stopped "
+                                   "(allow more time with --timeout)")
+            if payload is False:
+                status = _reap(pid)
+                reaped = True
+                raise QueryFailed(f"the query process died ({_describe(status)}) before it answered")
+            reply = pickle.loads(payload)
+            if reply[0] != "ok":
+                err = error_class(reply[1])(reply[2])
+                err.status = reply[3]
+                raise err
+            yield QueryResult(*reply[1:])
+        _reap(pid)
+        reaped = True
+    finally:
+        os.close(read_fd)
+        if not reaped:
+            _kill(pid)  # (done: it is about to exit; otherwise it must not outlive this call)
+
+
+class _Frames:
+    """Length-prefixed answers read from a pipe, each by a deadline."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buffer = fd, bytearray()
+
+    def next(self, deadline: float | None) -> bytes | None | bool:
+        """The next answer; None if the deadline passes first, False if the writer ended before it."""
+        while True:
+            if len(self.buffer) >= 8:
+                size = int.from_bytes(self.buffer[:8], "big")
+                if len(self.buffer) >= 8 + size:
+                    payload = bytes(self.buffer[8:8 + size])
+                    del self.buffer[:8 + size]
+                    return payload
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                return None
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                return False
+            self.buffer += chunk
+
+
+def _child_all(store: ox.Store, reqs: list[_Request], known_graphs: frozenset[str], fd: int) -> None:  # pragma: no cover
+    """As :func:`_child`, for each query in turn: one length-prefixed pickled reply each."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        die_with_parent()
+
+        def run_all():
+            for req in reqs:
+                data = pickle.dumps(_reply(store, req, known_graphs), protocol=pickle.HIGHEST_PROTOCOL)
+                view = memoryview(len(data).to_bytes(8, "big") + data)
+                while view:
+                    view = view[os.write(fd, view):]
+
+        threading.stack_size(WORKER_STACK_BYTES)
+        thread = threading.Thread(target=run_all)
+        thread.start()
+        thread.join()
+    except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int) -> None:  # pragma: no cover

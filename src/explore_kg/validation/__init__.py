@@ -70,12 +70,15 @@ _NOT_ASSERTED = frozenset((str(GRAPH["entailed"]), str(GRAPH["inferred"])))
 
 
 def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress: Progress | None = None,
-             base_data=None) -> Report:
+             base_data=None, timeout: float | None = None) -> Report:
     """Validate the shipped graph together with ``paths`` (new fact files); no paths: the shipped data.
 
     ``base_data(new) -> LoadedData``: the graph to check the new facts against instead of the shipped
     files (``validate --store URL``: what the store holds about the terms they use, see
     :func:`explore_kg.store.remote.context_for`).
+
+    ``timeout``: on inputs of 16 MB or more (:mod:`explore_kg.validation.large`), seconds each SPARQL query
+    may take (None: no limit); past it :class:`explore_kg.safety.QueryTimeout` is raised.
 
     Never raises for bad input: missing, unreadable or unparsable files give a report with status 2.
     """
@@ -91,7 +94,7 @@ def validate(paths: Iterable[Path | str] = (), *, strict: bool = False, progress
     from .large import validate_large
 
     if is_large(given):  # pyshacl and owlrl do not scale: SHACL constraints in SPARQL on disk (validation.large)
-        return validate_large(given, strict=strict, say=say)
+        return validate_large(given, strict=strict, say=say, timeout=timeout)
     review, shipped_data, ontology_files = _plan(given)
     report = Report(strict=strict, files=[display_path(p) for p in review])
     timer = _Timer(report.timings)
@@ -296,7 +299,8 @@ def _sorted_unique(results: list[Result], review: list[Path]) -> list[Result]:
 FORMATS = ("text", "json", "github")
 
 
-def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False, store: dict | None = None) -> int:
+def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False, store: dict | None = None,
+            timeout: float | None = None) -> int:
     """What ``explore-kg validate`` does: validate with progress on stderr, print, return the exit code."""
     import sys
 
@@ -319,14 +323,18 @@ def run_cli(paths: list[str], *, fmt: str = "text", strict: bool = False, store:
         if err.is_terminal:
             with err.status("Validating", spinner="dots") as status:
                 report = validate(paths, strict=strict, progress=lambda msg: status.update(f"{msg}..."),
-                                  base_data=base_data)
+                                  base_data=base_data, timeout=timeout)
         else:  # CI, pre-commit: no spinner to refresh
-            report = validate(paths, strict=strict, base_data=base_data)
+            report = validate(paths, strict=strict, base_data=base_data, timeout=timeout)
     except KeyboardInterrupt:
         err.print("Interrupted.")
         return 130
     except Exception as e:
-        from ..safety import QueryError
+        from ..safety import QueryError, QueryTimeout
+
+        if isinstance(e, QueryTimeout):  # validate --timeout on a large input: as query and sparql
+            err.print(f"error: {e.message}")
+            return 3
 
         if store and isinstance(e, StoreUnavailable | QueryError):  # the store is down or refuses
             err.print(f"error: {e.message}")

@@ -12,17 +12,31 @@ instead:
    ``sh:targetSubjectsOf`` and whose path is one IRI is checked in SPARQL inside Oxigraph, for the
    constraints ``sh:minCount``, ``sh:maxCount``, ``sh:class`` (following rdfs:subClassOf), ``sh:datatype``
    and ``sh:nodeKind``; at most :data:`PER_SHAPE` results per shape (the report says how many more).
+   The subclasses of every class named are read from the store once, up front, and written into the
+   queries as a list: a property path ``rdf:type/rdfs:subClassOf*`` evaluated for each value took most of
+   the time (1M quads: 21 s, now 2); ``MINUS`` replaces ``FILTER NOT EXISTS`` and counts are grouped
+   over the path's triples before the target is joined (:func:`constraint_queries`). The queries run in
+   one child process under the CLI's deadline rules (:func:`explore_kg.deadline.run_all_with_deadline`:
+   Ctrl-C stops it at once, ``--timeout`` limits each query); the terminal shows which shape and
+   constraint, n of m;
+3. the results are located: the file holding the focus node's graph and, for N-Triples and N-Quads, the
+   line (and column) of the offending triple, else of the focus node's first triple, found in one
+   streaming pass over each file that has results; for Turtle and TriG, the line where the focus node's
+   block starts (a light scan of lines, as :func:`explore_kg.loading.subject_lines`, without holding the
+   file).
 
 Not checked on this path (said in the report's note): the other SHACL constraints (sh:or, sh:pattern,
 sh:node, SPARQL targets...), OWL RL, and the Python checks (terms, dates, claims, duplicates, sources).
-Results name the file that holds the graph of the focus node, not a line: finding lines would mean
-reading every file's tokens into memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sys
 import time
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,6 +48,8 @@ from .syntax import syntax_results
 PER_SHAPE = 100
 
 _SH = "http://www.w3.org/ns/shacl#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 _SHAPES = f"""PREFIX sh: <{_SH}>
 SELECT ?shape ?path ?message ?severity ?targetClass ?targetSubjectsOf ?minCount ?maxCount ?class ?datatype ?nodeKind
 WHERE {{
@@ -52,45 +68,121 @@ WHERE {{
 _NODE_KIND = {_SH + "IRI": "isIRI(?o)", _SH + "Literal": "isLiteral(?o)", _SH + "BlankNode": "isBlank(?o)",
               _SH + "BlankNodeOrIRI": "!isLiteral(?o)", _SH + "IRIOrLiteral": "!isBlank(?o)",
               _SH + "BlankNodeOrLiteral": "!isIRI(?o)"}
-_SUBCLASS = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+_TSV = "text/tab-separated-values"
+_WITH_VALUE = frozenset(("sh:class", "sh:datatype", "sh:nodeKind"))  # their queries select ?s ?o, the others ?s
 
 
-def _constraint_queries(row) -> list[tuple[str, str]]:
-    """(constraint, SPARQL SELECT ?s ?o) for one shape row: each solution is a violation."""
+@dataclass(frozen=True)
+class Check:
+    """One constraint of one shape, as one SPARQL SELECT whose solutions (?s, maybe ?o) are its violations."""
+
+    rule: str
+    severity: str
+    message: str
+    path: str
+    constraint: str
+    query: str
+
+
+def shape_rows(shapes: ox.Store) -> list:
+    return list(shapes.query(_SHAPES))
+
+
+def named_classes(rows) -> set[str]:
+    """Every class a shape row targets or requires (their subclasses are read once, see :func:`subclasses`)."""
+    return {row[name].value for row in rows for name in ("targetClass", "class")
+            if isinstance(row[name], ox.NamedNode)}
+
+
+def subclasses(store: ox.Store, classes: set[str]) -> dict[str, list[str]]:
+    """``{class: [it and its named subclasses, by rdfs:subClassOf*]}`` as the store has them, in one query
+    (a blank-node subclass is left out: no other file can give an instance that type)."""
+    if not classes:
+        return {}
+    values = " ".join(f"<{c}>" for c in sorted(classes))
+    found: dict[str, set[str]] = {c: {c} for c in classes}
+    for row in store.query(f"SELECT ?super ?sub WHERE {{ VALUES ?super {{ {values} }} ?sub <{_SUBCLASS_OF}>* ?super }}"):
+        if isinstance(row["sub"], ox.NamedNode):
+            found[row["super"].value].add(row["sub"].value)
+    return {c: sorted(found[c]) for c in classes}
+
+
+def _typed(var: str, classes: list[str]) -> str:
+    """``var`` has one of ``classes`` as rdf:type."""
+    if len(classes) == 1:
+        return f"{var} <{_RDF_TYPE}> <{classes[0]}> ."
+    return f"VALUES {var}_class {{ {' '.join(f'<{c}>' for c in classes)} }} {var} <{_RDF_TYPE}> {var}_class ."
+
+
+def constraint_queries(row, closure: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(constraint, SPARQL SELECT ?s [?o]) for one shape row: each solution is a violation.
+
+    ``closure``: :func:`subclasses` of the row's classes. The forms are the fast ones in Oxigraph (1M
+    quads): ``MINUS`` (one anti-join) rather than ``FILTER NOT EXISTS`` (a look-up per row), and counts
+    grouped over the path's triples first, the target joined to the few subjects left. ``COUNT(?o)`` is
+    ``COUNT(DISTINCT ?o)`` here: one triple pattern in the default graph, a set, gives each (s, o) once.
+    A target ``sh:targetSubjectsOf P`` with path P adds nothing to a pattern that reads ``?s P ?o``.
+    """
     def v(name):
-        term = row[name]
-        return None if term is None else term
+        return row[name]
 
+    path = f"<{v('path').value}>"
+    if v("targetClass") is not None and not isinstance(v("targetClass"), ox.NamedNode):
+        return []  # (a class expression, not a named class: not this path's to check)
     if v("targetClass") is not None:
-        target = f"?s {_SUBCLASS} <{v('targetClass').value}> ."
+        target = _typed("?s", closure[v("targetClass").value])
+        implied = False
     elif v("targetSubjectsOf") is not None:
         target = f"?s <{v('targetSubjectsOf').value}> [] ."
+        implied = v("targetSubjectsOf").value == v("path").value
     else:
         return []
-    path = f"<{v('path').value}>"
+    values = f"?s {path} ?o ." if implied else f"{target} ?s {path} ?o ."
     out = []
     if v("minCount") is not None:
         n = int(v("minCount").value)
-        out.append(("sh:minCount", f"SELECT DISTINCT ?s WHERE {{ {target} FILTER NOT EXISTS {{ ?s {path} [] }} }}"
-                    if n == 1 else f"SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {target} OPTIONAL {{ ?s {path} ?o }} }} "
-                    f"GROUP BY ?s HAVING (COUNT(DISTINCT ?o) < {n})"))
+        having = (f"?s {path} [] ." if n == 1 else
+                  f"SELECT ?s WHERE {{ ?s {path} ?o }} GROUP BY ?s HAVING (COUNT(?o) >= {n})")
+        out.append(("sh:minCount", f"SELECT DISTINCT ?s WHERE {{ {{ {target} }} MINUS {{ {having} }} }}"))
     if v("maxCount") is not None:
-        out.append(("sh:maxCount", f"SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {target} ?s {path} ?o }} "
-                    f"GROUP BY ?s HAVING (COUNT(DISTINCT ?o) > {int(v('maxCount').value)})"))
-    if v("class") is not None:
-        out.append(("sh:class", f"SELECT DISTINCT ?s ?o WHERE {{ {target} ?s {path} ?o . "
-                    f"FILTER NOT EXISTS {{ ?o {_SUBCLASS} <{v('class').value}> }} }}"))
+        counted = f"SELECT ?s WHERE {{ ?s {path} ?o }} GROUP BY ?s HAVING (COUNT(?o) > {int(v('maxCount').value)})"
+        out.append(("sh:maxCount", f"SELECT DISTINCT ?s WHERE {{ {{ {counted} }} {'' if implied else target} }}"))
+    if isinstance(v("class"), ox.NamedNode):
+        out.append(("sh:class", f"SELECT DISTINCT ?s ?o WHERE {{ {{ {values} }} MINUS {{ {_typed('?o', closure[v('class').value])} }} }}"))
     if v("datatype") is not None:
-        out.append(("sh:datatype", f"SELECT DISTINCT ?s ?o WHERE {{ {target} ?s {path} ?o . "
+        out.append(("sh:datatype", f"SELECT DISTINCT ?s ?o WHERE {{ {values} "
                     f"FILTER(!isLiteral(?o) || DATATYPE(?o) != <{v('datatype').value}>) }}"))
     if v("nodeKind") is not None and v("nodeKind").value in _NODE_KIND:
-        out.append(("sh:nodeKind", f"SELECT DISTINCT ?s ?o WHERE {{ {target} ?s {path} ?o . "
+        out.append(("sh:nodeKind", f"SELECT DISTINCT ?s ?o WHERE {{ {values} "
                     f"FILTER(!({_NODE_KIND[v('nodeKind').value]})) }}"))
     return out
 
 
-def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: None) -> Report:
-    """The scalable validation of ``paths`` (see the module docstring)."""
+def checks(rows, closure: dict[str, list[str]]) -> list[Check]:
+    """Every constraint of every shape row this path checks, in the shapes file's order."""
+    out = []
+    for row in rows:
+        severity = WARNING if row["severity"] is not None and row["severity"].value == _SH + "Warning" else VIOLATION
+        rule = row["shape"].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if isinstance(row["shape"], ox.NamedNode) else "shape"
+        message = row["message"].value if row["message"] is not None else f"{rule} does not hold"
+        for constraint, query in constraint_queries(row, closure):
+            out.append(Check(rule, severity, message, row["path"].value, constraint, query))
+    return out
+
+
+def _answers(store: ox.Store, todo: list[Check], timeout: float | None):
+    """Each check's solutions, in order, evaluated in one child process under the CLI's deadline rules."""
+    from ..deadline import run_all_with_deadline
+
+    queries = [check.query + f" LIMIT {PER_SHAPE + 1}" for check in todo]
+    for answer in run_all_with_deadline(store, queries, timeout=timeout, media_type=_TSV):
+        yield ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.TSV)
+
+
+def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: None,
+                   timeout: float | None = None) -> Report:
+    """The scalable validation of ``paths`` (see the module docstring). ``timeout``: seconds each query may
+    take (None or 0: no limit); past it :class:`explore_kg.safety.QueryTimeout` is raised."""
     from ..large_inputs import open_disk_store
 
     started = time.perf_counter()
@@ -108,41 +200,155 @@ def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: No
         return report
     report.triples = served.triples
     store, graph_files = served.store, served.loaded.graph_files
+    report.timings["load"] = (time.perf_counter() - started) * 1000
     shapes = ox.Store()
     shapes.load(path=str(SHAPES_FILE), format=ox.RdfFormat.TURTLE, base_iri=SHAPES_FILE.resolve().as_uri())
-    say("Checking shapes in SPARQL")
-    checked = 0
-    for row in shapes.query(_SHAPES):
-        severity = WARNING if row["severity"] is not None and row["severity"].value == _SH + "Warning" else VIOLATION
-        rule = row["shape"].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if isinstance(row["shape"], ox.NamedNode) else "shape"
-        message = row["message"].value if row["message"] is not None else f"{rule} does not hold"
-        for constraint, query in _constraint_queries(row):
-            checked += 1
-            found = 0
-            for solution in store.query(query + f" LIMIT {PER_SHAPE + 1}"):
-                found += 1
-                if found > PER_SHAPE:
-                    report.results.append(Result(rule, severity, f"{message} (more than {PER_SHAPE} results: the "
-                                                 "first are listed)", constraint=constraint))
+    rows = shape_rows(shapes)
+    todo = checks(rows, subclasses(store, named_classes(rows)))
+    checking = time.perf_counter()
+    found: list[tuple[Check, ox.Term, ox.Term | None]] = []
+    with contextlib.closing(_answers(store, todo, timeout or None)) as answers:
+        for number, check in enumerate(todo, start=1):
+            say(f"Checking shapes in SPARQL: {check.rule} ({check.constraint}), {number} of {len(todo)}")
+            count = 0
+            for solution in next(answers):
+                count += 1
+                if count > PER_SHAPE:
+                    report.results.append(Result(check.rule, check.severity, f"{check.message} (more than "
+                                                 f"{PER_SHAPE} results: the first are listed)",
+                                                 constraint=check.constraint))
                     break
-                s = solution["s"]
-                try:
-                    o = solution["o"]
-                except (KeyError, IndexError, TypeError):
-                    o = None
-                report.results.append(Result(rule, severity, message, file=_file_of(store, s, graph_files),
-                                             focus=getattr(s, "value", str(s)), path=row["path"].value,
-                                             value=None if o is None else getattr(o, "value", str(o)),
-                                             constraint=constraint))
-    report.timings["shacl-sparql"] = (time.perf_counter() - started) * 1000
+                found.append((check, solution["s"], solution["o"] if check.constraint in _WITH_VALUE else None))
+    report.timings["shacl-sparql"] = (time.perf_counter() - checking) * 1000
+    say("Locating results")
+    locating = time.perf_counter()
+    report.results.extend(_located(store, found, graph_files))
+    report.timings["locate"] = (time.perf_counter() - locating) * 1000
     report.timings["total"] = (time.perf_counter() - started) * 1000
-    print(f"note: {checked} constraints checked in SPARQL on {report.triples:,} triples", file=sys.stderr)
+    print(f"note: {len(todo)} constraints checked in SPARQL on {report.triples:,} triples", file=sys.stderr)
     return report
+
+
+def _located(store: ox.Store, found, graph_files: dict[str, str]) -> list[Result]:
+    """A Result for each (check, focus, value) found, with the file and, where it can be read, the line."""
+    files = {s: _file_of(store, s, graph_files) for s in {s for _, s, _ in found}}
+    wanted: dict[str, set] = defaultdict(set)
+    for check, s, o in found:
+        if files[s] is not None:
+            wanted[files[s]].add((s, ox.NamedNode(check.path), o))
+    lines = {f: _lines(Path(f), triples) for f, triples in wanted.items()}
+    out = []
+    for check, s, o in found:
+        file = files[s]
+        line = column = focus_line = None
+        if file is not None:
+            at = lines[file]
+            line, column = at.get((s, ox.NamedNode(check.path), o), (None, None))
+            focus_line = at.get(s, (None, None))[0]
+            if line is None:
+                line = focus_line
+        out.append(Result(check.rule, check.severity, check.message, file=None if file is None else display_path(Path(file)),
+                          line=line, column=column, focus=getattr(s, "value", str(s)), path=check.path,
+                          value=None if o is None else getattr(o, "value", str(o)), constraint=check.constraint,
+                          focus_line=focus_line))
+    return out
 
 
 def _file_of(store: ox.Store, subject, graph_files: dict[str, str]) -> str | None:
     """The file whose graph describes ``subject`` (its first named graph, by index)."""
     for q in store.quads_for_pattern(subject, None, None, None):
         if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graph_files:
-            return display_path(Path(graph_files[q.graph_name.value]))
+            return graph_files[q.graph_name.value]
     return None
+
+
+def _lines(path: Path, triples: set) -> dict:
+    """Where ``triples`` ((s, p, o or None)) are in ``path``: {(s, p, o): (line, column of o)} for the
+    triples written there (N-Triples and N-Quads only), and {s: (line of its first statement, None)}."""
+    subjects = {s for s, _, _ in triples}
+    if path.suffix.lower() in (".nt", ".nq"):
+        return _lines_in_lines_format(path, triples, subjects)
+    iris = {s.value: s for s in subjects if isinstance(s, ox.NamedNode)}
+    return {iris[iri]: (line, None) for iri, line in _block_lines(path, set(iris)).items()}
+
+
+def _lines_in_lines_format(path: Path, triples: set, subjects: set) -> dict:
+    """One pass over an N-Triples/N-Quads file (one statement a line): a line is parsed only if its first
+    term is a wanted subject with a triple still to find; the pass ends when everything is found."""
+    keys = {(f"<{s.value}>" if isinstance(s, ox.NamedNode) else str(s)).encode(): s for s in subjects}
+    pending: dict = defaultdict(set)
+    for s, p, o in triples:
+        if o is not None:
+            pending[s].add((p, o))
+    fmt = ox.RdfFormat.N_QUADS if path.suffix.lower() == ".nq" else ox.RdfFormat.N_TRIPLES
+    out: dict = {}
+    unseen = len(subjects)
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            s = keys.get(raw[:raw.find(b" ")])
+            if s is None:
+                continue
+            if s not in out:
+                out[s] = (number, None)
+                unseen -= 1
+            if s in pending:
+                try:
+                    quad = next(iter(ox.parse(raw, format=fmt)))
+                except (SyntaxError, StopIteration):
+                    continue
+                if (quad.predicate, quad.object) in pending[s]:
+                    out[(s, quad.predicate, quad.object)] = (number, _column_of_object(raw, quad))
+                    pending[s].discard((quad.predicate, quad.object))
+                    if not pending[s]:
+                        del pending[s]
+            if not unseen and not pending:
+                break
+    return out
+
+
+def _column_of_object(raw: bytes, quad) -> int | None:
+    """1-based column (in characters) where the object of ``quad`` starts on its line ``raw``."""
+    text = raw.decode("utf-8", errors="replace")
+    predicate = f"<{quad.predicate.value}>"
+    at = text.find(predicate)
+    if at < 0:
+        return None
+    at += len(predicate)
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    return at + 1
+
+
+_PREFIX_DECL = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+_SUBJECT_AT_LINE_START = re.compile(r"^(?:<([^>\s]+)>|([A-Za-z][\w.-]*)?:((?:[\w.:%-]|\\.)*))(?=[\s;,]|$)")
+
+
+def _block_lines(path: Path, iris: set[str]) -> dict[str, int]:
+    """The line where a Turtle/TriG file's block about each of ``iris`` starts: the scan of
+    :func:`explore_kg.loading.subject_lines` (a subject at column 0), line by line, stopping when all are found."""
+    prefixes: dict[str, str] = {}
+    found: dict[str, int] = {}
+    try:
+        f = path.open(encoding="utf-8", errors="replace")
+    except OSError:
+        return found
+    with f:
+        for number, text in enumerate(f, start=1):
+            m = _PREFIX_DECL.match(text)
+            if m:
+                prefixes[m.group(1) or ""] = m.group(2)
+                continue
+            m = _SUBJECT_AT_LINE_START.match(text)
+            if not m:
+                continue
+            if m.group(1):
+                iri = m.group(1)
+            elif (m.group(2) or "") in prefixes:
+                iri = prefixes[m.group(2) or ""] + re.sub(r"\\(.)", r"\1", m.group(3))
+            else:
+                continue
+            if iri in iris and iri not in found:
+                found[iri] = number
+                if len(found) == len(iris):
+                    break
+    return found
