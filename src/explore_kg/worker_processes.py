@@ -49,6 +49,11 @@ _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # a spare costs ~130 MB at most (the shipped graph, 2.8 MB of N-Quads: a 43 MB worker, mostly the interpreter).
 SPARE_COPY_MAX_BYTES = 16 * 1024 * 1024
 ACTIVE, SPARE = "active", "spare"
+# Ctrl-C and a group's SIGTERM are the server's to handle (worker.entry says why): ignored before the
+# worker's modules are imported, since a server answers once its first worker is ready and a Ctrl-C
+# then may reach the others and the spares while they import (a traceback, and a replacement started).
+_WORKER_MAIN = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN); from explore_kg.worker import entry; entry()")
 
 
 def default_spares(worker_frame: bytes) -> int:
@@ -199,7 +204,7 @@ class WorkerProcesses:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from explore_kg.worker import entry; entry()",
+                [sys.executable, "-c", _WORKER_MAIN,
                  str(theirs.fileno()), str(self.memory_mb)],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
