@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -30,8 +30,8 @@ from .engine import (
     DEFAULT_TIMEOUT,
     WORKER_STACK_BYTES,
     QueryResult,
+    StoreGraphs,
     _evaluate,
-    _named_graphs,
     _prepare,
     _Request,
     _run_on_big_stack,
@@ -70,7 +70,7 @@ def run_with_deadline(
         max_result_bytes=max_result_bytes,
         base_iri=base_iri,
     )
-    known_graphs = _named_graphs(store)
+    known_graphs = StoreGraphs(store)
     if not hasattr(os, "fork"):  # pragma: no cover - Windows
         return _run_on_big_stack(_evaluate, store, req, known_graphs)
     read_fd, write_fd = os.pipe()
@@ -117,7 +117,7 @@ def run_all_with_deadline(store: ox.Store, queries: Sequence[str], *, timeout: f
         raise ValueError(f"timeout must be a number of seconds >= 0 (or None), not {timeout!r}")
     reqs = [_prepare(q, accept=media_type, substitutions=None, default_graph_uris=(), named_graph_uris=(),
                      allow_remote=False, max_query_bytes=None, max_result_bytes=None, base_iri=None) for q in queries]
-    known_graphs = _named_graphs(store)
+    known_graphs = StoreGraphs(store)
     if not hasattr(os, "fork"):  # pragma: no cover - Windows
         for req in reqs:
             yield _run_on_big_stack(_evaluate, store, req, known_graphs)
@@ -183,7 +183,7 @@ class _Frames:
             self.buffer += chunk
 
 
-def _child_all(store: ox.Store, reqs: list[_Request], known_graphs: frozenset[str], fd: int) -> None:  # pragma: no cover
+def _child_all(store: ox.Store, reqs: list[_Request], known_graphs: Collection[str], fd: int) -> None:  # pragma: no cover
     """As :func:`_child`, for each query in turn: one length-prefixed pickled reply each."""
     code = 0
     try:
@@ -207,7 +207,7 @@ def _child_all(store: ox.Store, reqs: list[_Request], known_graphs: frozenset[st
         os._exit(code)
 
 
-def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int) -> None:  # pragma: no cover
+def _child(store: ox.Store, req: _Request, known_graphs: Collection[str], fd: int) -> None:  # pragma: no cover
     """Evaluate one query and write the pickled reply to ``fd``, then end without cleanup (the
     parent's buffers, atexit handlers and threads are the parent's)."""
     code = 0
@@ -229,7 +229,7 @@ def _child(store: ox.Store, req: _Request, known_graphs: frozenset[str], fd: int
         os._exit(code)
 
 
-def _reply(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> tuple:  # pragma: no cover
+def _reply(store: ox.Store, req: _Request, known_graphs: Collection[str]) -> tuple:  # pragma: no cover
     try:
         r = _evaluate(store, req, known_graphs)
         return ("ok", r.body, r.media_type, r.kind, r.elapsed_ms)

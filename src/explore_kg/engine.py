@@ -28,7 +28,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -341,7 +341,7 @@ class _Request(NamedTuple):
     spool_bytes: int | None = None  # an answer larger than this comes back as a file (QueryResult.file)
 
 
-def _evaluate(store: ox.Store, req: _Request, known_graphs: frozenset[str]) -> QueryResult:
+def _evaluate(store: ox.Store, req: _Request, known_graphs: Collection[str]) -> QueryResult:
     """Check one query (:func:`safety.check_query`), run it on ``store`` and serialize its answer.
 
     Raises QueryError subclasses. The check runs here, in the worker, so that the server's single
@@ -444,6 +444,26 @@ def _named_graphs(store: ox.Store) -> frozenset[str]:
     return frozenset(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
 
 
+class StoreGraphs(Collection):
+    """The store's named graphs as the safety check asks for them, one IRI at a time: a query rarely names
+    a graph, and listing them all before every query cost 0.14 s at 6k graphs, 1.4 s at 60k (10M quads)."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+
+    def __contains__(self, iri: object) -> bool:
+        try:
+            return isinstance(iri, str) and self.store.contains_named_graph(ox.NamedNode(iri))
+        except ValueError:  # not an IRI: no graph of ours
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_named_graphs(self.store))
+
+    def __len__(self) -> int:
+        return len(_named_graphs(self.store))
+
+
 def _prepare(
     sparql: str,
     *,
@@ -505,7 +525,7 @@ def run_query(
         max_result_bytes=max_result_bytes,
         base_iri=base_iri,
     )
-    return _run_on_big_stack(_evaluate, store, req, _named_graphs(store))
+    return _run_on_big_stack(_evaluate, store, req, StoreGraphs(store))
 
 
 from .pool import QueryEngine  # noqa: E402 - the server's half, re-exported here
