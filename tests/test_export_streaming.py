@@ -82,6 +82,44 @@ def test_from_the_on_disk_store(tmp_path, monkeypatch):
     assert out.getvalue() == expected.document("turtle", graph="s2").data
 
 
+def test_store_lines_in_small_batches_and_spilled_runs_give_the_same_bytes(tmp_path, monkeypatch):
+    """The core profile reads a store's graphs as N-Triples text (dump_graph), handed on a few lines at a
+    time, and only the quads with blank nodes become pyoxigraph quads: cut into tiny batches and runs, with
+    escaped literals, datatypes, a blank node in two graphs and alignment quads, every format still gives the
+    in-memory exporter's bytes; and the source documents found on the way are the ones found by index."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(export_streaming, "CHUNK", 3)
+    monkeypatch.setattr(export_streaming._LineBatches, "SIZE", 64)
+    ekg, src = "https://w3id.org/explore-kg/ontology#", "https://w3id.org/explore-kg/source/"
+    x = "<https://w3id.org/explore-kg/id/agency/x>"
+    rows = [
+        f'<{src}s1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ekg}SourceDocument> <{src}s1> .',
+        f'{x} <http://www.w3.org/2000/01/rdf-schema#label> "X \\"quoted\\" \\n line"@en <{src}s1> .',
+        f'{x} <{ekg}acronym> "X"^^<http://www.w3.org/2001/XMLSchema#string> <{src}s1> .',
+        f'{x} <{ekg}foundingDate> "1969-10-01"^^<http://www.w3.org/2001/XMLSchema#date> <{src}s1> .',
+        f'{x} <{ekg}partOf> _:b1 <{src}s1> .',
+        f'_:b1 <http://www.w3.org/2000/01/rdf-schema#label> "part" <{src}s2> .',
+        f'{x} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ekg}SpaceAgency> <{src}s2> .',
+        f'{x} <{ekg}statedIn> <{src}s2> <{src}s2> .',
+    ]
+    data = tmp_path / "data.nq"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    from explore_kg.large_inputs import open_disk_store
+
+    served = open_disk_store([data])
+    assert hasattr(served.loaded.quads, "dump_graph")
+    expected = Exporter(load([data], shipped=False))
+    for fmt in FORMATS:
+        streaming = StreamingExporter(served.loaded)
+        out = io.BytesIO()
+        streaming.write(out, fmt)
+        assert out.getvalue() == expected.document(fmt).data, fmt
+        assert streaming.source_documents == StreamingExporter(served.loaded).source_documents == {src + "s1"}
+    out = io.BytesIO()
+    StreamingExporter(served.loaded).write(out, "trig", graph="s2")
+    assert out.getvalue() == expected.document("trig", graph="s2").data
+
+
 def test_the_commands_on_a_large_file(tmp_path):
     """`explore-kg export FILE` on a file over the threshold: the on-disk path, said on stderr, a whole file;
     `sparql` and `query` on the same file reuse its store; --inferred is refused in one line. (~20 s: the one

@@ -201,6 +201,11 @@ class StoredQuads:
                 if q.graph_name != entailed and not isinstance(q.graph_name, ox.DefaultGraph):
                     yield q
 
+    def dump_graph(self, graph: str, output) -> None:
+        """Write one named graph as N-Triples to ``output`` (a binary file-like object), as Oxigraph serializes
+        it: the streaming export works on these lines, where a Python Quad per quad costs more than the read."""
+        self._store.dump(output, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+
     def graph_names(self) -> set[str]:
         """The IRIs of the named graphs these quads are in, as the store lists them (no quad is read)."""
         return {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)} - {str(ENTAILED_GRAPH)}
