@@ -9,7 +9,7 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from explore_kg import export_streaming
+from explore_kg import export_lines, export_streaming
 from explore_kg.export import FORMATS, PROFILES, Exporter, ExportError
 from explore_kg.export_streaming import StreamingExporter
 from explore_kg.loading import load
@@ -92,7 +92,7 @@ def test_store_lines_in_small_batches_and_spilled_runs_give_the_same_bytes(tmp_p
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(export_streaming, "CHILD_DUMP_QUADS", 0 if child else 10**9)
     monkeypatch.setattr(export_streaming, "CHUNK", 3)
-    monkeypatch.setattr(export_streaming._LineBatches, "SIZE", 64)
+    monkeypatch.setattr(export_lines.LineBatches, "SIZE", 64)
     ekg, src = "https://w3id.org/explore-kg/ontology#", "https://w3id.org/explore-kg/source/"
     x = "<https://w3id.org/explore-kg/id/agency/x>"
     rows = [

@@ -30,8 +30,6 @@ triples in 120 s on this machine).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -54,7 +52,7 @@ from .export import (
     describe,
     graph_slug,
 )
-from .export_lines import LineSorter, parsed, quad_line
+from .export_lines import LineBatches, LineSorter, parsed, quad_line, read_graph_dumps
 from .export_profiles import (
     _EXACT_MATCH,
     _RDF_TYPE,
@@ -283,10 +281,10 @@ class StreamingExporter:
         if (getattr(self.quads, "path", None) is not None and hasattr(self.quads, "graphs_dumped_by_a_child")
                 and (self.total or 0) >= CHILD_DUMP_QUADS):
             with self.quads.graphs_dumped_by_a_child(graphs) as stream:  # read on another core
-                _read_graph_dumps(stream, graphs, handle)
+                read_graph_dumps(stream, graphs, handle)
         elif hasattr(self.quads, "dump_graph"):  # a store writes the N-Triples of a graph itself
             for iri in graphs:
-                output = _LineBatches(f"<{iri}>", handle)
+                output = LineBatches(f"<{iri}>", handle)
                 self.quads.dump_graph(iri, output)
                 output.close()
         else:
@@ -365,71 +363,6 @@ def _as_line(line: str) -> str:
     """A "graph" line (no blank node) in the "line" layout."""
     g, s, p, o = line.split("\0")
     return f"{s[1:]} {p} {o[1:]} .\0<{g}>" if g else f"{s[1:]} {p} {o[1:]} .\0"
-
-
-def _read_graph_dumps(stream: BinaryIO, graphs: list[str], handle: Callable[[str, list[str]], None]) -> None:
-    """``handle(graph, lines)`` for the N-Triples of ``graphs`` read from ``stream``, where each graph's lines
-    are followed by a line holding one NUL (no N-Triples line holds one), a few MB at a time."""
-    names = iter(graphs)
-    current = next(names, None)
-    rest = b""
-    _widen_pipe(stream)
-    while chunk := stream.read(_PIPE):  # the pipe's size: the child writes the next MB meanwhile
-        data = rest + chunk if rest else chunk
-        cut = data.rfind(b"\n") + 1
-        rest = data[cut:]
-        parts = data[:cut].decode("utf-8").split("\0\n")
-        for k, part in enumerate(parts):
-            if part:
-                handle(f"<{current}>", part.split("\n")[:-1])
-            if k < len(parts) - 1:
-                current = next(names, None)
-    if rest or current is not None:
-        raise RuntimeError("the store's dump ended inside a graph")
-
-
-_PIPE = 1 << 20  # bytes read from the dump child at a time (4 MB blocks left the child idle meanwhile;
-# reading whatever had come, in pieces of ~64 KB, was no faster and peaked 100 MB higher at 1M quads)
-
-
-def _widen_pipe(stream: BinaryIO) -> None:
-    """Let the child write ahead (1 MB where Linux allows it, not 64 KB) while the lines before are handled."""
-    if hasattr(fcntl, "F_SETPIPE_SZ"):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE)
-
-
-class _LineBatches:
-    """A binary output for Oxigraph's dump of one graph that hands on complete N-Triples lines a few MB at
-    a time (``handle(graph, lines)``): no graph is held whole."""
-
-    SIZE = 1 << 22
-
-    def __init__(self, graph: str, handle: Callable[[str, list[str]], None]):
-        self.graph, self.handle = graph, handle
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        self.size += len(data)
-        if self.size >= self.SIZE:
-            self._hand_on(final=False)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self._hand_on(final=True)
-
-    def _hand_on(self, *, final: bool) -> None:
-        data = b"".join(self.parts)
-        cut = len(data) if final else data.rfind(b"\n") + 1
-        rest = data[cut:]
-        self.parts, self.size = ([rest] if rest else []), len(rest)
-        if cut:
-            self.handle(self.graph, data[:cut].decode("utf-8").split("\n")[:-1])
 
 
 class _Alignment:
