@@ -9,7 +9,7 @@ import sys
 import pyoxigraph as ox
 import pytest
 
-from explore_kg import export_streaming
+from explore_kg import export_lines, export_streaming
 from explore_kg.export import FORMATS, PROFILES, Exporter, ExportError
 from explore_kg.export_streaming import StreamingExporter
 from explore_kg.loading import load
@@ -80,6 +80,47 @@ def test_from_the_on_disk_store(tmp_path, monkeypatch):
     out = io.BytesIO()
     streaming.write(out, "turtle", graph="s2")  # a graph known by its slug: the store listed its graphs
     assert out.getvalue() == expected.document("turtle", graph="s2").data
+
+
+@pytest.mark.parametrize("child", [False, True], ids=["in-process", "child-process"])
+def test_store_lines_in_small_batches_and_spilled_runs_give_the_same_bytes(tmp_path, monkeypatch, child):
+    """The core profile reads a store's graphs as N-Triples text (dump_graph in this process, or a child
+    process's dump of every graph for a large store), handed on a few lines at a time, and only the quads with
+    blank nodes become pyoxigraph quads: cut into tiny batches and runs, with escaped literals, datatypes, a
+    blank node in two graphs and alignment quads, every format still gives the in-memory exporter's bytes;
+    and the source documents found on the way are the ones found by index."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(export_streaming, "CHILD_DUMP_QUADS", 0 if child else 10**9)
+    monkeypatch.setattr(export_streaming, "CHUNK", 3)
+    monkeypatch.setattr(export_lines.LineBatches, "SIZE", 64)
+    ekg, src = "https://w3id.org/explore-kg/ontology#", "https://w3id.org/explore-kg/source/"
+    x = "<https://w3id.org/explore-kg/id/agency/x>"
+    rows = [
+        f'<{src}s1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ekg}SourceDocument> <{src}s1> .',
+        f'{x} <http://www.w3.org/2000/01/rdf-schema#label> "X \\"quoted\\" \\n line"@en <{src}s1> .',
+        f'{x} <{ekg}acronym> "X"^^<http://www.w3.org/2001/XMLSchema#string> <{src}s1> .',
+        f'{x} <{ekg}foundingDate> "1969-10-01"^^<http://www.w3.org/2001/XMLSchema#date> <{src}s1> .',
+        f'{x} <{ekg}partOf> _:b1 <{src}s1> .',
+        f'_:b1 <http://www.w3.org/2000/01/rdf-schema#label> "part" <{src}s2> .',
+        f'{x} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{ekg}SpaceAgency> <{src}s2> .',
+        f'{x} <{ekg}statedIn> <{src}s2> <{src}s2> .',
+    ]
+    data = tmp_path / "data.nq"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    from explore_kg.large_inputs import open_disk_store
+
+    served = open_disk_store([data])
+    assert hasattr(served.loaded.quads, "dump_graph")
+    expected = Exporter(load([data], shipped=False))
+    for fmt in ("nquads", "turtle", "trig") if child else FORMATS:  # (a child per document: ~1 s each, loaded)
+        streaming = StreamingExporter(served.loaded)
+        out = io.BytesIO()
+        streaming.write(out, fmt)
+        assert out.getvalue() == expected.document(fmt).data, fmt
+        assert streaming.source_documents == StreamingExporter(served.loaded).source_documents == {src + "s1"}
+    out = io.BytesIO()
+    StreamingExporter(served.loaded).write(out, "trig", graph="s2")
+    assert out.getvalue() == expected.document("trig", graph="s2").data
 
 
 def test_the_commands_on_a_large_file(tmp_path):
