@@ -295,15 +295,9 @@ class StreamingExporter:
 
     def _quads_as_lines(self, graph: str | None, handle: Callable[[str, list[str]], None]) -> None:
         """Quads (not from a store) as N-Triples lines, a graph's run of quads at a time."""
-        wanted = ox.NamedNode(graph) if graph else None
         current, batch = None, []
-        for q in self.quads:
+        for q in self._exported_quads(graph):
             g = q.graph_name
-            if wanted is not None:
-                if g != wanted:
-                    continue
-            elif isinstance(g, ox.NamedNode) and g.value in _DERIVED:
-                continue
             if g != current or len(batch) >= 65536:
                 if batch:
                     handle("" if isinstance(current, ox.DefaultGraph) else str(current), batch)
@@ -324,23 +318,34 @@ class StreamingExporter:
                 if _graph_iri(q) not in _DERIVED:
                     mapper.add_match(q)
         done = 0
-        wanted = ox.NamedNode(graph) if graph else None
-        for q in self.quads:
-            done += 1
-            if not done & 0xFFFF:
-                self.progress("exporting", done, self.total)
-            g = q.graph_name
-            if wanted is not None:
-                if g != wanted:
-                    continue
-            elif isinstance(g, ox.NamedNode) and g.value in _DERIVED:
-                continue
+
+        def counted() -> Iterator[ox.Quad]:
+            nonlocal done
+            for q in self.quads:
+                done += 1
+                if not done & 0xFFFF:
+                    self.progress("exporting", done, self.total)
+                yield q
+
+        for q in self._exported_quads(graph, counted()):
             for m in mapper.map(q):
                 add(m)
         self.progress("exporting", done, self.total)
         if profile == "schema":
             for m in mapper.things():
                 add(m)
+
+    def _exported_quads(self, graph: str | None, quads: Iterable[ox.Quad] | None = None) -> Iterator[ox.Quad]:
+        """The quads an export writes: those of ``graph`` if one is named, else all but the derived graphs'."""
+        wanted = ox.NamedNode(graph) if graph else None
+        for q in self.quads if quads is None else quads:
+            g = q.graph_name
+            if wanted is not None:
+                if g != wanted:
+                    continue
+            elif isinstance(g, ox.NamedNode) and g.value in _DERIVED:
+                continue
+            yield q
 
     def _count(self, lines: LineSorter, kind: str, uri_space: str) -> _Stats:
 

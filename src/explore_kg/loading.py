@@ -306,26 +306,30 @@ def subject_lines(path: Path | str) -> dict[str, int]:
     A light scan, not a parser: a subject is a term at column 0 of a line, as in every file of this
     project and in what most Turtle writers produce. Good enough to point a person at the right line.
     """
-    path = Path(path)
-    prefixes: dict[str, str] = {}
     found: dict[str, int] = {}
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return found
-    for number, text in enumerate(lines, start=1):
-        m = _PREFIX_DECL.match(text)
-        if m:
-            prefixes[m.group(1) or ""] = m.group(2)
-            continue
-        m = _SUBJECT_AT_LINE_START.match(text)
-        if not m:
-            continue
-        if m.group(1):
-            iri = m.group(1)
-        elif (m.group(2) or "") in prefixes:
-            iri = prefixes[m.group(2) or ""] + re.sub(r"\\(.)", r"\1", m.group(3))
-        else:
-            continue
+    for iri, number in iter_subject_lines(path):
         found.setdefault(iri, number)
     return found
+
+
+def iter_subject_lines(path: Path | str) -> Iterator[tuple[str, int]]:
+    """(subject IRI, line) for each line of a Turtle/TriG file that starts a subject's block, read as a
+    stream (the scan of :func:`subject_lines`; a caller may stop once it has what it looks for)."""
+    prefixes: dict[str, str] = {}
+    try:
+        f = Path(path).open(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    with f:
+        for number, text in enumerate(f, start=1):
+            m = _PREFIX_DECL.match(text)
+            if m:
+                prefixes[m.group(1) or ""] = m.group(2)
+                continue
+            m = _SUBJECT_AT_LINE_START.match(text)
+            if not m:
+                continue
+            if m.group(1):
+                yield m.group(1), number
+            elif (m.group(2) or "") in prefixes:
+                yield prefixes[m.group(2) or ""] + re.sub(r"\\(.)", r"\1", m.group(3)), number

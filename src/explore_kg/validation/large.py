@@ -32,7 +32,6 @@ sh:node, SPARQL targets...), OWL RL, and the Python checks (terms, dates, claims
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import time
 from collections import defaultdict
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..loading import SHAPES_FILE, LoadError, shipped_ontology_files
+from ..loading import SHAPES_FILE, LoadError, iter_subject_lines, shipped_ontology_files
 from .report import VIOLATION, WARNING, Report, Result, display_path
 from .syntax import syntax_results
 
@@ -319,36 +318,15 @@ def _column_of_object(raw: bytes, quad) -> int | None:
     return at + 1
 
 
-_PREFIX_DECL = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
-_SUBJECT_AT_LINE_START = re.compile(r"^(?:<([^>\s]+)>|([A-Za-z][\w.-]*)?:((?:[\w.:%-]|\\.)*))(?=[\s;,]|$)")
-
-
 def _block_lines(path: Path, iris: set[str]) -> dict[str, int]:
-    """The line where a Turtle/TriG file's block about each of ``iris`` starts: the scan of
-    :func:`explore_kg.loading.subject_lines` (a subject at column 0), line by line, stopping when all are found."""
-    prefixes: dict[str, str] = {}
+    """The line where a Turtle/TriG file's block about each of ``iris`` starts (the scan of
+    :func:`explore_kg.loading.subject_lines`), read until all are found."""
     found: dict[str, int] = {}
-    try:
-        f = path.open(encoding="utf-8", errors="replace")
-    except OSError:
-        return found
-    with f:
-        for number, text in enumerate(f, start=1):
-            m = _PREFIX_DECL.match(text)
-            if m:
-                prefixes[m.group(1) or ""] = m.group(2)
-                continue
-            m = _SUBJECT_AT_LINE_START.match(text)
-            if not m:
-                continue
-            if m.group(1):
-                iri = m.group(1)
-            elif (m.group(2) or "") in prefixes:
-                iri = prefixes[m.group(2) or ""] + re.sub(r"\\(.)", r"\1", m.group(3))
-            else:
-                continue
-            if iri in iris and iri not in found:
-                found[iri] = number
-                if len(found) == len(iris):
-                    break
+    for iri, number in iter_subject_lines(path):
+        if iri in iris and iri not in found:
+            found[iri] = number
+            if len(found) == len(iris):
+                break
     return found
+
+
