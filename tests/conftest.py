@@ -43,6 +43,13 @@ def ignores_sigint(pid: int) -> bool:
     return False
 
 
+def as_from_a_terminal() -> None:
+    """``preexec_fn`` of a process that a test then interrupts as Ctrl-C would: SIGINT back to its default.
+    A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt for it; the
+    Ctrl-C tests hung in CI runs (not alone) as if the test process ignored SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServerProcess:
     """A ``serve`` subprocess, its base URL and its log (stdout and stderr, kept in a file)."""
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port, ignores_sigint, start_server
+from conftest import as_from_a_terminal, free_port, ignores_sigint, start_server
 
 import explore_kg
 from explore_kg import cli
@@ -203,8 +203,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the query's process")
 def test_ctrl_c_stops_a_runaway_query_with_one_line_and_status_130():
+    ignored_here = ignores_sigint(os.getpid())  # (said if the test fails: the suspect of its CI hangs)
     process = subprocess.Popen([*COMMAND, "sparql", RUNAWAY, "--timeout", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=as_from_a_terminal)
     try:
         deadline = time.monotonic() + 90
         while not any(ignores_sigint(c) for c in _children(process.pid)) and time.monotonic() < deadline:
@@ -214,7 +216,11 @@ def test_ctrl_c_stops_a_runaway_query_with_one_line_and_status_130():
         time.sleep(0.3)  # (into the query itself)
         stopped = time.monotonic()
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole process group
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"Ctrl-C did not stop the command within 60 s (SIGINT ignored by the test process: "
+                        f"{ignored_here})")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
