@@ -75,6 +75,8 @@ DEFAULT_WORKER_MEMORY_MB = 4096
 # (an 8 MB stack overflows at ~3,000 nested groups or a ~20,000-term expression).
 WORKER_STACK_BYTES = 512 * 1024 * 1024
 MAX_DEFAULT_WORKERS = 8
+# The counters every executor keeps (the worker pool, the external store's engine): /health's "stats".
+ENGINE_STATS = ("queries", "timeouts", "crashes", "respawns", "spare_swaps", "cache_hits")
 
 
 def default_workers() -> int:

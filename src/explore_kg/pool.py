@@ -36,6 +36,7 @@ from .engine import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_TIMEOUT,
     DEFAULT_WORKER_MEMORY_MB,
+    ENGINE_STATS,
     QueryError,
     QueryFailed,
     QueryResult,
@@ -128,7 +129,7 @@ class QueryEngine:
         self._idle: collections.deque[WorkerProcess] | None = None
         self._waiters: collections.deque[tuple[asyncio.Future, str | None]] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "spare_swaps": 0, "cache_hits": 0}
+        self.stats = dict.fromkeys(ENGINE_STATS, 0)
         self.processes = WorkerProcesses(dump, wanted=self.workers_wanted, spares=self.spares_wanted,
                                          memory_mb=worker_memory_mb, stats=self.stats,
                                          on_ready=self._release, on_reply=self._on_message,

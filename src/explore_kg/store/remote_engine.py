@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 
-from ..engine import QueryResult, QueryTimeout, _prepare, _Request
+from ..engine import ENGINE_STATS, QueryResult, QueryTimeout, _prepare, _Request
 from ..result_cache import ResultCache
 from ..safety import DEFAULT_MAX_QUERY_BYTES
 from .remote import _SPARQL_JSON, Connection, StoreUnavailable, finish, prepare
@@ -55,7 +55,7 @@ class RemoteEngine:
         self._generation = conn.generation
         self._refreshed = time.monotonic()
         self.spooled_bytes = 0
-        self.stats = {"queries": 0, "timeouts": 0, "crashes": 0, "respawns": 0, "spare_swaps": 0, "cache_hits": 0, "store_errors": 0}
+        self.stats = dict.fromkeys((*ENGINE_STATS, "store_errors"), 0)
         self.start_failure: str | None = None
         self._client: httpx.AsyncClient | None = None
         self._probe_task: asyncio.Task | None = None
