@@ -31,7 +31,10 @@ _VAGUE = re.compile(r"(early|mid|late|end of|by|before|around|spring|summer|autu
 
 def interval(value: Literal) -> tuple[datetime.date, datetime.date] | None:
     """The first and last day a well-formed date literal can mean, or None."""
-    text, dt = str(value), value.datatype
+    return _interval(str(value), value.datatype)
+
+
+def _interval(text: str, dt: URIRef | None) -> tuple[datetime.date, datetime.date] | None:
     try:
         if dt == XSD.date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             d = datetime.date.fromisoformat(text)
@@ -56,34 +59,35 @@ def written(text: str, datatype: URIRef) -> str:
     return f'"{text}"^^{name}'
 
 
-def suggestion(text: str) -> str | None:
-    """How the text of a slipped date should have been written, if we can tell."""
+def suggested(text: str) -> tuple[str, URIRef] | None:
+    """(text, datatype) of the date literal the text of a slipped date has the form of, if we can tell
+    (it may not be a real date: 2024-13-01 has the form of a day)."""
     text = text.strip()
     if m := _FISCAL.fullmatch(text):
-        return written(m.group(1), JFY)
+        return m.group(1), JFY
     if m := _DATETIME.fullmatch(text):
-        return written(m.group(1), XSD.date)
+        return m.group(1), XSD.date
     for pattern, dt in _FORMS:
         if pattern.fullmatch(text):
-            return written(text, dt)
+            return text, dt
     return None
 
 
-def _real(fix: str) -> bool:
-    """Whether a suggested ``"text"^^prefix:name`` is a date that exists (2024-13-01 has the form, not the day)."""
-    text, name = fix[1:].split('"^^', 1)
-    datatype = JFY if name == "ekg:japaneseFiscalYear" else XSD[name.removeprefix("xsd:")]
-    return interval(Literal(text, datatype=datatype)) is not None
+def suggestion(text: str) -> str | None:
+    """How the text of a slipped date should have been written, if we can tell."""
+    fix = suggested(text)
+    return written(*fix) if fix is not None else None
 
 
 def problem(value: Literal) -> tuple[str, str, str] | None:
     """(rule, message, hint) for a value of a date property that is not a well-formed date, or None."""
     text = str(value)
     if value.datatype is None or value.datatype == XSD.string:
-        fix = suggestion(text)
-        if fix and not _real(fix):
+        form = suggested(text)
+        fix = written(*form) if form is not None else None
+        if form is not None and _interval(*form) is None:
             return ("date-plain-string", f'The date "{text}" is a plain string, and not a real '
-                    f"{'day' if len(text.strip()) == 10 else 'month'} either.",
+                    f"{'day' if form[1] == XSD.date else 'month'} either.",
                     f"Check the digits against the source, then give it its datatype: {fix}.")
         if fix:
             return ("date-plain-string", f'The date "{text}" is a plain string, so it neither sorts nor filters as a date.',
