@@ -155,3 +155,26 @@ def test_no_spare_when_each_worker_would_hold_a_large_copy():
     assert default_spares(DISK_FRAME + b"/some/store") == 1
     assert default_spares(b"<a> <b> <c> .\n" * 10) == 1
     assert default_spares(b"x" * (SPARE_COPY_MAX_BYTES + 1)) == 0
+
+
+def test_every_worker_keeps_ctrl_c_from_its_first_instant(links_file: Path):
+    """A Ctrl-C that reaches the process group just after the first answer finds the other workers and
+    the spare still starting: each is started with SIGINT blocked (then ignored), never at its default."""
+    def holds_off_sigint(pid: int) -> bool:
+        fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                      if line.startswith(("SigBlk", "SigIgn")))
+        return bool((int(fields["SigBlk"], 16) | int(fields["SigIgn"], 16)) & (1 << (2 - 1)))  # SIGINT is 2
+
+    with start_server(str(links_file), "--workers", "2", "--spare-workers", "1") as server:
+        seen = set()
+
+        def all_three_seen() -> bool:  # each checked as soon as it appears
+            for pid in children(server.process.pid) - seen:
+                try:
+                    assert holds_off_sigint(pid), pid
+                except FileNotFoundError:
+                    continue
+                seen.add(pid)
+            return len(seen) >= 3
+
+        wait_until(all_three_seen, "the two workers and the spare", every=0.001)

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -49,11 +50,12 @@ _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # a spare costs ~130 MB at most (the shipped graph, 2.8 MB of N-Quads: a 43 MB worker, mostly the interpreter).
 SPARE_COPY_MAX_BYTES = 16 * 1024 * 1024
 ACTIVE, SPARE = "active", "spare"
-# Ctrl-C and a group's SIGTERM are the server's to handle (worker.entry says why): ignored before the
-# worker's modules are imported, since a server answers once its first worker is ready and a Ctrl-C
-# then may reach the others and the spares while they import (a traceback, and a replacement started).
-_WORKER_MAIN = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-                "signal.signal(signal.SIGTERM, signal.SIG_IGN); from explore_kg.worker import entry; entry()")
+# Ctrl-C and a group's SIGTERM are the server's to handle (worker.entry says why, and ignores them). A
+# worker starts with them blocked (a signal mask survives exec), so one that comes while its interpreter
+# and modules start stays pending and is then discarded by the ignore: a server answers once its first
+# worker is ready, and a Ctrl-C then may reach the others and the spares while they start (it gave a
+# traceback, and a replacement started, even when the ignore was the first statement of ``-c``).
+_SERVERS_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def default_spares(worker_frame: bytes) -> int:
@@ -202,9 +204,10 @@ class WorkerProcesses:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SERVERS_SIGNALS)  # (this thread's, while it forks)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_MAIN,
+                [sys.executable, "-c", "from explore_kg.worker import entry; entry()",
                  str(theirs.fileno()), str(self.memory_mb)],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
@@ -214,6 +217,7 @@ class WorkerProcesses:
             ours.close()
             raise
         finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             theirs.close()
         with self._launch_lock:
             closed = self._closed
