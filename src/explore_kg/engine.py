@@ -57,7 +57,6 @@ __all__ = [
     "NotAcceptable",
     "QueryFailed",
     "run_query",
-    "QueryEngine",
     "negotiate",
     "RESULT_FORMATS",
     "GRAPH_FORMATS",
@@ -530,4 +529,11 @@ def run_query(
     return _run_on_big_stack(_evaluate, store, req, StoreGraphs(store))
 
 
-from .pool import QueryEngine  # noqa: E402 - the server's half, re-exported here
+def __getattr__(name: str):
+    """``QueryEngine``, the server's half (explore_kg.pool), re-exported here; imported when asked for, so
+    that a query worker, which imports this module, does not import asyncio and the pool."""
+    if name == "QueryEngine":
+        from .pool import QueryEngine
+
+        return QueryEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

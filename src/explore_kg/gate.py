@@ -111,9 +111,9 @@ def data_regions(text: str, base: str | None) -> list[Pattern] | None:
     write), read by Oxigraph's TriG parser, which takes their quad data as it is, instead of rdflib's
     SPARQL parser (tens of milliseconds a write); None for any other update, or quad data TriG does not
     read (a last triple without its '.', outside a GRAPH block): :func:`regions` then reads it."""
-    from .safety import _TOKEN
+    from .safety import token_pattern
 
-    found = [(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
+    found = [(m.lastgroup, m.group(), m.start(), m.end()) for m in token_pattern().finditer(text)
              if m.lastgroup not in ("ws", "comment")]
     prologue, out, i = "", [], 0
     while i < len(found):

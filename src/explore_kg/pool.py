@@ -41,7 +41,6 @@ from .engine import (
     QueryFailed,
     QueryResult,
     QueryTimeout,
-    _named_graphs,
     _prepare,
     _Request,
     default_workers,
@@ -113,7 +112,6 @@ class QueryEngine:
         self.max_query_bytes = max_query_bytes
         self.max_result_bytes = max_result_bytes
         self.allow_remote = allow_remote
-        self.known_graphs = _named_graphs(store)
         self.cache_bytes = cache_bytes
         self.cache = ResultCache(cache_bytes)
         # what each worker gets: the data as N-Quads, or where to open it (explore_kg.store)
@@ -320,12 +318,11 @@ class QueryEngine:
         return (req.sparql, req.accept, req.substitutions, req.default_graph_uris, req.named_graph_uris, req.base_iri,
                 self.data_version)  # (an answer computed before a commit is put under the old version's key)
 
-    def data_changed(self, data_version: str, known_graphs: frozenset[str] | None = None) -> None:
-        """A writable server committed a change: new ETags, no cached answer of the old data."""
+    def data_changed(self, data_version: str) -> None:
+        """A writable server committed a change: new ETags, no cached answer of the old data (the workers
+        check a query's graphs against the store itself: :class:`explore_kg.engine.StoreGraphs`)."""
         self.data_version = data_version
         self.cache.clear()
-        if known_graphs is not None:
-            self.known_graphs = known_graphs
 
     async def query(
         self,

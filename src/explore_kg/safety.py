@@ -18,6 +18,7 @@ engine re-exports them (``explore_kg.engine.QueryError`` ...).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -93,7 +94,14 @@ _TOKEN_KINDS = (
     ("close", r"[})\]]"),
     ("other", r"."),
 )
-_TOKEN = re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TOKEN_KINDS), re.VERBOSE | re.DOTALL)
+
+
+@functools.cache
+def token_pattern() -> re.Pattern:
+    """The tokenizer: one named group per kind. Compiled on first use, not at import: its Unicode classes
+    take 50-150 ms to compile, which every query worker paid at start for queries it may never scan."""
+    return re.compile("|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TOKEN_KINDS), re.VERBOSE | re.DOTALL)
+
 
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 QUERY_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
@@ -116,7 +124,7 @@ class QueryInfo:
 
 def tokens(text: str):
     """(kind, text) pairs of the query, without whitespace and comments."""
-    for m in _TOKEN.finditer(text):
+    for m in token_pattern().finditer(text):
         kind = m.lastgroup
         if kind not in ("ws", "comment"):
             yield kind, m.group()
@@ -130,7 +138,7 @@ def where_group_start(text: str) -> int | None:
     """
     depth, groups, form = 0, 0, None
     after_where = False
-    for m in _TOKEN.finditer(text):
+    for m in token_pattern().finditer(text):
         kind, value = m.lastgroup, m.group()
         if kind == "word" and depth == 0:
             word = value.upper()
@@ -221,14 +229,18 @@ def _glued_service(pname: str) -> bool:
 # codepoint escapes hide. A query without "SERVICE" anywhere (as a substring, in any case), without
 # escapes, with fewer brackets than the depth limit and with no word token among _REFUSED_WORDS can
 # be refused by none of these, so it passes without the scan. The keywords often occur in comments
-# ("# missions from ... with ..."): _WORD_TOKENS then splits the text exactly as _TOKEN does (the same
-# alternatives in the same order, in one C-level findall) and captures only the words.
+# ("# missions from ... with ..."): _word_tokens() then splits the text exactly as token_pattern() does
+# (the same alternatives in the same order, in one C-level findall) and captures only the words.
 _KEYWORD_ANYWHERE = re.compile("SERVICE|LOAD|FROM|INSERT|DELETE|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH")
 _REFUSED_WORDS = UPDATE_KEYWORDS | {"SERVICE", "LOAD", "FROM", "FROMNAMED"}
-_WORD_TOKENS = re.compile(
-    "|".join(f"({pattern})" if kind == "word" else f"(?:{pattern})" for kind, pattern in _TOKEN_KINDS),
-    re.VERBOSE | re.DOTALL,
-)
+
+
+@functools.cache
+def _word_tokens() -> re.Pattern:
+    return re.compile(
+        "|".join(f"({pattern})" if kind == "word" else f"(?:{pattern})" for kind, pattern in _TOKEN_KINDS),
+        re.VERBOSE | re.DOTALL,
+    )
 
 
 def _nothing_to_refuse(text: str, max_depth: int) -> bool:
@@ -240,7 +252,7 @@ def _nothing_to_refuse(text: str, max_depth: int) -> bool:
         return False
     if not _KEYWORD_ANYWHERE.search(upper):
         return True
-    return not any(word and word.upper() in _REFUSED_WORDS for word in _WORD_TOKENS.findall(text))
+    return not any(word and word.upper() in _REFUSED_WORDS for word in _word_tokens().findall(text))
 
 
 _CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")

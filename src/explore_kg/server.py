@@ -6,21 +6,22 @@ limited worker processes) and serves:
 * ``/sparql``: the SPARQL 1.1 Protocol's query operation (:mod:`explore_kg.protocol`: GET, POST form,
   POST ``application/sparql-query``, the service description, negotiation, ETag / 304, CORS).
 * ``/health``: liveness and what is loaded.
-* FastAPI's ``/openapi.json`` (``/docs``, its Swagger UI, is served from the package by :mod:`explore_kg.web`).
-* The routers of optional modules (:data:`OPTIONAL_ROUTERS`): each that exists exposes
-  ``build_router(app) -> APIRouter`` and is included, so the endpoint does not depend on them.
+* Everything else through the pages app (:mod:`explore_kg.pages`): FastAPI's ``/openapi.json`` and the
+  routers of optional modules (:data:`explore_kg.pages.OPTIONAL_ROUTERS`; ``/docs``, its Swagger UI, is
+  served from the package by :mod:`explore_kg.web`).
 
 Read-only and safe by default: see :mod:`explore_kg.safety` for what is refused and why.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-import importlib
-import importlib.util
+import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,12 +29,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
-from starlette.middleware.cors import CORSMiddleware
 
 from . import __version__
-from .access_log import AccessLogMiddleware
+from .access_log import log_access
 from .engine import (
     DEFAULT_CACHE_BYTES,
     DEFAULT_MAX_RESULT_BYTES,
@@ -60,7 +58,6 @@ from .store import open_for_serving
 
 log = logging.getLogger("explore_kg.server")
 
-OPTIONAL_ROUTERS = ("queries_http", "ontology_http", "web", "dumps", "validate_http", "update_http")  # ontology_http before web: its /ontology wins
 
 
 @dataclass
@@ -166,44 +163,158 @@ def _hardened(send):
     return hardened_send
 
 
-class EndpointApp(FastAPI):
-    """FastAPI, except that /sparql goes straight to :class:`SparqlEndpoint`, and every request is
-    checked first (Host, path) and addressed as the server's own URL, never as the client's Host.
+class EndpointApp:
+    """The ASGI app uvicorn serves: /sparql and /health are answered here, everything else by the pages
+    app (:mod:`explore_kg.pages`: FastAPI and the optional routers), and every request is checked first
+    (Host, path) and addressed as the server's own URL, never as the client's Host.
 
     FastAPI's own entry (telemetry hooks), Starlette's error middleware (which wraps ``send``), CORS
     and the access-log middleware cost the event-loop process about a tenth of its time per query;
-    the endpoint does its own CORS headers and access log.
+    the endpoint does its own CORS headers and access log. The ``serve`` command builds the pages app in
+    a thread (:meth:`build_pages_later`): until it is there, requests for pages wait, SPARQL clients do not.
     """
 
-    sparql: SparqlEndpoint | None = None
-    sparql_html = None  # set by the web router: a browser's GET /sparql?query= gets the editor with the results
-    public: tuple[str, bytes] | None = None  # (scheme, host) of serve --base-url
+    def __init__(self, *, config: ServerConfig, served, engine, share: ClientShare):
+        self.config = config
+        self.served = served
+        self.loaded, self.store, self.graph_sizes = served.loaded, served.store, served.sizes
+        self.engine = engine
+        self.share = share
+        self.router_errors: dict[str, str] = {}
+        self.writer = None
+        self.sparql = SparqlEndpoint(engine=engine, config=config, sizes=served.sizes, share=share)
+        self.public = parse_base_url(config.base_url) if config.base_url else None
+        self.pages = None  # the pages app, once built
+        self._pages_built = threading.Event()
+
+    # -- the pages app --
+
+    def build_pages(self) -> None:
+        """Build the pages app now (imports FastAPI and every optional router)."""
+        from .pages import build_pages
+
+        try:
+            self.pages = build_pages(self)
+        finally:
+            self._pages_built.set()
+            # Everything built so far (the loaded quads, rdflib graphs of the routers, the app) lives as long
+            # as the server: out of the collector's sight, a full collection no longer walks it while every
+            # request in flight waits (it took 65-190 ms: bench/README.md).
+            gc.collect()
+            gc.freeze()
+
+    def build_pages_later(self) -> None:
+        """Build the pages app in a thread, while the server starts and answers SPARQL clients."""
+        began = time.perf_counter()
+
+        def build() -> None:
+            self.build_pages()
+            log.info("pages and APIs ready in %.0f ms", (time.perf_counter() - began) * 1000)
+
+        threading.Thread(target=build, name="explore-kg-pages", daemon=True).start()
+
+    def wait_for_pages(self) -> None:
+        self._pages_built.wait()
+        if self.pages is None:
+            raise RuntimeError("the pages app could not be built (see the log)")
+
+    @property
+    def pages_ready(self) -> bool:
+        return self._pages_built.is_set()
+
+    async def _pages_app(self):
+        while not self._pages_built.is_set():  # the first second of a restart only
+            await asyncio.sleep(0.01)
+        if self.pages is None:
+            raise RuntimeError("the pages app could not be built (see the log)")
+        return self.pages
+
+    # -- ASGI --
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            client = scope.get("client")
-            CLIENT.set(client[0] if client else None)  # this request's task only: the pool's fair share
-            problem = self.readdress(scope)
-            if problem is not None:
-                for message in _plain_error(400, problem):
-                    await send(message)
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            return await (await self._pages_app())(scope, receive, send)
+        client = scope.get("client")
+        CLIENT.set(client[0] if client else None)  # this request's task only: the pool's fair share
+        problem = self.readdress(scope)
+        if problem is not None:
+            for message in _plain_error(400, problem):
+                await send(message)
+            return
+        path = scope["path"]
+        if path in SPARQL_PATHS:
+            if _may_want_html(scope):
+                pages = await self._pages_app()
+                if pages.sparql_html is not None and pages.sparql_html.wanted(scope):
+                    return await pages.sparql_html(dict(scope, app=pages), receive, _hardened(send))
+            return await self.sparql(scope, receive, send)
+        if path == "/health" and scope["method"] == "GET":
+            return await self._health(scope, send)
+        if scope["method"] == "OPTIONS" and path in ("/update", "/store"):
+            for message in _plain_error(403, "cross-origin writes are not allowed: write from the same origin "
+                                             "or a non-browser client, with Authorization: Bearer <token>"):
+                await send(message)
+            return
+        if _NOT_IRI.search(path):
+            for message in _plain_error(400, f"the path {path!r} holds a character that an IRI "
+                                             "cannot (a space, a control character or one of <>\"{}|\\^`)"):
+                await send(message)
+            return
+        pages = await self._pages_app()
+        return await pages(scope, receive, _hardened(send))
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.engine.start()
+                except BaseException as e:  # noqa: BLE001 - uvicorn logs it and exits
+                    await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.engine.close()
+                if self.writer is not None:
+                    self.writer.close()
+                await send({"type": "lifespan.shutdown.complete"})
                 return
-            if self.sparql is not None and scope["path"] in SPARQL_PATHS:
-                if self.sparql_html is not None and self.sparql_html.wanted(scope):
-                    return await self.sparql_html(dict(scope, app=self), receive, _hardened(send))
-                return await self.sparql(scope, receive, send)
-            if scope["method"] == "OPTIONS" and scope["path"] in ("/update", "/store"):
-                for message in _plain_error(403, "cross-origin writes are not allowed: write from the same origin "
-                                                 "or a non-browser client, with Authorization: Bearer <token>"):
-                    await send(message)
-                return
-            if _NOT_IRI.search(scope["path"]):
-                for message in _plain_error(400, f"the path {scope['path']!r} holds a character that an IRI "
-                                                 "cannot (a space, a control character or one of <>\"{}|\\^`)"):
-                    await send(message)
-                return
-            return await super().__call__(scope, receive, _hardened(send))
-        return await super().__call__(scope, receive, send)
+
+    def health(self) -> tuple[int, dict]:
+        """/health: 503 "degraded" while no query worker is alive (after crashes, until a replacement starts)."""
+        engine, share = self.engine, self.share
+        available = engine.available
+        return (200 if available else 503), {
+            "status": "ok" if available else "degraded",
+            "start_failure": engine.start_failure,
+            "version": __version__,
+            "triples": len(self.loaded.quads),
+            "graphs": len(self.graph_sizes) - 1,
+            "entailed_triples": self.loaded.entailed,
+            "data_version": engine.data_version,
+            "workers": len(engine.worker_pids()),
+            "workers_ready": engine.ready_workers(),
+            "spares": len(engine.spare_pids()),
+            "spares_ready": engine.spares_ready(),
+            "timeout_s": self.config.timeout,
+            "stats": engine.stats,
+            "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},
+            "streaming_bytes": engine.spooled_bytes,
+            "refused_429": share.refused,
+            "pages_ready": self.pages_ready,  # pages and APIs besides /sparql and /health (built at start)
+            "router_errors": self.router_errors,
+        }
+
+    async def _health(self, scope, send) -> None:
+        started = time.perf_counter()
+        status, document = self.health()
+        body = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        await _hardened(send)({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        log_access(scope, status, len(body), started)
 
     def readdress(self, scope) -> str | None:
         """Check the Host header and put the server's own address in its place (in ``scope``).
@@ -234,6 +345,16 @@ class EndpointApp(FastAPI):
         return None
 
 
+
+def _may_want_html(scope) -> bool:
+    """Whether a /sparql request may be a browser's, which gets the web router's editor page with the
+    results (:meth:`explore_kg.web_gallery.SparqlResultsPage.wanted` decides; this is its cheap first test)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return False
+    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+    return b"text/html" in accept or b"=html" in scope.get("query_string", b"").lower()
+
+
 def parse_base_url(base_url: str) -> tuple[str, bytes]:
     """(scheme, host[:port]) of ``serve --base-url``; a path is not supported (serve at the root)."""
     parts = urlsplit(base_url.strip())
@@ -243,89 +364,19 @@ def parse_base_url(base_url: str) -> tuple[str, bytes]:
     return parts.scheme, parts.netloc.encode()
 
 
-SPARQL_OPENAPI = {
-    "parameters": [
-        {"name": "query", "in": "query", "required": False, "schema": {"type": "string"},
-         "description": "A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE). Without it, GET returns the "
-                        "SPARQL Service Description."},
-        {"name": "default-graph-uri", "in": "query", "required": False,
-         "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True,
-         "description": "Graphs whose merge is the default graph (instead of the union of all graphs)."},
-        {"name": "named-graph-uri", "in": "query", "required": False,
-         "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True,
-         "description": "Graphs available to GRAPH."},
-        {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
-         "description": "Overrides Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, nquads."},
-    ],
-    "responses": {
-        "200": {"description": "Query results",
-                "content": {m: {} for m in ["application/sparql-results+json", "application/sparql-results+xml",
-                                            "text/csv", "text/tab-separated-values", "text/turtle",
-                                            "application/n-triples", "application/ld+json",
-                                            "application/rdf+xml", "application/trig", "application/n-quads"]}},
-        "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-        "400": {"description": "Malformed query, protocol error, or refused operation (update, SERVICE, "
-                               "a graph not in the dataset)"},
-        "406": {"description": "No result format matches Accept"},
-        "413": {"description": "Query text larger than the limit"},
-        "429": {"description": "This client already has as many requests in progress and waiting as it may "
-                               "(serve --client-queries, --client-queue); Retry-After says when to try again"},
-        "503": {"description": "The query exceeded the time limit, waited too long for a worker, or needed more "
-                               "memory than a worker may use (no partial results are sent)"},
-    },
-}
-# What the connection guard (explore_kg.limits) and EndpointApp may answer on any route.
-GUARD_RESPONSES = {
-    "400": "Malformed Host header, or a path holding a character an IRI cannot",
-    "408": "The request's headers or body did not arrive in time (serve --header-timeout)",
-    "414": "The request target is longer than the limit",
-    "431": "The request headers are larger, or more, than the limit (serve --max-header-kb)",
-}
-
-
-def document_guard_responses(app: FastAPI) -> None:
-    """Add :data:`GUARD_RESPONSES` to every operation of the app's OpenAPI document."""
-    build = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            document = build()
-            for item in document.get("paths", {}).values():
-                for operation in item.values():
-                    if isinstance(operation, dict) and "responses" in operation:
-                        for code, text in GUARD_RESPONSES.items():
-                            operation["responses"].setdefault(code, {"description": text})
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi
-SPARQL_POST_OPENAPI = {
-    **SPARQL_OPENAPI,
-    "requestBody": {
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": {
-                    "query": {"type": "string"},
-                    "default-graph-uri": {"type": "array", "items": {"type": "string"}},
-                    "named-graph-uri": {"type": "array", "items": {"type": "string"}},
-                }, "required": ["query"]}},
-            "application/sparql-query": {"schema": {"type": "string"}},
-        }
-    },
-}
-
 
 _LOGGED_GRAPHS = 50  # graph sizes written to the log at start-up
 
 
 def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None,
-               prestart: bool = False) -> FastAPI:
-    """The endpoint app: data loaded now, query workers started with the app's lifespan (``prestart``:
-    their processes start now, while the app is built; the ``serve`` command's restart, issue 10)."""
+               prestart: bool = False) -> EndpointApp:
+    """The endpoint app: data loaded now, query workers started with the app's lifespan. ``prestart`` (the
+    ``serve`` command): the first worker's process starts now, and the pages app is built in a thread
+    while the server starts and answers SPARQL clients (a restart's time to first answer, issue 10)."""
     config = config or ServerConfig()
     started = time.perf_counter()
     served = open_for_serving(config, loaded)  # in memory, or on disk and shared by the workers (explore_kg.store)
-    loaded, store, sizes = served.loaded, served.store, served.sizes
+    loaded, sizes = served.loaded, served.sizes
     log.info(
         "loaded %d triples in %d graphs from %d files in %.0f ms",
         len(loaded.quads), len(sizes) - 1, len(loaded.files), (time.perf_counter() - started) * 1000,
@@ -339,111 +390,18 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         engine.prestart()
     share = ClientShare(config.client_queries or 2 * engine.workers_wanted, config.client_queue,
                         config.timeout if config.queue_timeout is None else config.queue_timeout)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        await engine.start()
-        # Everything built so far (the loaded quads, rdflib graphs of the optional routers, the app)
-        # lives as long as the server: move it out of the collector's sight, so that a full collection
-        # no longer walks it while every request in flight waits (it took 65-190 ms: bench/README.md).
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            await engine.close()
-            if getattr(app.state, "writer", None) is not None:
-                app.state.writer.close()
-
-    app = EndpointApp(
-        title="explore-kg SPARQL endpoint",
-        version=__version__,
-        description="A read-only SPARQL 1.1 endpoint over the explore-kg knowledge graph of international "
-        "space exploration. Every query runs under a time limit in an isolated worker; SERVICE, updates and "
-        "graphs outside the dataset are refused.",
-        lifespan=lifespan,
-        docs_url=None,  # /docs is the web router's, with Swagger UI served from the package (works offline)
-        redoc_url=None,
-    )
-    app.state.config = config
-    app.state.loaded = loaded
-    app.state.engine = engine
-    app.state.store = store
-    app.state.graph_sizes = sizes
-    app.state.router_errors = {}
+    app = EndpointApp(config=config, served=served, engine=engine, share=share)
     if config.writable:
         from .commit import Writer
 
-        app.state.writer = Writer(served, tokens=config.tokens, curated=not config.paths,
-                                  shapes=Path(config.shapes) if config.shapes else None, allow_remote=config.allow_remote)
-
-    async def sparql_docs() -> Response:  # pragma: no cover - SparqlEndpoint answers /sparql first
-        raise RuntimeError("/sparql is answered by SparqlEndpoint")
-
-    summary = "SPARQL 1.1 Protocol query operation"
-    app.add_api_route("/sparql", sparql_docs, methods=["GET"], summary=summary, openapi_extra=SPARQL_OPENAPI,
-                      response_class=Response, tags=["sparql"], operation_id="sparql_get")
-    app.add_api_route("/sparql", sparql_docs, methods=["POST"], summary=summary,
-                      openapi_extra=SPARQL_POST_OPENAPI, response_class=Response, tags=["sparql"],
-                      operation_id="sparql_post")
-
-    @app.get("/health", tags=["meta"], summary="Liveness and what is loaded",
-             responses={503: {"description": "Degraded: no query worker is alive now"}})
-    async def health() -> JSONResponse:
-        # 503 "degraded" while no query worker is alive (after crashes, until a replacement starts)
-        available = engine.available
-        return JSONResponse(status_code=200 if available else 503, content={
-            "status": "ok" if available else "degraded",
-            "start_failure": engine.start_failure,
-            "version": __version__,
-            "triples": len(loaded.quads),
-            "graphs": len(sizes) - 1,
-            "entailed_triples": loaded.entailed,
-            "data_version": engine.data_version,
-            "workers": len(engine.worker_pids()),
-            "workers_ready": engine.ready_workers(),
-            "spares": len(engine.spare_pids()),
-            "spares_ready": engine.spares_ready(),
-            "timeout_s": config.timeout,
-            "stats": engine.stats,
-            "cache": {"bytes": engine.cache.size, "entries": len(engine.cache), "max_bytes": engine.cache.max_bytes},
-            "streaming_bytes": engine.spooled_bytes,
-            "refused_429": share.refused,
-            "router_errors": app.state.router_errors,
-        })
-
-    include_optional_routers(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Content-Type", "Content-Length", "Server-Timing", "Cache-Control"],
-        max_age=3600,
-    )
-    app.add_middleware(AccessLogMiddleware)
-    app.sparql = SparqlEndpoint(engine=engine, config=config, sizes=sizes, share=share)
-    app.public = parse_base_url(config.base_url) if config.base_url else None
-    document_guard_responses(app)
-    app.state.share = share
+        app.writer = Writer(served, tokens=config.tokens, curated=not config.paths,
+                            shapes=Path(config.shapes) if config.shapes else None, allow_remote=config.allow_remote)
+    if prestart:
+        app.build_pages_later()
+    else:
+        app.build_pages()
+        app.wait_for_pages()
     return app
-
-
-def include_optional_routers(app: FastAPI) -> None:
-    """Include ``build_router(app)`` of each optional module that exists; a broken one is logged, not fatal."""
-    for name in OPTIONAL_ROUTERS:
-        module_name = f"{__package__}.{name}"
-        try:
-            if importlib.util.find_spec(module_name) is None:
-                continue
-            module = importlib.import_module(module_name)
-            build = getattr(module, "build_router", None)
-            if build is None:
-                continue
-            app.include_router(build(app))
-        except Exception as e:  # noqa: BLE001 - one broken part must not take the endpoint down
-            log.exception("optional router %s could not be included", module_name)
-            app.state.router_errors[name] = f"{type(e).__name__}: {e}"
 
 
 __all__ = [
@@ -489,7 +447,7 @@ def run(config: ServerConfig, *, log_level: str = "info") -> int:
         return 2
     log.info(
         "serving SPARQL at http://%s:%d/sparql (timeout %g s, %s query workers, %s)",
-        config.host, config.port, config.timeout, app.state.engine.workers_wanted,
+        config.host, config.port, config.timeout, app.engine.workers_wanted,
         "remote access ALLOWED" if config.allow_remote else "no remote access",
     )
     _raise_open_files_limit(config.connection_limits.max_connections + 256)

@@ -147,7 +147,7 @@ def after_commit(app: FastAPI, delta: Delta) -> None:
     served.triples = sum(n for g, n in sizes.items() if g)
     served.loaded.quads._count = served.triples
     served.generation = writer.seq
-    app.state.engine.data_changed(served.data_version, frozenset(k for k in sizes if k))
+    app.state.engine.data_changed(served.data_version)
     sparql = getattr(app, "sparql", None)
     if sparql is not None:
         sparql.description.cache_clear()
@@ -199,11 +199,11 @@ def with_dataset(update: str, using: list[str], named: list[str]) -> str:
     DELETE/INSERT ... WHERE; an update that has its own USING or WITH conflicts with them (400)."""
     if not using and not named:
         return update
-    from .safety import _TOKEN
+    from .safety import token_pattern
 
     clauses = "".join(f" USING <{g}>" for g in using) + "".join(f" USING NAMED <{g}>" for g in named) + " "
     out, last, depth, previous = [], 0, 0, None
-    for m in _TOKEN.finditer(update):
+    for m in token_pattern().finditer(update):
         kind, value = m.lastgroup, m.group()
         if kind in ("ws", "comment"):
             continue

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from .engine import WORKER_STACK_BYTES, QueryError, _evaluate, _named_graphs, _Request
+from .engine import WORKER_STACK_BYTES, QueryError, StoreGraphs, _evaluate, _Request
 from .framing import FrameReader, recv_frame, send_frame
 from .lifecycle import die_with_parent
 from .store import open_worker_store
@@ -59,7 +59,7 @@ def _loop(sock: socket.socket) -> None:
     started = time.perf_counter()
     store = open_worker_store(data)  # an in-memory copy, or the shared on-disk store opened read-only
     del data
-    known_graphs = _named_graphs(store)
+    known_graphs = StoreGraphs(store)  # looked up per IRI a query names: listing 60k graphs took 1.4 s
     try:
         send_frame(sock, pickle.dumps(("ready", os.getpid(), (time.perf_counter() - started) * 1000)))
     except OSError:
@@ -74,8 +74,8 @@ def _loop(sock: socket.socket) -> None:
             return
         spool = None
         try:
-            if refresh is not None and refresh():
-                known_graphs = _named_graphs(store)
+            if refresh is not None:
+                refresh()
             r = _evaluate(store, req, known_graphs)
             if r.file is not None:  # a large answer: the open temporary file crosses, not its bytes
                 spool = r.file

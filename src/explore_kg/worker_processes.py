@@ -135,12 +135,15 @@ class WorkerProcesses:
     # -- lifecycle --
 
     async def start(self) -> None:
-        """Start the active workers and return once the first is ready (the server answers from then on:
-        on 2 cores, three workers opening a big store at once take about twice as long as one); the others
-        join as they get ready, and the spares start once all have (so they do not slow the first
-        answers). Raises the start failure if none starts; one that fails later is started again."""
+        """Start one active worker, then the others once it is ready, and return then (the server answers
+        from then on: on 2 cores, three workers starting at once took about twice as long as one, and
+        slowed the server's own start as much); the others join as they get ready, and the spares start
+        once all have (so they do not slow the first answers). Raises the start failure if none starts
+        (the others are tried when the first fails); one that fails later is started again."""
         self._loop = asyncio.get_running_loop()
-        workers = await asyncio.gather(*(self._spawn(ACTIVE) for _ in range(self.wanted)))
+        first = await self._spawn(ACTIVE)
+        await asyncio.wait({first.ready})
+        workers = [first, *await asyncio.gather(*(self._spawn(ACTIVE) for _ in range(self.wanted - 1)))]
         waiting = {w.ready for w in workers}
         while True:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -165,11 +168,11 @@ class WorkerProcesses:
             self.start_later(SPARE, replacing=False)
 
     def prestart(self) -> None:
-        """Start the active workers' processes now, before the event loop runs, when their first frame is
-        small (an on-disk store's path): their interpreters start while the server builds its app, and
-        :meth:`start` adopts them (a restart's first answer, issue 10)."""
+        """Start the first active worker's process now, before the event loop runs, when its first frame is
+        small (an on-disk store's path): its interpreter starts while the server builds its app, and
+        :meth:`start` adopts it (a restart's first answer, issue 10)."""
         if len(self.first_frame) <= _EARLY_FRAME_BYTES and not self._early:
-            self._early = [self._launch() for _ in range(self.wanted)]
+            self._early = [self._launch()]
             for _, ours in self._early:
                 with contextlib.suppress(OSError):
                     send_frame(ours, self.first_frame)  # (fits the socket's buffer: does not wait for the worker)

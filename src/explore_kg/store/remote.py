@@ -29,7 +29,7 @@ import httpx
 import pyoxigraph as ox
 
 from ..engine import QueryFailed, QueryResult, QueryTimeout, _prepare, _Request, negotiate
-from ..safety import _TOKEN, QuerySyntaxError, check_query, scan, where_group_start
+from ..safety import QuerySyntaxError, check_query, scan, token_pattern, where_group_start
 from .dialects import detect
 
 log = logging.getLogger("explore_kg.store")
@@ -282,7 +282,7 @@ def substitute(sparql: str, terms: dict[str, ox.Term]) -> str:
         raise RuntimeError("cannot bind a variable of this query")
     body, pieces, last = sparql[at:], [], 0
     previous, in_projection = None, False
-    for m in _TOKEN.finditer(body):
+    for m in token_pattern().finditer(body):
         kind, value = m.lastgroup, m.group()
         if kind in ("ws", "comment"):
             continue
