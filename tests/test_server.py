@@ -132,8 +132,14 @@ def test_startup_and_access_logs(live_server_process):
     log = live_server_process.log
     assert "triples" in log and ONTOLOGY_GRAPH in log  # what was loaded, per graph
     assert f"http://127.0.0.1:{live_server_process.port}/sparql" in log  # where it listens
-    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    queries = [r for r in records if r["path"] == "/sparql" and "query_ms" in r]
+    deadline = time.monotonic() + 30
+    while True:  # the access-log line is written after the answer is sent: read complete lines until it is there
+        lines = live_server_process.log.split("\n")[:-1]
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        queries = [r for r in records if r["path"] == "/sparql" and "query_ms" in r]
+        if queries or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert queries and queries[-1]["status"] == 200 and queries[-1]["query_ms"] >= 0
 
 

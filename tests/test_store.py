@@ -153,6 +153,13 @@ def test_workers_share_one_store_and_a_restart_reuses_it(tmp_path: Path):
         assert "reusing the store" in server.log
         assert "building the store" not in server.log
         assert count(server.url) == first
+        # the pages app is built in a thread once SPARQL is answered: asked for at once, pages wait for it
+        api = httpx.get(server.url + "/openapi.json", timeout=60)
+        assert api.status_code == 200 and "/sparql" in api.json()["paths"] and "/health" in api.json()["paths"]
+        home = httpx.get(server.url + "/", headers={"Accept": "text/html"}, timeout=60)
+        assert home.status_code == 200 and "<html" in home.text.lower()
+        assert httpx.get(server.url + "/health", timeout=30).json()["pages_ready"] is True
+        assert "pages and APIs ready" in server.log
     assert read_marker(store_dir)["built"] == built
 
 

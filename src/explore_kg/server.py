@@ -186,32 +186,30 @@ class EndpointApp:
         self.public = parse_base_url(config.base_url) if config.base_url else None
         self.pages = None  # the pages app, once built
         self._pages_built = threading.Event()
+        self._pages_later = False  # built by a thread once the first worker is ready (the serve command)
 
     # -- the pages app --
 
     def build_pages(self) -> None:
         """Build the pages app now (imports FastAPI and every optional router)."""
-        from .pages import build_pages
-
+        began = time.perf_counter()
         try:
+            from .pages import build_pages
+
             self.pages = build_pages(self)
+            log.info("pages and APIs ready in %.0f ms", (time.perf_counter() - began) * 1000)
         finally:
-            self._pages_built.set()
             # Everything built so far (the loaded quads, rdflib graphs of the routers, the app) lives as long
             # as the server: out of the collector's sight, a full collection no longer walks it while every
             # request in flight waits (it took 65-190 ms: bench/README.md).
             gc.collect()
             gc.freeze()
+            self._pages_built.set()
 
     def build_pages_later(self) -> None:
-        """Build the pages app in a thread, while the server starts and answers SPARQL clients."""
-        began = time.perf_counter()
-
-        def build() -> None:
-            self.build_pages()
-            log.info("pages and APIs ready in %.0f ms", (time.perf_counter() - began) * 1000)
-
-        threading.Thread(target=build, name="explore-kg-pages", daemon=True).start()
+        """Build the pages app in a thread, while the server answers SPARQL clients (started once the first
+        worker is ready: a thread importing FastAPI meanwhile took half of the GIL from the server's start)."""
+        threading.Thread(target=self.build_pages, name="explore-kg-pages", daemon=True).start()
 
     def wait_for_pages(self) -> None:
         self._pages_built.wait()
@@ -274,6 +272,8 @@ class EndpointApp:
                 except BaseException as e:  # noqa: BLE001 - uvicorn logs it and exits
                     await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
                     return
+                if self._pages_later:
+                    self.build_pages_later()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.close()
@@ -397,7 +397,7 @@ def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None 
         app.writer = Writer(served, tokens=config.tokens, curated=not config.paths,
                             shapes=Path(config.shapes) if config.shapes else None, allow_remote=config.allow_remote)
     if prestart:
-        app.build_pages_later()
+        app._pages_later = True  # by the lifespan, once the first worker is ready
     else:
         app.build_pages()
         app.wait_for_pages()
