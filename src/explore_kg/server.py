@@ -198,6 +198,10 @@ class EndpointApp:
 
             self.pages = build_pages(self)
             log.info("pages and APIs ready in %.0f ms", (time.perf_counter() - began) * 1000)
+        except Exception:
+            log.exception("the pages and APIs could not be built: only /sparql and /health are served")
+            if not self._pages_later:
+                raise
         finally:
             # Everything built so far (the loaded quads, rdflib graphs of the routers, the app) lives as long
             # as the server: out of the collector's sight, a full collection no longer walks it while every
