@@ -225,10 +225,9 @@ class EndpointApp:
         return self._pages_built.is_set()
 
     async def _pages_app(self):
+        """The pages app, once built (None if it could not be: see the log)."""
         while not self._pages_built.is_set():  # the first second of a restart only
             await asyncio.sleep(0.01)
-        if self.pages is None:
-            raise RuntimeError("the pages app could not be built (see the log)")
         return self.pages
 
     # -- ASGI --
@@ -237,7 +236,8 @@ class EndpointApp:
         if scope["type"] == "lifespan":
             return await self._lifespan(receive, send)
         if scope["type"] != "http":
-            return await (await self._pages_app())(scope, receive, send)
+            pages = await self._pages_app()
+            return await pages(scope, receive, send) if pages is not None else None
         client = scope.get("client")
         CLIENT.set(client[0] if client else None)  # this request's task only: the pool's fair share
         problem = self.readdress(scope)
@@ -249,7 +249,7 @@ class EndpointApp:
         if path in SPARQL_PATHS:
             if _may_want_html(scope):
                 pages = await self._pages_app()
-                if pages.sparql_html is not None and pages.sparql_html.wanted(scope):
+                if pages is not None and pages.sparql_html is not None and pages.sparql_html.wanted(scope):
                     return await pages.sparql_html(dict(scope, app=pages), receive, _hardened(send))
             return await self.sparql(scope, receive, send)
         if path == "/health" and scope["method"] == "GET":
@@ -265,6 +265,11 @@ class EndpointApp:
                 await send(message)
             return
         pages = await self._pages_app()
+        if pages is None:
+            for message in _plain_error(503, "this server's pages and APIs could not be built (see its log): "
+                                             "only /sparql and /health are served"):
+                await send(message)
+            return
         return await pages(scope, receive, _hardened(send))
 
     async def _lifespan(self, receive, send) -> None:
