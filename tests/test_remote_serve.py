@@ -236,3 +236,22 @@ def test_the_matrix_in_the_docs_is_this_run():
     measured = {key: "pass" if ok else "FAIL" for key, ok in MATRIX.items()}
     wrong = {key: (documented.get(key), cell) for key, cell in measured.items() if documented.get(key) != cell}
     assert not wrong, f"docs/stores.md's matrix is not this run's (documented, measured): {wrong}; rewrite it (see above)"
+
+
+def test_the_graph_list_is_read_less_often_when_reading_it_is_slow(tmp_path: Path):
+    """The probe re-reads the store's graph list (a count over every quad) every 2 s on a small store, and
+    at most 5% of the time on one where the count is slow (about a second at 10M quads: every 20 s)."""
+    import asyncio
+
+    from explore_kg.store.remote import Connection
+    from explore_kg.store.remote_engine import RemoteEngine
+
+    store = start_oxigraph(tmp_path)
+    try:
+        engine = RemoteEngine(Connection(store.url), timeout=5)
+        asyncio.run(engine._refresh())  # a real read of the (empty) store's graph list, timed
+        assert 0 < engine._refresh_cost < 0.1 and engine.refresh_interval() == engine.REFRESH_SECONDS
+        engine._refresh_cost = 1.0  # what the same count took on a 10M-quad store
+        assert engine.refresh_interval() == 20.0
+    finally:
+        store.stop()

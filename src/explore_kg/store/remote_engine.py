@@ -3,9 +3,9 @@
 
 A deadline per query (the forwarded request is cancelled, and the store's own timeout parameter
 passed), the result cache, and a probe (every :attr:`RemoteEngine.PROBE_SECONDS`) that keeps
-``available`` and re-reads the store's graph list every :attr:`RemoteEngine.REFRESH_SECONDS`: a
-``push`` while serving is seen without a restart (a new data version for the ETags, the cache
-emptied, the pages' and dumps' graph list updated), within a few seconds.
+``available`` and re-reads the store's graph list every :meth:`RemoteEngine.refresh_interval` seconds
+(2 s, longer for a store where reading it is slow): a ``push`` while serving is seen without a restart
+(a new data version for the ETags, the cache emptied, the pages' and dumps' graph list updated).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ class RemoteEngine:
     """The server's executor over an external store; the interface of :class:`explore_kg.pool.QueryEngine`."""
 
     PROBE_SECONDS = 2.0
-    REFRESH_SECONDS = 2.0  # the store's graph list is read again at most this often (when queries come)
+    REFRESH_SECONDS = 2.0  # the store's graph list is read again at most this often...
+    REFRESH_SHARE = 0.05  # ...and so that reading it takes at most this share of the store's time
 
     def __init__(self, conn: Connection, *, timeout: float, max_query_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                  max_result_bytes: int | None = None, allow_remote: bool = False, cache_bytes: int = 0,
@@ -54,6 +55,7 @@ class RemoteEngine:
         self.known_graphs = conn.graphs()
         self._generation = conn.generation
         self._refreshed = time.monotonic()
+        self._refresh_cost = 0.0  # seconds the last read of the graph list took
         self.spooled_bytes = 0
         self.stats = dict.fromkeys((*ENGINE_STATS, "store_errors"), 0)
         self.start_failure: str | None = None
@@ -98,14 +100,21 @@ class RemoteEngine:
             except httpx.HTTPError as e:
                 self._set_ok(False, f"the SPARQL store cannot be reached ({type(e).__name__})")
                 continue
-            if self._ok and time.monotonic() - self._refreshed > self.REFRESH_SECONDS:
+            if self._ok and time.monotonic() - self._refreshed > self.refresh_interval():
                 await self._refresh()
+
+    def refresh_interval(self) -> float:
+        """Seconds between two reads of the store's graph list: :attr:`REFRESH_SECONDS`, or longer when
+        reading it is slow (a count over every quad: about a second at 10M quads), so that it never takes
+        more than :attr:`REFRESH_SHARE` of the store's time (a push is then seen within that interval)."""
+        return max(self.REFRESH_SECONDS, self._refresh_cost / self.REFRESH_SHARE)
 
     async def _refresh(self) -> None:
         """Read the store's graph list again (in the background: queries and their ETags use the last)."""
-        self._refreshed = time.monotonic()
+        began = self._refreshed = time.monotonic()
         try:
             await asyncio.to_thread(self.conn.graphs, refresh=True)
+            self._refresh_cost = time.monotonic() - began
             if self.conn.generation != self._generation:
                 await asyncio.to_thread(self._changed)
         except Exception as e:  # (the next probe says whether the store is down; never end the loop)
