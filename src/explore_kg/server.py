@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import re
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -187,6 +188,7 @@ class EndpointApp:
         self.pages = None  # the pages app, once built
         self._pages_built = threading.Event()
         self._pages_later = False  # built by a thread once the first worker is ready (the serve command)
+        self._pages_started = False
 
     # -- the pages app --
 
@@ -212,8 +214,24 @@ class EndpointApp:
 
     def build_pages_later(self) -> None:
         """Build the pages app in a thread, while the server answers SPARQL clients (started once the first
-        worker is ready: a thread importing FastAPI meanwhile took half of the GIL from the server's start)."""
-        threading.Thread(target=self.build_pages, name="explore-kg-pages", daemon=True).start()
+        worker is ready: a thread importing FastAPI meanwhile took half of the GIL from the server's start).
+
+        Meanwhile the interpreter switches threads every 0.5 ms instead of 5: the event loop, which needs
+        the GIL for moments at a time, waited up to 5 ms for each (the first answer took ~100 ms more)."""
+
+        if self._pages_started:
+            return
+        self._pages_started = True
+
+        def build() -> None:
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(interval, 0.0005))
+            try:
+                self.build_pages()
+            finally:
+                sys.setswitchinterval(interval)
+
+        threading.Thread(target=build, name="explore-kg-pages", daemon=True).start()
 
     def wait_for_pages(self) -> None:
         self._pages_built.wait()
@@ -226,6 +244,8 @@ class EndpointApp:
 
     async def _pages_app(self):
         """The pages app, once built (None if it could not be: see the log)."""
+        if self._pages_later and not self._pages_started:
+            self.build_pages_later()  # asked for before PAGES_DELAY_S: now
         while not self._pages_built.is_set():  # the first second of a restart only
             await asyncio.sleep(0.01)
         return self.pages
@@ -282,7 +302,7 @@ class EndpointApp:
                     await send({"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"})
                     return
                 if self._pages_later:
-                    self.build_pages_later()
+                    asyncio.get_running_loop().call_later(PAGES_DELAY_S, self.build_pages_later)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.close()
@@ -375,6 +395,9 @@ def parse_base_url(base_url: str) -> tuple[str, bytes]:
 
 
 _LOGGED_GRAPHS = 50  # graph sizes written to the log at start-up
+# serve: the pages app is built this long after the first worker is ready, or when a request needs it
+# (building it at once made the first SPARQL answers of a restart share the interpreter with it)
+PAGES_DELAY_S = 0.5
 
 
 def create_app(config: ServerConfig | None = None, *, loaded: LoadedData | None = None,
