@@ -62,6 +62,7 @@ class WrittenFile:
     anchors: dict[BNode, tuple[Node, tuple[URIRef, ...]]] = field(default_factory=dict)
     _by_sp: dict[tuple, list[WrittenTriple]] = field(default_factory=dict)
     _subject_at: dict[object, Position] = field(default_factory=dict)
+    _fresh: int = 0  # blank nodes named so far (several texts may be read into one file: positions_stream)
 
     def add(self, triple: WrittenTriple) -> None:
         self.triples.append(triple)
@@ -94,6 +95,21 @@ class WrittenFile:
         """Where the file first writes ``subject`` as a subject (its block), if it does."""
         return self._subject_at.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
 
+    def blank_root_like(self, pairs: set) -> BNode | None:
+        """The written blank node at the root of its nesting (a ``[ ... ]`` or ``_:x`` subject) whose own
+        (predicate, object) pairs share the most with ``pairs`` (as :func:`term_key` gives them): a blank
+        node that no IRI holds has no anchor to find it by, so it is found by what it says."""
+        scores: dict[BNode, int] = {}
+        for (key, predicate), found in self._by_sp.items():
+            if key[0] != "bnode" or key[1][1] or not isinstance(key[1][0], BNode):
+                continue
+            scores[key[1][0]] = scores.get(key[1][0], 0) + sum((predicate, term_key(t.object)) in pairs for t in found)
+        best = max(scores.values(), default=0)
+        if not best:
+            return None
+        return min((node for node, score in scores.items() if score == best),
+                   key=lambda node: (self._subject_at[("bnode", (node, ()))].line, self._subject_at[("bnode", (node, ()))].column))
+
     def mentions(self, term: Node) -> list[tuple[WrittenTriple, str]]:
         """Every place the file writes ``term``, as (triple, 'subject' | 'predicate' | 'object')."""
         out = []
@@ -102,6 +118,13 @@ class WrittenFile:
                 if _same(getattr(t, role), term):
                     out.append((t, role))
         return out
+
+
+def term_key(node: Node) -> object:
+    """What two terms that :func:`_same` calls equal have in common (None for a blank node)."""
+    if isinstance(node, Literal):
+        return ("literal", str(node), str(node.datatype or ""), (node.language or "").lower())
+    return None if isinstance(node, BNode) else node
 
 
 def _same(a: Node, b: Node) -> bool:
@@ -149,10 +172,11 @@ class Token:
     at: Position
 
 
-def tokens(text: str) -> list[Token]:
-    """The significant tokens of a Turtle/TriG text (no whitespace, no comments), with positions."""
+def tokens(text: str, first_line: int = 1) -> list[Token]:
+    """The significant tokens of a Turtle/TriG text (no whitespace, no comments), with positions
+    (``first_line``: the line number of the text's first line, for a piece of a file)."""
     out = []
-    line, line_start = 1, 0
+    line, line_start = first_line, 0
     for m in _TOKEN.finditer(text):
         kind, value = m.lastgroup, m.group()
         if kind not in ("ws", "comment"):
@@ -181,12 +205,11 @@ def _unescape_iri(body: str) -> str:
 
 
 class _Reader:
-    def __init__(self, toks: list[Token], base: str):
+    def __init__(self, toks: list[Token], base: str, out: WrittenFile | None = None):
         self.toks, self.i, self.base = toks, 0, base
         self.prefixes: dict[str, str] = {}
-        self.out = WrittenFile()
+        self.out = out if out is not None else WrittenFile()
         self.graph: Node | None = None
-        self._fresh = 0
 
     # cursor
     def peek(self, k: int = 0) -> Token | None:
@@ -208,8 +231,8 @@ class _Reader:
         self.i += 1
 
     def bnode(self) -> BNode:
-        self._fresh += 1
-        return BNode(f"written{self._fresh}")
+        self.out._fresh += 1
+        return BNode(f"written{self.out._fresh}")
 
     # terms
     def iri(self, tok: Token) -> URIRef:
@@ -412,9 +435,16 @@ class _Skip(Exception):
     """Something this reader does not understand: skip to the next statement."""
 
 
-def read_text(text: str, base: str = "") -> WrittenFile:
-    """Every triple that a Turtle or TriG text writes, with positions. Never raises."""
-    return _Reader(tokens(text), base).document()
+def read_text(text: str, base: str = "", *, prefixes: dict[str, str] | None = None, first_line: int = 1,
+              into: WrittenFile | None = None) -> WrittenFile:
+    """Every triple that a Turtle or TriG text writes, with positions. Never raises.
+
+    For a piece of a file (:mod:`explore_kg.positions_stream`): ``prefixes`` declared before it, the
+    line number of its first line, and the WrittenFile to add its triples to.
+    """
+    reader = _Reader(tokens(text, first_line), base, into)
+    reader.prefixes.update(prefixes or {})
+    return reader.document()
 
 
 @lru_cache(maxsize=64)
