@@ -34,6 +34,7 @@ from .locate import LOADER_LINKS
 from .report import Result, display_path
 
 _TURTLE = (".ttl", ".turtle", ".trig")
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _ANY_BLANK = "any blank node"  # a blank-node value matches any blank node of its triple's subject and predicate
 _LINES = (".nt", ".nq")
 
@@ -108,7 +109,15 @@ class _Blank:
         return None if root is None else (root, ())
 
     def says(self) -> set:
-        return self.pairs | self.root_pairs
+        """What it and its root say, but their types when they say more: the pairs a written blank node
+        is kept for (a file of a million typed blank nodes keeps the few that say what these say)."""
+        return _telling(self.pairs) | _telling(self.root_pairs)
+
+
+def _telling(pairs: set) -> set:
+    """``pairs`` without the rdf:type ones, unless that is all there is."""
+    told = {pair for pair in pairs if str(pair[0]) != _RDF_TYPE}
+    return told or pairs
 
 
 def _pairs(store: ox.Store, node) -> set:
@@ -161,7 +170,7 @@ def _in_lines_format(path: Path, items: set, blanks: dict) -> dict:
     for s, p, o in items:
         if isinstance(s, ox.NamedNode):
             pending[s][(p, _ANY_BLANK if isinstance(o, ox.BlankNode) else o)] = (p, o)  # (labels are the store's)
-    said = set().union(*(blanks[s].pairs for s in subjects if s in blanks))  # what the blank nodes say
+    said = set().union(*(blanks[s].says() for s in subjects if s in blanks))  # what the blank nodes say
     said_predicates = {f"<{p}>".encode() for p, _ in said}
     labels: dict[bytes, dict] = defaultdict(dict)  # blank node label -> {(p, o key): (line, column)}
     fmt = ox.RdfFormat.N_QUADS if path.suffix.lower() == ".nq" else ox.RdfFormat.N_TRIPLES
