@@ -121,3 +121,14 @@ def test_streamed_statements_of_tricky_text(tmp_path, text):
     assert [(t.predicate, t.object_at, t.subject_at) for t in streamed.triples] == \
         [(t.predicate, t.object_at, t.subject_at) for t in whole.triples]
     assert len(whole.triples) >= 5
+
+
+def test_an_n_quads_line_names_its_graph():
+    """The graph after an N-Quads triple is the triple's graph (a result names the graph that holds the
+    offending triple, not the file's first graph)."""
+    written = read_text(f'<{EX}a> <{EX}p> "x" <{EX}g1> .\n<{EX}b> <{EX}p> <{EX}c> <{EX}g2> .\n<{EX}b> <{EX}q> _:n .\n')
+    assert [(str(t.subject), t.graph) for t in written.triples] == [
+        (EX + "a", URIRef(EX + "g1")), (EX + "b", URIRef(EX + "g2")), (EX + "b", None)]
+    assert written.subject_graph(URIRef(EX + "b")) == URIRef(EX + "g2")
+    [c] = written.find(URIRef(EX + "b"), URIRef(EX + "p"), URIRef(EX + "c"))
+    assert c.graph == URIRef(EX + "g2") and c.object_at == Position(2, 47)

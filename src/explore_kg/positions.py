@@ -19,7 +19,7 @@ nesting and the predicates that lead from it to the blank node.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
@@ -62,6 +62,7 @@ class WrittenFile:
     anchors: dict[BNode, tuple[Node, tuple[URIRef, ...]]] = field(default_factory=dict)
     _by_sp: dict[tuple, list[WrittenTriple]] = field(default_factory=dict)
     _subject_at: dict[object, Position] = field(default_factory=dict)
+    _subject_graph: dict[object, Node | None] = field(default_factory=dict)
     _fresh: int = 0  # blank nodes named so far (several texts may be read into one file: positions_stream)
 
     def add(self, triple: WrittenTriple) -> None:
@@ -69,6 +70,16 @@ class WrittenFile:
         key = self.key(triple.subject)
         self._by_sp.setdefault((key, triple.predicate), []).append(triple)
         self._subject_at.setdefault(key, triple.subject_at)
+        self._subject_graph.setdefault(key, triple.graph)
+
+    def set_last_graph(self, graph: Node) -> None:
+        """The graph of the triple added last (an N-Quads line names it after the triple)."""
+        last = replace(self.triples[-1], graph=graph)
+        self.triples[-1] = last
+        key = self.key(last.subject)
+        self._by_sp[(key, last.predicate)][-1] = last
+        if self._subject_at.get(key) == last.subject_at and self._subject_graph.get(key) is None:
+            self._subject_graph[key] = graph
 
     def key(self, node: Node) -> object:
         """IRIs and literals are their own key; a blank node is keyed by its anchor."""
@@ -94,6 +105,10 @@ class WrittenFile:
     def subject_position(self, subject: Node, subject_anchor: tuple | None = None) -> Position | None:
         """Where the file first writes ``subject`` as a subject (its block), if it does."""
         return self._subject_at.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
+
+    def subject_graph(self, subject: Node, subject_anchor: tuple | None = None) -> Node | None:
+        """The graph of the first triple the file writes about ``subject``, if it names one (TriG, N-Quads)."""
+        return self._subject_graph.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
 
     def blank_root_like(self, pairs: set) -> BNode | None:
         """The written blank node at the root of its nesting (a ``[ ... ]`` or ``_:x`` subject) whose own
@@ -308,6 +323,10 @@ class _Reader:
             self.graph_block(self.iri_or_bnode(tok))
             return
         self.triples()
+        tok = self.peek()
+        if tok is not None and tok.kind in ("iri", "bnode"):  # N-Quads: the graph after the triple
+            self.next()
+            self.out.set_last_graph(self.iri_or_bnode(tok))
         self.expect(".")
 
     def directive(self, which: str) -> None:

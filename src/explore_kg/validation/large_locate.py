@@ -59,7 +59,9 @@ def located(store: ox.Store, found, graph_files: dict[str, str]) -> list[Result]
             if line is None:
                 line, column = focus_line, focus_column
         out.append(Result(check.rule, check.severity, check.message, file=None if file is None else display_path(Path(file)),
-                          line=line, column=column, focus=getattr(s, "value", str(s)), path=check.path,
+                          line=line, column=column, graph=None if file is None else _graph_of(
+                              store, (s, ox.NamedNode(check.path), o), file, graph_files),
+                          focus=getattr(s, "value", str(s)), path=check.path,
                           value=None if o is None else getattr(o, "value", str(o)), constraint=check.constraint,
                           focus_line=focus_line))
     return out
@@ -70,6 +72,16 @@ def _file_of(store: ox.Store, subject, graph_files: dict[str, str]) -> str | Non
     for q in store.quads_for_pattern(subject, None, None, None):
         if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graph_files:
             return graph_files[q.graph_name.value]
+    return None
+
+
+def _graph_of(store: ox.Store, triple: tuple, file: str, graph_files: dict[str, str]) -> str | None:
+    """The named graph, of ``file``'s, that holds the triple (s, p, o or None), else the focus node."""
+    s, p, o = triple
+    for pattern in ((s, p, o), (s, None, None)):
+        for q in store.quads_for_pattern(*pattern, None):
+            if isinstance(q.graph_name, ox.NamedNode) and graph_files.get(q.graph_name.value) == file:
+                return q.graph_name.value
     return None
 
 

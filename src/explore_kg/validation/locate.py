@@ -120,16 +120,17 @@ class Locator:
                 if found:
                     t = found[0]
                     pos = t.predicate_at if at == "predicate" else t.subject_at if at == "subject" else t.object_at
-                    return self._where(file, pos, wf, focus)
+                    return self._where(file, pos, wf, focus, t.graph)
         return self.locate_node(focus)
 
     def locate_node(self, node: Node) -> dict:
         """The first file (under review first) whose text describes the node, and the line of its block."""
         for file in self.order:
             wf = self.written(file)
-            pos = wf.subject_position(node, self.anchor_in(wf, node))
+            anchor = self.anchor_in(wf, node)
+            pos = wf.subject_position(node, anchor)
             if pos is not None:
-                return self._where(file, pos, wf, node)
+                return self._where(file, pos, wf, node, wf.subject_graph(node, anchor))
         owner = self.owner(node)
         if isinstance(owner, URIRef):
             for file in self.order:  # files the token reader could not read (RDF/XML, JSON-LD)
@@ -144,7 +145,7 @@ class Locator:
                 wf = self.written(file)
                 found = wf.find(subject, predicate, node, self.anchor_in(wf, subject))
                 if found:
-                    return self._where(file, found[0].object_at, wf, subject)
+                    return self._where(file, found[0].object_at, wf, subject, found[0].graph)
         # a claim the loader made of a dated fact: where the fact itself is written
         claimed = tuple(self.graph.value(node, p) for p in (EKG.claimSubject, EKG.claimProperty, EKG.claimValue))
         if all(t is not None for t in claimed) and isinstance(claimed[1], URIRef):
@@ -153,13 +154,15 @@ class Locator:
                 wf = self.written(file)
                 found = wf.find(subject, predicate, value, self.anchor_in(wf, subject))
                 if found:
-                    return self._where(file, found[0].object_at, wf, subject)
+                    return self._where(file, found[0].object_at, wf, subject, found[0].graph)
         return {}
 
-    def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node) -> dict:
+    def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node, graph: Node | None = None) -> dict:
+        """The result's place; ``graph``: the graph the file writes the triple in (TriG, N-Quads), if it names one."""
         block = wf.subject_position(focus, self.anchor_in(wf, focus))
         if block is None and isinstance(focus, BNode):
             owner = self.owner(focus)
             block = wf.subject_position(owner) if isinstance(owner, URIRef) else None
-        return {"file": display_path(file), "line": pos.line, "column": pos.column, "graph": self.graph_of(file),
+        return {"file": display_path(file), "line": pos.line, "column": pos.column,
+                "graph": str(graph) if isinstance(graph, URIRef) else self.graph_of(file),
                 "focus_line": block.line if block else pos.line}
