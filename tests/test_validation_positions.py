@@ -132,3 +132,18 @@ def test_an_n_quads_line_names_its_graph():
     assert written.subject_graph(URIRef(EX + "b")) == URIRef(EX + "g2")
     [c] = written.find(URIRef(EX + "b"), URIRef(EX + "p"), URIRef(EX + "c"))
     assert c.graph == URIRef(EX + "g2") and c.object_at == Position(2, 47)
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_change_no_position(tmp_path):
+    """A file saved with a byte order mark and CRLF line ends: its @prefix is still read (the mark was a
+    token of its own, and the whole first statement was skipped), columns count from the first character,
+    and the statement scan reads it as the whole-file reader does."""
+    from explore_kg.positions_stream import read_subjects
+
+    path = tmp_path / "bom.ttl"
+    path.write_bytes("\ufeff@prefix : <http://example.org/> .\r\n:a :p :b ;\r\n   :q \"x\" .\r\n".encode())
+    whole = read_file(path)
+    [q] = whole.find(URIRef(EX + "a"), URIRef(EX + "q"))
+    assert q.object_at == Position(3, 7) and whole.subject_position(URIRef(EX + "a")) == Position(2, 1)
+    streamed = read_subjects(path, {EX + "a"}.__contains__)
+    assert [(t.predicate, t.object_at) for t in streamed.triples] == [(t.predicate, t.object_at) for t in whole.triples]

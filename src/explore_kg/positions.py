@@ -468,7 +468,7 @@ def read_text(text: str, base: str = "", *, prefixes: dict[str, str] | None = No
 
 @lru_cache(maxsize=64)
 def _read_cached(path: str, mtime_ns: int, size: int) -> WrittenFile:
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # (a byte order mark is not a column)
     return read_text(text, Path(path).resolve().as_uri())
 
 

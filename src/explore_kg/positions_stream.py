@@ -47,7 +47,7 @@ def read_subjects(path: Path | str, wanted: Callable[[str], bool],
     path = Path(path)
     out = WrittenFile()
     try:
-        f = path.open(encoding="utf-8", errors="replace")
+        f = path.open(encoding="utf-8-sig", errors="replace")  # (a byte order mark is not a column)
     except OSError:
         return out
     base = path.resolve().as_uri()

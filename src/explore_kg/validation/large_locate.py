@@ -190,7 +190,7 @@ def _in_lines_format(path: Path, items: set, blanks: dict) -> dict:
     unseen = len(keys)
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
-            first = raw[:raw.find(b" ")].strip()
+            first = _first_term(raw)
             s = keys.get(first)
             if s is None:
                 if said and first.startswith(b"_:") and raw.split(None, 2)[1:2] and raw.split(None, 2)[1] in said_predicates:
@@ -241,12 +241,18 @@ def _first_lines(path: Path, labels: set[bytes]) -> dict[bytes, tuple[int, int]]
     out: dict[bytes, tuple[int, int]] = {}
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
-            label = raw[:raw.find(b" ")].strip()
+            label = _first_term(raw)
             if label in labels and label not in out:
                 out[label] = (number, len(raw) - len(raw.lstrip()) + 1)
                 if len(out) == len(labels):
                     break
     return out
+
+
+def _first_term(raw: bytes) -> bytes:
+    """The subject of an N-Triples/N-Quads line as written (spaces or tabs after it)."""
+    parts = raw.split(None, 1)
+    return parts[0] if parts else b""
 
 
 def _parsed(raw: bytes, fmt: ox.RdfFormat):
