@@ -122,3 +122,30 @@ def test_the_fixture_has_what_the_comparison_is_about(small):
         ("agreement-type-missing", *place("Blank agreement of no type", "["), "_:"),
     }
     assert expected <= {place[:4] for place in small["ttl"]}, small["ttl"]
+
+
+def test_the_file_that_holds_the_offending_triple_is_blamed(tmp_path, monkeypatch):
+    """Two files describe one agreement, the second gives it a party in words: both paths name the second
+    file's line (the large path chose the file by the focus node, which the first file describes first)."""
+    import explore_kg.large_inputs as large_inputs
+    from explore_kg.validation import validate
+
+    prefixes = "\n".join(line for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.startswith("@prefix"))
+    first, second = tmp_path / "first.ttl", tmp_path / "second.ttl"
+    first.write_text(prefixes + """
+agency:esa a ekg:SpaceAgency ; rdfs:label "ESA"@en .
+agency:jaxa a ekg:SpaceAgency ; rdfs:label "JAXA"@en .
+agreement:two-files a ekg:Agreement ; rdfs:label "Described in two files"@en ;
+    ekg:agreementType agreementtype:joint-statement ; ekg:signingDate "2024-11-15"^^xsd:date ;
+    ekg:party agency:esa , agency:jaxa .
+""", encoding="utf-8")
+    second.write_text(prefixes + '\n\nagreement:two-files ekg:party\n    "NASA" .\n', encoding="utf-8")
+    line = prefixes.count("\n") + 4
+
+    def blamed(report):
+        return {(r.file.rsplit("/", 1)[-1], r.line, r.column) for r in report.results if r.rule == "party-is-text"}
+
+    assert blamed(validate([first, second])) == {("second.ttl", line, 5)}
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(large_inputs, "LARGE_BYTES", 0)
+    assert blamed(validate([first, second])) == {("second.ttl", line, 5)}

@@ -1,12 +1,13 @@
 """Where the large validate path's results are: the file, line and column of the offending triple.
 
 The same places the small path's :class:`explore_kg.validation.locate.Locator` gives, without holding a
-file or a graph of it: the focus node's file is the one whose graph describes it in the store; then one
-streaming pass over each file with results finds
+file or a graph of it: the file is the one whose graph holds the offending triple in the store (else the
+focus node); then one streaming pass over each file with results finds (a second one, for the blank
+nodes of an N-Triples file: where each starts, once it is known which label is which)
 
 * for N-Triples / N-Quads (one statement a line): the line and column of the offending triple, or, for
-  a result without a value (``sh:maxCount``), of the focus node's first triple with the path; else the
-  line of its first triple (a property that is missing);
+  a result without a value (``sh:minCount``, ``sh:maxCount``), of the focus node's first triple with the
+  path; else (a property that is missing) of its first triple;
 * for Turtle / TriG: the same, by reading only the statements about the focus nodes with the token
   reader of :mod:`explore_kg.positions` (:func:`explore_kg.positions_stream.read_subjects`): a triple
   written on a ``;`` or ``,`` continuation line, after a literal over several lines, or inside a
@@ -40,48 +41,42 @@ _LINES = (".nt", ".nq")
 
 
 def located(store: ox.Store, found, graph_files: dict[str, str]) -> list[Result]:
-    """A Result for each (check, focus, value) found, with the file and, where it can be read, the line."""
-    files = {s: _file_of(store, s, graph_files) for s in {s for _, s, _ in found}}
-    blanks = {s: _Blank.of(store, s) for s in files if isinstance(s, ox.BlankNode)}
+    """A Result for each (check, focus, value) found, with the file and graph that hold the offending
+    triple (else the focus node: the first by index) and, where it can be read, the line and column."""
+    placed = {(s, ox.NamedNode(check.path), o): None for check, s, o in found}
+    for triple in placed:
+        placed[triple] = _graph_of(store, triple, graph_files)
+    blanks = {s: _Blank.of(store, s) for s, _, _ in placed if isinstance(s, ox.BlankNode)}
     wanted: dict[str, set] = defaultdict(set)
-    for check, s, o in found:
-        if files[s] is not None:
-            wanted[files[s]].add((s, ox.NamedNode(check.path), o))
+    for triple, at in placed.items():
+        if at is not None:
+            wanted[at[0]].add(triple)
     where = {f: _positions(Path(f), items, blanks) for f, items in wanted.items()}
     out = []
     for check, s, o in found:
-        file = files[s]
+        triple = (s, ox.NamedNode(check.path), o)
+        file, graph = placed[triple] or (None, None)
         line = column = focus_line = None
         if file is not None:
-            at = where[file]
-            line, column = at.get((s, ox.NamedNode(check.path), o), (None, None))
-            focus_line, focus_column = at.get(s, (None, None))
+            line, column = where[file].get(triple, (None, None))
+            focus_line, focus_column = where[file].get(s, (None, None))
             if line is None:
                 line, column = focus_line, focus_column
         out.append(Result(check.rule, check.severity, check.message, file=None if file is None else display_path(Path(file)),
-                          line=line, column=column, graph=None if file is None else _graph_of(
-                              store, (s, ox.NamedNode(check.path), o), file, graph_files),
-                          focus=getattr(s, "value", str(s)), path=check.path,
+                          line=line, column=column, graph=graph, focus=getattr(s, "value", str(s)), path=check.path,
                           value=None if o is None else getattr(o, "value", str(o)), constraint=check.constraint,
                           focus_line=focus_line))
     return out
 
 
-def _file_of(store: ox.Store, subject, graph_files: dict[str, str]) -> str | None:
-    """The file whose graph describes ``subject`` (its first named graph, by index)."""
-    for q in store.quads_for_pattern(subject, None, None, None):
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graph_files:
-            return graph_files[q.graph_name.value]
-    return None
-
-
-def _graph_of(store: ox.Store, triple: tuple, file: str, graph_files: dict[str, str]) -> str | None:
-    """The named graph, of ``file``'s, that holds the triple (s, p, o or None), else the focus node."""
+def _graph_of(store: ox.Store, triple: tuple, graph_files: dict[str, str]) -> tuple[str, str] | None:
+    """(file, named graph) of the first graph read from a file that holds the triple (s, p, o or None:
+    any value), else the focus node s; None if no file's graph does (a node the loader made)."""
     s, p, o = triple
     for pattern in ((s, p, o), (s, None, None)):
         for q in store.quads_for_pattern(*pattern, None):
-            if isinstance(q.graph_name, ox.NamedNode) and graph_files.get(q.graph_name.value) == file:
-                return q.graph_name.value
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graph_files:
+                return graph_files[q.graph_name.value], q.graph_name.value
     return None
 
 
