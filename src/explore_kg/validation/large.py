@@ -40,7 +40,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..loading import SHAPES_FILE, LoadError, shipped_ontology_files
-from .large_locate import located
 from .report import VIOLATION, WARNING, Report, Result, display_path
 from .syntax import syntax_results
 
@@ -219,6 +218,8 @@ def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: No
                     break
                 found.append((check, solution["s"], solution["o"] if check.constraint in _WITH_VALUE else None))
     report.timings["shacl-sparql"] = (time.perf_counter() - checking) * 1000
+    from .large_locate import located  # (the token reader: only a run on this path needs it)
+
     say("Locating results")
     locating = time.perf_counter()
     report.results.extend(located(store, found, graph_files))
