@@ -104,8 +104,8 @@ def test_large_path_names_the_same_places_as_the_small_path(inputs, small, large
 
 def test_the_fixture_has_what_the_comparison_is_about(small):
     """The places, read off the fixture: a ',' continuation line, a ';' continuation after a literal over
-    three lines, a '[ ... ]' inside a block, a '_:x' subject, a top-level '[ ... ]', and the line where a
-    blank node opens for a property it lacks."""
+    three lines, a '[ ... ]' inside a block, a '_:x' subject, a top-level '[ ... ]', the line where a
+    blank node opens for a property it lacks, and two blank nodes with the same offending triple."""
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
 
     def place(text: str, column_of: str) -> tuple[int, int]:
@@ -120,6 +120,8 @@ def test_the_fixture_has_what_the_comparison_is_about(small):
         ("party-is-text", *place('"text party"', '"text'), "_:"),
         ("party-is-text", *place('"another text party"', '"another'), "_:"),
         ("agreement-type-missing", *place("Blank agreement of no type", "["), "_:"),
+        ("party-is-text", *place('ekg:party agency:esa , "Same words"', '"Same'), "_:"),
+        ("party-is-text", *place('        "Same words" ] .', '"Same'), "_:"),
     }
     assert expected <= {place[:4] for place in small["ttl"]}, small["ttl"]
 

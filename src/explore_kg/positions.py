@@ -111,18 +111,24 @@ class WrittenFile:
         return self._subject_graph.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
 
     def blank_root_like(self, pairs: set) -> BNode | None:
-        """The written blank node at the root of its nesting (a ``[ ... ]`` or ``_:x`` subject) whose own
-        (predicate, object) pairs share the most with ``pairs`` (as :func:`term_key` gives them): a blank
-        node that no IRI holds has no anchor to find it by, so it is found by what it says."""
+        """The written blank node at the root of its nesting (a ``[ ... ]`` or ``_:x`` subject) that says
+        nothing outside ``pairs`` ((predicate, object) as :func:`term_key` gives them; blank-node objects
+        aside) and most of it, the first such: a blank node that no IRI holds has no anchor to find it
+        by, so it is found by what it says (the graph says at least what the file writes)."""
         scores: dict[BNode, int] = {}
+        foreign: set[BNode] = set()
         for (key, predicate), found in self._by_sp.items():
             if key[0] != "bnode" or key[1][1] or not isinstance(key[1][0], BNode):
                 continue
-            scores[key[1][0]] = scores.get(key[1][0], 0) + sum((predicate, term_key(t.object)) in pairs for t in found)
-        best = max(scores.values(), default=0)
+            node = key[1][0]
+            told = [(predicate, term_key(t.object)) for t in found if not isinstance(t.object, BNode)]
+            scores[node] = scores.get(node, 0) + sum(pair in pairs for pair in told)
+            if any(pair not in pairs for pair in told):
+                foreign.add(node)
+        best = max((score for node, score in scores.items() if node not in foreign), default=0)
         if not best:
             return None
-        return min((node for node, score in scores.items() if score == best),
+        return min((node for node, score in scores.items() if score == best and node not in foreign),
                    key=lambda node: (self._subject_at[("bnode", (node, ()))].line, self._subject_at[("bnode", (node, ()))].column))
 
     def mentions(self, term: Node) -> list[tuple[WrittenTriple, str]]:

@@ -3,7 +3,7 @@
 The same places the small path's :class:`explore_kg.validation.locate.Locator` gives, without holding a
 file or a graph of it: the file is the one whose graph holds the offending triple in the store (else the
 focus node); then one streaming pass over each file with results finds (a second one, for the blank
-nodes of an N-Triples file: where each starts, once it is known which label is which)
+nodes of an N-Triples file: all that the labels that may be theirs say, and where each starts)
 
 * for N-Triples / N-Quads (one statement a line): the line and column of the offending triple, or, for
   a result without a value (``sh:minCount``, ``sh:maxCount``), of the focus node's first triple with the
@@ -16,8 +16,8 @@ nodes of an N-Triples file: where each starts, once it is known which label is w
 A blank node has no name to look for (the store's labels are not the file's). One held by an IRI is
 found by its anchor: that IRI and the predicates leading from it (as :mod:`explore_kg.positions` records
 nested blank nodes); any other (a top-level ``[ ... ]``, a ``_:x`` subject, every blank node of an
-N-Triples file) by what it says: the written blank node whose (predicate, object) pairs share the most
-with the store's. The links the loader adds (a date claim's ``ekg:claimSubject``) are not anchors.
+N-Triples file) by what it says: the written blank node that says nothing the store's does not, and the
+most of what it does. The links the loader adds (a date claim's ``ekg:claimSubject``) are not anchors.
 """
 
 from __future__ import annotations
@@ -210,19 +210,20 @@ def _in_lines_format(path: Path, items: set, blanks: dict) -> dict:
                     del pending[s]
             if not unseen and not pending and not said:
                 break
-    chosen = {}  # blank node of the store -> its label in the file
+    candidates = {lab for lab, found in labels.items() if any(found.keys() & blanks[s].pairs for s in subjects if s in blanks)}
+    whole = _blank_lines(path, candidates, fmt) if candidates else {}
+    chosen = {}  # blank node of the store -> its label in the file: says nothing the node does not, and most
     for s in subjects:
-        if s in blanks and labels:
+        if s in blanks:
             pairs = blanks[s].pairs
-            label = max(labels, key=lambda lab: (len(labels[lab].keys() & pairs), -min(labels[lab].values())[0]))
-            if labels[label].keys() & pairs:
-                chosen[s] = label
-    first = _first_lines(path, set(chosen.values())) if chosen else {}
+            fits = [lab for lab in candidates if whole[lab][1] <= pairs]
+            if fits:
+                chosen[s] = min(fits, key=lambda lab: (-len(whole[lab][1] & pairs), whole[lab][0]))
     for s, p, o in items:
         if s not in chosen:
             continue
         found = labels[chosen[s]]
-        out[s] = first.get(chosen[s]) or min(found.values())
+        out[s] = whole[chosen[s]][0]
         predicate = URIRef(p.value)
         at = [found[k] for k in found if k[0] == predicate and (o is None or k[1] == term_key(to_rdflib(o)))]
         if at:
@@ -230,17 +231,21 @@ def _in_lines_format(path: Path, items: set, blanks: dict) -> dict:
     return out
 
 
-def _first_lines(path: Path, labels: set[bytes]) -> dict[bytes, tuple[int, int]]:
-    """The (line, column) where each blank node label first starts a line of an N-Triples/N-Quads file
-    (a second pass, that stops when all are found: which labels are wanted is known only after the first)."""
-    out: dict[bytes, tuple[int, int]] = {}
+def _blank_lines(path: Path, labels: set[bytes], fmt: ox.RdfFormat) -> dict[bytes, tuple[tuple[int, int], set]]:
+    """{label: ((line, column) where it first starts a line, everything it says but blank nodes)} for the
+    blank node labels of an N-Triples/N-Quads file: a second pass, once the first has told which labels
+    may be the ones looked for."""
+    out: dict[bytes, tuple[tuple[int, int], set]] = {}
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
             label = _first_term(raw)
-            if label in labels and label not in out:
-                out[label] = (number, len(raw) - len(raw.lstrip()) + 1)
-                if len(out) == len(labels):
-                    break
+            if label not in labels:
+                continue
+            if label not in out:
+                out[label] = ((number, len(raw) - len(raw.lstrip()) + 1), set())
+            quad = _parsed(raw, fmt)
+            if quad is not None and not isinstance(quad.object, ox.BlankNode):
+                out[label][1].add((URIRef(quad.predicate.value), term_key(to_rdflib(quad.object))))
     return out
 
 
