@@ -6,8 +6,11 @@ targets, agreements between parties signed by people, contributions, events, and
 per source document (the layout our loader gives to data/*.ttl, including ``ekg:statedIn``).
 Every name is synthetic ("Agency 12"), so nothing here claims a real-world fact.
 
-The same ``--seed`` and size give the same bytes. Output is N-Quads (named graphs survive), plus a
-``.params.json`` sidecar listing the IRIs and values that benchmark query templates draw from.
+The same ``--seed`` and size give the same bytes (with the same ``ontology/vocabularies.ttl``). Output is
+N-Quads (named graphs survive), plus a ``.params.json`` sidecar listing the IRIs and values that
+benchmark query templates draw from. The SKOS concepts (agreement types, mission statuses, roles...)
+are read from the shipped vocabularies when the data is generated, so every one the data names is
+defined there and ``explore-kg validate`` finds nothing to report in generated data.
 
     python bench/generate.py --triples 100000          # -> bench/data/space-100k-s42.nq
     python bench/generate.py --scale 2 --out /tmp/x.nq  # about 2 x 10,000 triples
@@ -21,34 +24,33 @@ import random
 import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from explore_kg.namespaces import EKG, ID, PREFIXES, SOURCE
+from explore_kg.loading import ONTOLOGY_DIR
+from explore_kg.namespaces import EKG, ID, SOURCE, VOCAB
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / "data"
 DEFAULT_SEED = 42
-# Triples one unit of --scale produces; measured (see calibrate()), so --triples lands close.
+# Triples one unit of --scale produces; measured (len(generate(1)[0]): 3,689 to 3,775 for seeds 1-5), so
+# --triples lands close.
 TRIPLES_PER_SCALE = 3_750
+# Written into the params sidecar; ensure() makes the data again when a file was made by another version
+# (2: concepts from ontology/vocabularies.ttl, positions labelled).
+GENERATOR_VERSION = "2"
+VOCABULARIES = ONTOLOGY_DIR / "vocabularies.ttl"
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 DCT = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-# SKOS concepts the generator draws from (slugs under our vocab/<scheme>/ namespaces).
-AGREEMENT_TYPES = ["implementing-arrangement", "memorandum-of-understanding", "joint-statement",
-                   "letter-of-intent", "declaration-of-principles", "framework-agreement"]
-MISSION_STATUSES = ["proposed", "under-study", "in-development", "operating", "completed", "cancelled"]
-CONTRIBUTION_ROLES = ["launch-services", "lander", "rover", "orbiter", "instrument", "sampler",
-                      "ground-segment", "science-team"]
-COOPERATION_AREAS = ["lunar-exploration", "mars-exploration", "small-bodies", "human-spaceflight",
-                     "earth-observation", "space-science", "navigation", "technology-demonstration"]
-ROLES = ["president", "director-general", "deputy-director", "chief-executive-officer",
-         "programme-manager", "principal-investigator", "project-scientist"]
-SOURCE_KINDS = ["agency-web-page", "press-release", "news-article", "reference-article"]
+# The SKOS schemes the generator draws concepts from (vocab/<scheme>), by the name params use.
+SCHEMES = {"agreementtype": "agreement-type", "status": "mission-status", "contribrole": "contribution-role",
+           "area": "cooperation-area", "role": "role", "sourcekind": "source-kind"}
 BODY_CLASSES = ["Planet", "NaturalSatellite", "Asteroid"]
 EVENT_CLASSES = ["Forum", "Meeting", "Review", "Conference", "PublicTalk", "SigningCeremony", "Milestone"]
 
@@ -61,8 +63,24 @@ def iri(kind: str, slug: str) -> ox.NamedNode:
     return ox.NamedNode(f"{ID}{kind}/{slug}")
 
 
-def concept(prefix: str, slug: str) -> ox.NamedNode:
-    return ox.NamedNode(f"{PREFIXES[prefix]}{slug}")
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, tuple[ox.NamedNode, ...]]:
+    """{params name: the concepts of its scheme in ontology/vocabularies.ttl, in IRI order}."""
+    in_scheme = ox.NamedNode("http://www.w3.org/2004/02/skos/core#inScheme")
+    found: dict[str, set[ox.NamedNode]] = {name: set() for name in SCHEMES}
+    names = {f"{VOCAB}{scheme}": name for name, scheme in SCHEMES.items()}
+    for t in ox.parse(path=str(VOCABULARIES), base_iri=VOCABULARIES.resolve().as_uri()):
+        if t.predicate == in_scheme and t.object.value in names and isinstance(t.subject, ox.NamedNode):
+            found[names[t.object.value]].add(t.subject)
+    empty = [SCHEMES[name] for name, concepts in found.items() if not concepts]
+    if empty:
+        raise SystemExit(f"{VOCABULARIES}: no concepts in scheme(s) {', '.join(empty)}")
+    return {name: tuple(sorted(concepts, key=lambda c: c.value)) for name, concepts in found.items()}
+
+
+def concept(rng: random.Random, name: str) -> ox.NamedNode:
+    """A concept of the scheme params call ``name`` (agreementtype, status...), at random."""
+    return rng.choice(vocabulary()[name])
 
 
 def text(value: str) -> ox.Literal:
@@ -157,8 +175,8 @@ class Generator:
         for k in range(1 if r.random() < 0.8 else 2):
             pos = iri("position", f"p{i:05d}-{k}")
             org = r.choice(p.agencies) if r.random() < 0.7 else r.choice(p.companies)
-            out += [(pos, RDF_TYPE, ekg("Position")), (pos, ekg("holder"), node), (pos, ekg("inOrganisation"), org),
-                    (pos, ekg("role"), concept("role", r.choice(ROLES))),
+            out += [(pos, RDF_TYPE, ekg("Position")), (pos, RDFS_LABEL, text(f"Position {k} of person {i}")),
+                    (pos, ekg("holder"), node), (pos, ekg("inOrganisation"), org), (pos, ekg("role"), concept(r, "role")),
                     (pos, ekg("startDate"), day(self.random_day(1990, 2025)))]
         return out
 
@@ -187,8 +205,7 @@ class Generator:
             out.append((node, ekg("plannedLaunchDate"), typed(str(launch.year), XSD + "gYear")))
         else:
             out.append((node, ekg("plannedLaunchDate"), typed(str(launch.year), str(EKG.japaneseFiscalYear))))
-        out += [(node, ekg("missionStatus"), concept("status", r.choice(MISSION_STATUSES))),
-                (node, ekg("cooperationArea"), concept("area", r.choice(COOPERATION_AREAS)))]
+        out += [(node, ekg("missionStatus"), concept(r, "status")), (node, ekg("cooperationArea"), concept(r, "area"))]
         if p.missions and r.random() < 0.5:  # heritage chains for property paths
             for earlier in {r.choice(p.missions[-200:]) for _ in range(r.randrange(1, 3))}:
                 out.append((node, ekg("buildsOn"), earlier))
@@ -198,7 +215,7 @@ class Generator:
             p.contributions.append(c)
             out += [(c, RDF_TYPE, ekg("Contribution")), (c, RDFS_LABEL, text(f"Contribution {k} to mission {i}")),
                     (c, ekg("contributor"), self.partners(1)[0]), (c, ekg("contributesTo"), node),
-                    (c, ekg("contributionRole"), concept("contribrole", r.choice(CONTRIBUTION_ROLES)))]
+                    (c, ekg("contributionRole"), concept(r, "contribrole"))]
         return out
 
     def agreement(self, i: int) -> list[tuple]:
@@ -208,7 +225,7 @@ class Generator:
         signed = self.random_day(1990, 2025)
         p.years.add(signed.year)
         out = self.thing(node, "Agreement", f"Agreement {i}") + [
-            (node, ekg("agreementType"), concept("agreementtype", r.choice(AGREEMENT_TYPES))),
+            (node, ekg("agreementType"), concept(r, "agreementtype")),
             (node, ekg("signingDate"), day(signed)),
         ]
         out += [(node, ekg("party"), o) for o in self.partners(2 + (r.random() < 0.3) + (r.random() < 0.1))]
@@ -246,7 +263,7 @@ class Generator:
         src = ox.NamedNode(f"{SOURCE}bench-doc-{n:05d}")
         p.sources.append(src)
         triples = [(src, RDF_TYPE, ekg("SourceDocument")), (src, ox.NamedNode(DCT + "title"), text(f"Synthetic document {n}")),
-                   (src, ekg("sourceKind"), concept("sourcekind", r.choice(SOURCE_KINDS))),
+                   (src, ekg("sourceKind"), concept(r, "sourcekind")),
                    (src, ekg("published"), day(self.random_day(2000, 2025))),
                    (src, ox.NamedNode(DCT + "publisher"), r.choice(p.agencies))]
         for block in blocks:
@@ -290,12 +307,12 @@ class Generator:
         out = {name: [n.value for n in nodes] for name, nodes in terms.items()}
         things = p.agencies + p.companies + p.persons + p.missions + p.agreements + p.contributions + p.events
         out["entity"] = [n.value for n in things]
-        out["agreementtype"] = [concept("agreementtype", s).value for s in AGREEMENT_TYPES]
-        out["area"] = [concept("area", s).value for s in COOPERATION_AREAS]
-        out["role"] = [concept("role", s).value for s in ROLES]
+        vocab = vocabulary()
+        out.update({name: [c.value for c in vocab[name]] for name in ("agreementtype", "area", "role")})
         out["year"] = [str(y) for y in sorted(p.years)]
         out["month"] = [f"{m:02d}" for m in range(1, 13)]
         out["day"] = [f"{d:02d}" for d in range(1, 29)]
+        out["generator"] = [GENERATOR_VERSION]
         return out
 
 
@@ -321,10 +338,18 @@ def write(path: Path, quads: list[ox.Quad], params: dict[str, list[str]]) -> Non
     params_path(path).write_text(json.dumps(params, indent=1) + "\n", encoding="utf-8")
 
 
+def _version(data: Path) -> str | None:
+    """The generator version a data file's params sidecar names (None: made before there was one)."""
+    try:
+        return (json.loads(params_path(data).read_text(encoding="utf-8")).get("generator") or [None])[0]
+    except (OSError, ValueError):
+        return None
+
+
 def ensure(triples: int, seed: int = DEFAULT_SEED, path: Path | None = None) -> Path:
     """The data file for this size and seed, generated if it is not there yet."""
     path = path or default_path(triples, seed)
-    if not path.exists() or not params_path(path).exists():
+    if not path.exists() or not params_path(path).exists() or _version(path) != GENERATOR_VERSION:
         quads, params = generate(triples / TRIPLES_PER_SCALE, seed)
         write(path, quads, params)
     return path

@@ -386,7 +386,7 @@ def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monke
         bad[rule] = (focus if "/" in focus else f"{kg}id/agreement/{focus}", len(lines) - len(new_lines) + offending + 1)
 
     add("agreement-type-missing", "no-type", agreement("no-type", agreement_type=False), 0)  # its first line
-    add("agreement-parties-too-few", "one-party", agreement("one-party", parties=1), 0)
+    add("agreement-parties-too-few", "one-party", agreement("one-party", parties=1), 1)  # its one party
     wrong = agreement("wrong-signatory")
     wrong[-1] = wrong[-1].replace("person/p1", "place/paris")
     add("signatory-wrong-class", "wrong-signatory", wrong, len(wrong) - 1)
@@ -397,7 +397,7 @@ def test_validate_takes_the_scalable_path_for_large_inputs(tmp_path: Path, monke
     add("holder-multiple", position[1:-1], [
         f"{position} {rdf_type} <{EKG}Position> {doc} .", f"{position} <{EKG}role> <{kg}vocab/role/president> {doc} .",
         f"{position} <{EKG}inOrganisation> <{kg}id/agency/o0> {doc} .",
-        *(f"{position} <{EKG}holder> <{kg}id/person/p{i}> {doc} ." for i in (1, 2))], 0)
+        *(f"{position} <{EKG}holder> <{kg}id/person/p{i}> {doc} ." for i in (1, 2))], 3)  # its first holder
     add("participant-count-malformed", f"{kg}id/event/e1",
         [f'<{kg}id/event/e1> <{EKG}participantCountAbove> "many" {doc} .'], 0)
     treaty = [f"<{EX}Treaty> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EKG}Agreement> {doc} .",

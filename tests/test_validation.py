@@ -239,6 +239,26 @@ def test_a_plain_date_that_is_no_real_day_is_not_told_to_keep_its_digits():
     assert "not a real" not in message and hint == 'Give it its datatype: "2024-12-01"^^xsd:date.'
 
 
+@pytest.mark.parametrize("text,datatype,unit", [
+    ("2024-13", "date", "month"), ("2024-13", "gYear", "month"), ("2024-13", "dateTime", "month"),
+    ("2024-13-01", "gYearMonth", "day"), ("2024-02-30", "gYear", "day"), ("2024-13-01T10:00:00", "dateTime", "day"),
+])
+def test_a_typed_date_that_is_no_real_day_or_month_is_not_told_to_keep_its_digits(text, datatype, unit):
+    """"2024-13"^^xsd:date was told to write "2024-13"^^xsd:gYearMonth: a month that does not exist. On
+    every date path a text with the form of a day or month that is no real one is said to be none, and
+    only the form is suggested."""
+    from rdflib import Literal, URIRef
+
+    from explore_kg.validation.dates import problem
+
+    rule, message, hint = problem(Literal(text, datatype=URIRef("http://www.w3.org/2001/XMLSchema#" + datatype)))
+    assert rule == "date-wrong-datatype" and f"not a real {unit}" in message, message
+    assert hint.startswith("Check the digits") and text.split("T")[0] not in hint, hint
+    rule, message, hint = problem(Literal("2024-12", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date")))
+    assert "not a real" not in message and "written as YYYY-MM (a month) but typed xsd:date" in message
+    assert hint == 'Write "2024-12"^^xsd:gYearMonth (the datatype says the precision).'
+
+
 # --- could not run: one line, exit 2 ------------------------------------------------------------
 
 

@@ -86,3 +86,64 @@ def test_reader_never_raises_on_broken_text():
     """It only runs on files the parser accepted, but a half-typed file must not crash a report."""
     w = read_text('@prefix : <http://example.org/> .\n:a :p "open ;\n:b :p :c .\n:d :p [ :q ( :e .\n', "")
     assert isinstance(w.triples, list)
+
+
+@pytest.mark.parametrize("path", [*shipped_data_files(), *shipped_ontology_files(), SHAPES_FILE,
+                                  *sorted((FIXTURES / "good").glob("*.t*")), FIXTURES / "large" / "offending-triples.ttl"],
+                         ids=lambda p: p.name)
+def test_streamed_statements_read_as_the_whole_file(path):
+    """positions_stream.read_subjects (the large validate path: statement by statement, only the wanted
+    ones) gives every triple of a whole-file read, with the same positions and blank-node anchors, when
+    every subject is wanted; and none of the others when one subject is."""
+    from explore_kg.positions_stream import read_subjects
+
+    def written(wf):
+        return [(("bnode", wf.anchors[t.subject][1]) if isinstance(t.subject, BNode) else t.subject, t.predicate,
+                 "bnode" if isinstance(t.object, BNode) else t.object, t.subject_at, t.predicate_at, t.object_at)
+                for t in wf.triples]
+
+    whole = read_file(path)
+    assert written(read_subjects(path, lambda _iri: True, blank=lambda _w: True)) == written(whole)
+    one = next(t.subject for t in whole.triples if isinstance(t.subject, URIRef))
+    assert written(read_subjects(path, {str(one)}.__contains__)) == [t for t in written(whole) if t[0] == one]
+
+
+@pytest.mark.parametrize("text", [TRICKY, TRIG, TRIG.replace("\n", " ") + "\n"], ids=["turtle", "trig", "trig-one-line"])
+def test_streamed_statements_of_tricky_text(tmp_path, text):
+    """Long strings over lines with '.' and a subject-like line inside, escapes, comments, nested lists
+    and blank nodes, graph blocks (also all on one line): the statement scan splits where the reader does."""
+    from explore_kg.positions_stream import read_subjects
+
+    path = tmp_path / ("t.trig" if "{" in text else "t.ttl")
+    path.write_text(text, encoding="utf-8")
+    whole = read_file(path)
+    streamed = read_subjects(path, lambda _iri: True, blank=lambda _w: True)
+    assert [(t.predicate, t.object_at, t.subject_at) for t in streamed.triples] == \
+        [(t.predicate, t.object_at, t.subject_at) for t in whole.triples]
+    assert len(whole.triples) >= 5
+
+
+def test_an_n_quads_line_names_its_graph():
+    """The graph after an N-Quads triple is the triple's graph (a result names the graph that holds the
+    offending triple, not the file's first graph)."""
+    written = read_text(f'<{EX}a> <{EX}p> "x" <{EX}g1> .\n<{EX}b> <{EX}p> <{EX}c> <{EX}g2> .\n<{EX}b> <{EX}q> _:n .\n')
+    assert [(str(t.subject), t.graph) for t in written.triples] == [
+        (EX + "a", URIRef(EX + "g1")), (EX + "b", URIRef(EX + "g2")), (EX + "b", None)]
+    assert written.subject_graph(URIRef(EX + "b")) == URIRef(EX + "g2")
+    [c] = written.find(URIRef(EX + "b"), URIRef(EX + "p"), URIRef(EX + "c"))
+    assert c.graph == URIRef(EX + "g2") and c.object_at == Position(2, 47)
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_change_no_position(tmp_path):
+    """A file saved with a byte order mark and CRLF line ends: its @prefix is still read (the mark was a
+    token of its own, and the whole first statement was skipped), columns count from the first character,
+    and the statement scan reads it as the whole-file reader does."""
+    from explore_kg.positions_stream import read_subjects
+
+    path = tmp_path / "bom.ttl"
+    path.write_bytes("\ufeff@prefix : <http://example.org/> .\r\n:a :p :b ;\r\n   :q \"x\" .\r\n".encode())
+    whole = read_file(path)
+    [q] = whole.find(URIRef(EX + "a"), URIRef(EX + "q"))
+    assert q.object_at == Position(3, 7) and whole.subject_position(URIRef(EX + "a")) == Position(2, 1)
+    streamed = read_subjects(path, {EX + "a"}.__contains__)
+    assert [(t.predicate, t.object_at) for t in streamed.triples] == [(t.predicate, t.object_at) for t in whole.triples]

@@ -19,7 +19,7 @@ nesting and the predicates that lead from it to the blank node.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
@@ -62,12 +62,24 @@ class WrittenFile:
     anchors: dict[BNode, tuple[Node, tuple[URIRef, ...]]] = field(default_factory=dict)
     _by_sp: dict[tuple, list[WrittenTriple]] = field(default_factory=dict)
     _subject_at: dict[object, Position] = field(default_factory=dict)
+    _subject_graph: dict[object, Node | None] = field(default_factory=dict)
+    _fresh: int = 0  # blank nodes named so far (several texts may be read into one file: positions_stream)
 
     def add(self, triple: WrittenTriple) -> None:
         self.triples.append(triple)
         key = self.key(triple.subject)
         self._by_sp.setdefault((key, triple.predicate), []).append(triple)
         self._subject_at.setdefault(key, triple.subject_at)
+        self._subject_graph.setdefault(key, triple.graph)
+
+    def set_last_graph(self, graph: Node) -> None:
+        """The graph of the triple added last (an N-Quads line names it after the triple)."""
+        last = replace(self.triples[-1], graph=graph)
+        self.triples[-1] = last
+        key = self.key(last.subject)
+        self._by_sp[(key, last.predicate)][-1] = last
+        if self._subject_at.get(key) == last.subject_at and self._subject_graph.get(key) is None:
+            self._subject_graph[key] = graph
 
     def key(self, node: Node) -> object:
         """IRIs and literals are their own key; a blank node is keyed by its anchor."""
@@ -94,6 +106,31 @@ class WrittenFile:
         """Where the file first writes ``subject`` as a subject (its block), if it does."""
         return self._subject_at.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
 
+    def subject_graph(self, subject: Node, subject_anchor: tuple | None = None) -> Node | None:
+        """The graph of the first triple the file writes about ``subject``, if it names one (TriG, N-Quads)."""
+        return self._subject_graph.get(("bnode", subject_anchor) if subject_anchor is not None else subject)
+
+    def blank_root_like(self, pairs: set) -> BNode | None:
+        """The written blank node at the root of its nesting (a ``[ ... ]`` or ``_:x`` subject) that says
+        nothing outside ``pairs`` ((predicate, object) as :func:`term_key` gives them; blank-node objects
+        aside) and most of it, the first such: a blank node that no IRI holds has no anchor to find it
+        by, so it is found by what it says (the graph says at least what the file writes)."""
+        scores: dict[BNode, int] = {}
+        foreign: set[BNode] = set()
+        for (key, predicate), found in self._by_sp.items():
+            if key[0] != "bnode" or key[1][1] or not isinstance(key[1][0], BNode):
+                continue
+            node = key[1][0]
+            told = [(predicate, term_key(t.object)) for t in found if not isinstance(t.object, BNode)]
+            scores[node] = scores.get(node, 0) + sum(pair in pairs for pair in told)
+            if any(pair not in pairs for pair in told):
+                foreign.add(node)
+        best = max((score for node, score in scores.items() if node not in foreign), default=0)
+        if not best:
+            return None
+        return min((node for node, score in scores.items() if score == best and node not in foreign),
+                   key=lambda node: (self._subject_at[("bnode", (node, ()))].line, self._subject_at[("bnode", (node, ()))].column))
+
     def mentions(self, term: Node) -> list[tuple[WrittenTriple, str]]:
         """Every place the file writes ``term``, as (triple, 'subject' | 'predicate' | 'object')."""
         out = []
@@ -102,6 +139,13 @@ class WrittenFile:
                 if _same(getattr(t, role), term):
                     out.append((t, role))
         return out
+
+
+def term_key(node: Node) -> object:
+    """What two terms that :func:`_same` calls equal have in common (None for a blank node)."""
+    if isinstance(node, Literal):
+        return ("literal", str(node), str(node.datatype or ""), (node.language or "").lower())
+    return None if isinstance(node, BNode) else node
 
 
 def _same(a: Node, b: Node) -> bool:
@@ -149,10 +193,11 @@ class Token:
     at: Position
 
 
-def tokens(text: str) -> list[Token]:
-    """The significant tokens of a Turtle/TriG text (no whitespace, no comments), with positions."""
+def tokens(text: str, first_line: int = 1) -> list[Token]:
+    """The significant tokens of a Turtle/TriG text (no whitespace, no comments), with positions
+    (``first_line``: the line number of the text's first line, for a piece of a file)."""
     out = []
-    line, line_start = 1, 0
+    line, line_start = first_line, 0
     for m in _TOKEN.finditer(text):
         kind, value = m.lastgroup, m.group()
         if kind not in ("ws", "comment"):
@@ -181,12 +226,11 @@ def _unescape_iri(body: str) -> str:
 
 
 class _Reader:
-    def __init__(self, toks: list[Token], base: str):
+    def __init__(self, toks: list[Token], base: str, out: WrittenFile | None = None):
         self.toks, self.i, self.base = toks, 0, base
         self.prefixes: dict[str, str] = {}
-        self.out = WrittenFile()
+        self.out = out if out is not None else WrittenFile()
         self.graph: Node | None = None
-        self._fresh = 0
 
     # cursor
     def peek(self, k: int = 0) -> Token | None:
@@ -208,8 +252,8 @@ class _Reader:
         self.i += 1
 
     def bnode(self) -> BNode:
-        self._fresh += 1
-        return BNode(f"written{self._fresh}")
+        self.out._fresh += 1
+        return BNode(f"written{self.out._fresh}")
 
     # terms
     def iri(self, tok: Token) -> URIRef:
@@ -285,6 +329,10 @@ class _Reader:
             self.graph_block(self.iri_or_bnode(tok))
             return
         self.triples()
+        tok = self.peek()
+        if tok is not None and tok.kind in ("iri", "bnode"):  # N-Quads: the graph after the triple
+            self.next()
+            self.out.set_last_graph(self.iri_or_bnode(tok))
         self.expect(".")
 
     def directive(self, which: str) -> None:
@@ -412,14 +460,21 @@ class _Skip(Exception):
     """Something this reader does not understand: skip to the next statement."""
 
 
-def read_text(text: str, base: str = "") -> WrittenFile:
-    """Every triple that a Turtle or TriG text writes, with positions. Never raises."""
-    return _Reader(tokens(text), base).document()
+def read_text(text: str, base: str = "", *, prefixes: dict[str, str] | None = None, first_line: int = 1,
+              into: WrittenFile | None = None) -> WrittenFile:
+    """Every triple that a Turtle or TriG text writes, with positions. Never raises.
+
+    For a piece of a file (:mod:`explore_kg.positions_stream`): ``prefixes`` declared before it, the
+    line number of its first line, and the WrittenFile to add its triples to.
+    """
+    reader = _Reader(tokens(text, first_line), base, into)
+    reader.prefixes.update(prefixes or {})
+    return reader.document()
 
 
 @lru_cache(maxsize=64)
 def _read_cached(path: str, mtime_ns: int, size: int) -> WrittenFile:
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # (a byte order mark is not a column)
     return read_text(text, Path(path).resolve().as_uri())
 
 

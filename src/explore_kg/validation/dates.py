@@ -79,15 +79,32 @@ def suggestion(text: str) -> str | None:
     return written(*fix) if fix is not None else None
 
 
+_UNIT = {XSD.date: "day", XSD.gYearMonth: "month", XSD.gYear: "year", JFY: "fiscal year"}
+
+
+def _not_real(form: tuple[str, URIRef] | None) -> str | None:
+    """'day' or 'month' when the text has the form of one (:func:`suggested`) but is no real one
+    (2024-13, 2024-02-30): then its digits are wrong, and no literal with them is worth suggesting."""
+    return None if form is None or _interval(*form) is not None else _UNIT[form[1]]
+
+
+def _check_digits(form: tuple[str, URIRef]) -> str:
+    unit = _UNIT[form[1]]
+    return f"Check the digits against the source (a real {unit}), then write the {unit} as {written(DATE_TYPES[form[1]], form[1])}."
+
+
 def problem(value: Literal) -> tuple[str, str, str] | None:
-    """(rule, message, hint) for a value of a date property that is not a well-formed date, or None."""
+    """(rule, message, hint) for a value of a date property that is not a well-formed date, or None.
+
+    A text with the form of a day or month that is no real one (2024-13) is said to be none, whatever
+    its datatype, and is not suggested back with its digits in another datatype."""
     text = str(value)
+    form = suggested(text)
+    not_real = _not_real(form)
     if value.datatype is None or value.datatype == XSD.string:
-        form = suggested(text)
         fix = written(*form) if form is not None else None
-        if form is not None and _interval(*form) is None:
-            return ("date-plain-string", f'The date "{text}" is a plain string, and not a real '
-                    f"{'day' if form[1] == XSD.date else 'month'} either.",
+        if not_real:
+            return ("date-plain-string", f'The date "{text}" is a plain string, and not a real {not_real} either.',
                     f"Check the digits against the source, then give it its datatype: {fix}.")
         if fix:
             return ("date-plain-string", f'The date "{text}" is a plain string, so it neither sorts nor filters as a date.',
@@ -101,22 +118,24 @@ def problem(value: Literal) -> tuple[str, str, str] | None:
                 "Use xsd:date (YYYY-MM-DD), xsd:gYearMonth (YYYY-MM), xsd:gYear (YYYY) or ekg:japaneseFiscalYear "
                 "(YYYY); a period in words goes in ekg:timeframe.")
     if value.datatype not in DATE_TYPES:
-        fix = suggestion(text)
-        return ("date-wrong-datatype",
-                f"A date must be an xsd:date, xsd:gYearMonth, xsd:gYear or ekg:japaneseFiscalYear, not {_name(value.datatype)}.",
-                f"Write it as {fix}, at the precision the source gives." if fix else
+        message = f"A date must be an xsd:date, xsd:gYearMonth, xsd:gYear or ekg:japaneseFiscalYear, not {_name(value.datatype)}."
+        if not_real:
+            return ("date-wrong-datatype", f'{message[:-1]}; and "{text}" is not a real {not_real} either.', _check_digits(form))
+        return ("date-wrong-datatype", message,
+                f"Write it as {written(*form)}, at the precision the source gives." if form else
                 "Use one of the four date datatypes, at the precision the source gives.")
     if interval(value) is not None:
         return None
-    fix = suggestion(text)
     expected = DATE_TYPES[value.datatype]
-    if fix and not fix.endswith("^^" + written("", value.datatype).split("^^")[1]):
-        return ("date-wrong-datatype",
-                f'"{text}" is written as {expected} but typed {_name(value.datatype)}: the datatype and the precision disagree.',
-                f"Write {fix} (the datatype says the precision).")
+    if form is not None and form[1] != value.datatype:
+        disagree = (f'"{text}" is written as {DATE_TYPES[form[1]]} (a {_UNIT[form[1]]}) but typed '
+                    f"{_name(value.datatype)} ({expected}): the datatype and the precision disagree")
+        if not_real:
+            return ("date-wrong-datatype", f"{disagree}, and it is not a real {not_real} either.", _check_digits(form))
+        return ("date-wrong-datatype", f"{disagree}.", f"Write {written(*form)} (the datatype says the precision).")
     return ("date-malformed", f'"{text}" is not a valid {_name(value.datatype)} (expected {expected}, a real day, '
             "month or year, no time zone).",
-            f"Write {fix}." if fix and fix != written(text, value.datatype) else
+            f"Write {written(*form)}." if form and not not_real and written(*form) != written(text, value.datatype) else
             "Check the digits against the source (a real month and day); give only the precision it states.")
 
 

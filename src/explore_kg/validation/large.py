@@ -19,11 +19,11 @@ instead:
    one child process under the CLI's deadline rules (:func:`explore_kg.deadline.run_all_with_deadline`:
    Ctrl-C stops it at once, ``--timeout`` limits each query); the terminal shows which shape and
    constraint, n of m;
-3. the results are located: the file holding the focus node's graph and, for N-Triples and N-Quads, the
-   line (and column) of the offending triple, else of the focus node's first triple, found in one
-   streaming pass over each file that has results; for Turtle and TriG, the line where the focus node's
-   block starts (a light scan of lines, as :func:`explore_kg.loading.subject_lines`, without holding the
-   file).
+3. the results are located (:mod:`.large_locate`), at the places the small path names: the file holding
+   the focus node's graph and the line and column of the offending triple (for a result without a
+   value, of the focus node's first triple with the path; for a missing property, of the focus node's
+   block), blank-node focus nodes included, in one streaming pass over each file that has results (for
+   Turtle and TriG reading only the statements about the focus nodes with the token reader).
 
 Not checked on this path (said in the report's note): the other SHACL constraints (sh:or, sh:pattern,
 sh:node, SPARQL targets...), OWL RL, and the Python checks (terms, dates, claims, duplicates, sources).
@@ -34,13 +34,12 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..loading import SHAPES_FILE, LoadError, iter_subject_lines, shipped_ontology_files
+from ..loading import SHAPES_FILE, LoadError, shipped_ontology_files
 from .report import VIOLATION, WARNING, Report, Result, display_path
 from .syntax import syntax_results
 
@@ -219,114 +218,12 @@ def validate_large(paths: list[Path], *, strict: bool = False, say=lambda _m: No
                     break
                 found.append((check, solution["s"], solution["o"] if check.constraint in _WITH_VALUE else None))
     report.timings["shacl-sparql"] = (time.perf_counter() - checking) * 1000
+    from .large_locate import located  # (the token reader: only a run on this path needs it)
+
     say("Locating results")
     locating = time.perf_counter()
-    report.results.extend(_located(store, found, graph_files))
+    report.results.extend(located(store, found, graph_files))
     report.timings["locate"] = (time.perf_counter() - locating) * 1000
     report.timings["total"] = (time.perf_counter() - started) * 1000
     print(f"note: {len(todo)} constraints checked in SPARQL on {report.triples:,} triples", file=sys.stderr)
     return report
-
-
-def _located(store: ox.Store, found, graph_files: dict[str, str]) -> list[Result]:
-    """A Result for each (check, focus, value) found, with the file and, where it can be read, the line."""
-    files = {s: _file_of(store, s, graph_files) for s in {s for _, s, _ in found}}
-    wanted: dict[str, set] = defaultdict(set)
-    for check, s, o in found:
-        if files[s] is not None:
-            wanted[files[s]].add((s, ox.NamedNode(check.path), o))
-    lines = {f: _lines(Path(f), triples) for f, triples in wanted.items()}
-    out = []
-    for check, s, o in found:
-        file = files[s]
-        line = column = focus_line = None
-        if file is not None:
-            at = lines[file]
-            line, column = at.get((s, ox.NamedNode(check.path), o), (None, None))
-            focus_line = at.get(s, (None, None))[0]
-            if line is None:
-                line = focus_line
-        out.append(Result(check.rule, check.severity, check.message, file=None if file is None else display_path(Path(file)),
-                          line=line, column=column, focus=getattr(s, "value", str(s)), path=check.path,
-                          value=None if o is None else getattr(o, "value", str(o)), constraint=check.constraint,
-                          focus_line=focus_line))
-    return out
-
-
-def _file_of(store: ox.Store, subject, graph_files: dict[str, str]) -> str | None:
-    """The file whose graph describes ``subject`` (its first named graph, by index)."""
-    for q in store.quads_for_pattern(subject, None, None, None):
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in graph_files:
-            return graph_files[q.graph_name.value]
-    return None
-
-
-def _lines(path: Path, triples: set) -> dict:
-    """Where ``triples`` ((s, p, o or None)) are in ``path``: {(s, p, o): (line, column of o)} for the
-    triples written there (N-Triples and N-Quads only), and {s: (line of its first statement, None)}."""
-    subjects = {s for s, _, _ in triples}
-    if path.suffix.lower() in (".nt", ".nq"):
-        return _lines_in_lines_format(path, triples, subjects)
-    iris = {s.value: s for s in subjects if isinstance(s, ox.NamedNode)}
-    return {iris[iri]: (line, None) for iri, line in _block_lines(path, set(iris)).items()}
-
-
-def _lines_in_lines_format(path: Path, triples: set, subjects: set) -> dict:
-    """One pass over an N-Triples/N-Quads file (one statement a line): a line is parsed only if its first
-    term is a wanted subject with a triple still to find; the pass ends when everything is found."""
-    keys = {(f"<{s.value}>" if isinstance(s, ox.NamedNode) else str(s)).encode(): s for s in subjects}
-    pending: dict = defaultdict(set)
-    for s, p, o in triples:
-        if o is not None:
-            pending[s].add((p, o))
-    fmt = ox.RdfFormat.N_QUADS if path.suffix.lower() == ".nq" else ox.RdfFormat.N_TRIPLES
-    out: dict = {}
-    unseen = len(subjects)
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            s = keys.get(raw[:raw.find(b" ")])
-            if s is None:
-                continue
-            if s not in out:
-                out[s] = (number, None)
-                unseen -= 1
-            if s in pending:
-                try:
-                    quad = next(iter(ox.parse(raw, format=fmt)))
-                except (SyntaxError, StopIteration):
-                    continue
-                if (quad.predicate, quad.object) in pending[s]:
-                    out[(s, quad.predicate, quad.object)] = (number, _column_of_object(raw, quad))
-                    pending[s].discard((quad.predicate, quad.object))
-                    if not pending[s]:
-                        del pending[s]
-            if not unseen and not pending:
-                break
-    return out
-
-
-def _column_of_object(raw: bytes, quad) -> int | None:
-    """1-based column (in characters) where the object of ``quad`` starts on its line ``raw``."""
-    text = raw.decode("utf-8", errors="replace")
-    predicate = f"<{quad.predicate.value}>"
-    at = text.find(predicate)
-    if at < 0:
-        return None
-    at += len(predicate)
-    while at < len(text) and text[at] in " \t":
-        at += 1
-    return at + 1
-
-
-def _block_lines(path: Path, iris: set[str]) -> dict[str, int]:
-    """The line where a Turtle/TriG file's block about each of ``iris`` starts (the scan of
-    :func:`explore_kg.loading.subject_lines`), read until all are found."""
-    found: dict[str, int] = {}
-    for iri, number in iter_subject_lines(path):
-        if iri in iris and iri not in found:
-            found[iri] = number
-            if len(found) == len(iris):
-                break
-    return found
-
-

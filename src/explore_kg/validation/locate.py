@@ -6,6 +6,8 @@ review first, so when two files describe one entity the file that holds the offe
 The line of the focus node's block in that file is kept as the result's second location
 (``focus_line``). A result about a triple that no file writes (a property that is missing, a triple the
 loader added) points at the focus node's block; a claim the loader made of a dated fact, at that fact.
+A blank node is found by its anchor (the IRI that holds it and the predicates from there) or, when no IRI
+holds it, by what it says (:meth:`Locator.anchor_in`), as the large path does (:mod:`.large_locate`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from .report import display_path
 
 if TYPE_CHECKING:
     from ..positions import Position, WrittenFile
+
+# Links the loader adds to a node (claims.complete_date_claims): they do not say where it is written.
+LOADER_LINKS = frozenset(str(EKG[n]) for n in ("claimSubject", "claimValue"))
 
 
 class Locator:
@@ -51,7 +56,7 @@ class Locator:
         seen = set()
         while isinstance(node, BNode) and node not in seen:
             seen.add(node)
-            parent = next(self.graph.subjects(None, node), None)
+            parent = next((s for s, p in self.graph.subject_predicates(node) if str(p) not in LOADER_LINKS), None)
             if parent is None:
                 break
             node = parent
@@ -65,12 +70,32 @@ class Locator:
         seen = set()
         while isinstance(node, BNode) and node not in seen:
             seen.add(node)
-            found = next(self.graph.subject_predicates(node), None)
+            found = next(((s, p) for s, p in self.graph.subject_predicates(node) if str(p) not in LOADER_LINKS), None)
             if found is None:
                 return (node, tuple(reversed(path)))
             node, p = found
             path.append(p)
         return (node, tuple(reversed(path)))
+
+    def anchor_in(self, wf: WrittenFile, node: Node) -> tuple | None:
+        """:meth:`anchor`, in ``wf``. A blank node at the root of its nesting has a label of the parser's,
+        not the file's, so the written root most like it (by what it says) stands for it there; a blank
+        node written as a statement of its own (``_:x``, every one of an N-Triples file) is its own root."""
+        from ..positions import term_key
+
+        anchor = self.anchor(node)
+        if anchor is None or wf.subject_position(None, anchor) is not None:
+            return anchor
+
+        def like(n: Node):
+            return wf.blank_root_like({(p, term_key(o)) for p, o in self.graph.predicate_objects(n)
+                                       if not isinstance(o, BNode)})
+
+        root = like(anchor[0]) if isinstance(anchor[0], BNode) else None
+        if root is not None and wf.subject_position(None, (root, anchor[1])) is not None:
+            return (root, anchor[1])
+        root = like(node)
+        return anchor if root is None else (root, ())
 
     def locate(self, focus: Node | None, path: Node | None = None, value: Node | None = None,
                *, at: str = "object", inverse: bool = False) -> dict:
@@ -89,23 +114,23 @@ class Locator:
                 if inverse:
                     if value is None:
                         continue
-                    found = wf.find(value, path, focus, self.anchor(value))
+                    found = wf.find(value, path, focus, self.anchor_in(wf, value))
                 else:
-                    found = wf.find(focus, path, value, self.anchor(focus))
+                    found = wf.find(focus, path, value, self.anchor_in(wf, focus))
                 if found:
                     t = found[0]
                     pos = t.predicate_at if at == "predicate" else t.subject_at if at == "subject" else t.object_at
-                    return self._where(file, pos, wf, focus)
+                    return self._where(file, pos, wf, focus, t.graph)
         return self.locate_node(focus)
 
     def locate_node(self, node: Node) -> dict:
         """The first file (under review first) whose text describes the node, and the line of its block."""
-        anchor = self.anchor(node)
         for file in self.order:
             wf = self.written(file)
+            anchor = self.anchor_in(wf, node)
             pos = wf.subject_position(node, anchor)
             if pos is not None:
-                return self._where(file, pos, wf, node)
+                return self._where(file, pos, wf, node, wf.subject_graph(node, anchor))
         owner = self.owner(node)
         if isinstance(owner, URIRef):
             for file in self.order:  # files the token reader could not read (RDF/XML, JSON-LD)
@@ -118,24 +143,26 @@ class Locator:
         for subject, predicate in self.graph.subject_predicates(node):
             for file in self.order:
                 wf = self.written(file)
-                found = wf.find(subject, predicate, node, self.anchor(subject))
+                found = wf.find(subject, predicate, node, self.anchor_in(wf, subject))
                 if found:
-                    return self._where(file, found[0].object_at, wf, subject)
+                    return self._where(file, found[0].object_at, wf, subject, found[0].graph)
         # a claim the loader made of a dated fact: where the fact itself is written
         claimed = tuple(self.graph.value(node, p) for p in (EKG.claimSubject, EKG.claimProperty, EKG.claimValue))
         if all(t is not None for t in claimed) and isinstance(claimed[1], URIRef):
             subject, predicate, value = claimed
             for file in self.order:
                 wf = self.written(file)
-                found = wf.find(subject, predicate, value, self.anchor(subject))
+                found = wf.find(subject, predicate, value, self.anchor_in(wf, subject))
                 if found:
-                    return self._where(file, found[0].object_at, wf, subject)
+                    return self._where(file, found[0].object_at, wf, subject, found[0].graph)
         return {}
 
-    def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node) -> dict:
-        block = wf.subject_position(focus, self.anchor(focus))
+    def _where(self, file: Path, pos: Position, wf: WrittenFile, focus: Node, graph: Node | None = None) -> dict:
+        """The result's place; ``graph``: the graph the file writes the triple in (TriG, N-Quads), if it names one."""
+        block = wf.subject_position(focus, self.anchor_in(wf, focus))
         if block is None and isinstance(focus, BNode):
             owner = self.owner(focus)
             block = wf.subject_position(owner) if isinstance(owner, URIRef) else None
-        return {"file": display_path(file), "line": pos.line, "column": pos.column, "graph": self.graph_of(file),
+        return {"file": display_path(file), "line": pos.line, "column": pos.column,
+                "graph": str(graph) if isinstance(graph, URIRef) else self.graph_of(file),
                 "focus_line": block.line if block else pos.line}
