@@ -43,11 +43,18 @@ def ignores_sigint(pid: int) -> bool:
     return False
 
 
-def as_from_a_terminal() -> None:
-    """``preexec_fn`` of a process that a test then interrupts as Ctrl-C would: SIGINT back to its default.
-    A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt for it; the
-    Ctrl-C tests hung in CI runs (not alone) as if the test process ignored SIGINT."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def ctrl_c_as_from_a_terminal() -> None:
+    """Give this process Ctrl-C as a terminal's foreground command has it: SIGINT handled (KeyboardInterrupt)
+    and not blocked, so every process the tests start gets SIGINT at its default.
+
+    A background job of a non-interactive shell (``.ci/run > log &``, ``bash -c 'pytest ... &'``) starts
+    with SIGINT *ignored*; an ignored signal stays ignored across fork and exec, and Python then installs
+    no KeyboardInterrupt: every ``explore-kg`` the tests started ignored Ctrl-C, and the two Ctrl-C tests
+    waited in vain (session 5, twice in CI; never in a terminal). A blocked SIGINT would be inherited the
+    same way (a signal mask survives exec). Called in each pytest process (xdist's controller and workers)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class ServerProcess:
@@ -190,7 +197,8 @@ EARLY_DIR_ENV = "EXPLORE_KG_EARLY_BLOCKS"  # the early runs' outcomes (see _star
 def pytest_configure(config: pytest.Config) -> None:
     """Each pytest process (each xdist worker) gets an XDG cache directory of its own: on-disk stores
     built without --store-dir go there, so workers never share one, and the tests never fill the
-    user's ~/.cache/explore-kg."""
+    user's ~/.cache/explore-kg. Ctrl-C reaches the processes the tests start (ctrl_c_as_from_a_terminal)."""
+    ctrl_c_as_from_a_terminal()
     config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
         prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's controller, or a plain run: see _start_early

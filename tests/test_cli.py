@@ -7,16 +7,18 @@ found in the first hour (issue 14), named after it.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import as_from_a_terminal, free_port, ignores_sigint, start_server
+from conftest import free_port, ignores_sigint, start_server
 
 import explore_kg
 from explore_kg import cli
@@ -201,12 +203,35 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in path.read_text().split()] if path.exists() else []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the signal state")
+def test_processes_the_tests_start_get_ctrl_c_as_from_a_terminal():
+    """The cause of the Ctrl-C tests' CI hangs: a run started in the background by a script (``.ci/run &``)
+    ignores SIGINT, and so did every command it started. conftest gives each pytest process Ctrl-C back:
+    a child started here, from any thread, neither ignores nor blocks SIGINT, and Python in it raises
+    KeyboardInterrupt. (Started under ``bash -c 'pytest ... &'`` without that, this test fails.)"""
+    probe = ("import json, signal; print(json.dumps([signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+             "[l.split()[1] for l in open('/proc/self/status') if l.startswith(('SigIgn:', 'SigBlk:'))]]))")
+    bit = 1 << (signal.SIGINT - 1)
+    answers = []
+
+    def start() -> None:
+        answers.append(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60))
+
+    start()
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    assert len(answers) == 2
+    for done in answers:
+        handled, masks = json.loads(done.stdout)
+        assert handled and len(masks) == 2 and not any(int(m, 16) & bit for m in masks), done.stdout + done.stderr
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the query's process")
 def test_ctrl_c_stops_a_runaway_query_with_one_line_and_status_130():
     ignored_here = ignores_sigint(os.getpid())  # (said if the test fails: the suspect of its CI hangs)
     process = subprocess.Popen([*COMMAND, "sparql", RUNAWAY, "--timeout", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               preexec_fn=as_from_a_terminal)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 90
         while not any(ignores_sigint(c) for c in _children(process.pid)) and time.monotonic() < deadline:
