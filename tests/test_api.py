@@ -191,7 +191,7 @@ except KeyboardInterrupt:
     left = [c for p in glob.glob(f"/proc/{{os.getpid()}}/task/*/children") for c in open(p).read().split()]
     print("interrupted, left:", left, flush=True)
 """
-    ignored_here = ignores_sigint(os.getpid())  # (said if the test fails: the suspect of its CI hangs)
+    ignored_here = ignores_sigint(os.getpid())  # (said if the test fails; conftest un-ignores it: the CI hangs)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
