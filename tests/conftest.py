@@ -43,11 +43,18 @@ def ignores_sigint(pid: int) -> bool:
     return False
 
 
-def as_from_a_terminal() -> None:
-    """``preexec_fn`` of a process that a test then interrupts as Ctrl-C would: SIGINT back to its default.
-    A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt for it; the
-    Ctrl-C tests hung in CI runs (not alone) as if the test process ignored SIGINT."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def ctrl_c_as_from_a_terminal() -> None:
+    """Give this process Ctrl-C as a terminal's foreground command has it: SIGINT handled (KeyboardInterrupt)
+    and not blocked, so every process the tests start gets SIGINT at its default.
+
+    A background job of a non-interactive shell (``.ci/run > log &``, ``bash -c 'pytest ... &'``) starts
+    with SIGINT *ignored*; an ignored signal stays ignored across fork and exec, and Python then installs
+    no KeyboardInterrupt: every ``explore-kg`` the tests started ignored Ctrl-C, and the two Ctrl-C tests
+    waited in vain (session 5, twice in CI; never in a terminal). A blocked SIGINT would be inherited the
+    same way (a signal mask survives exec). Called in each pytest process (xdist's controller and workers)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 class ServerProcess:
@@ -152,27 +159,71 @@ def http(live_server: str) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(scope="session")
+def shipped_exporter():
+    """The Exporter of the shipped graph that tests compare bytes with (its documents are cached; the first
+    inferred one runs OWL RL, ~8 s of CPU): one per pytest process instead of one per module."""
+    from explore_kg.export import Exporter
+    from explore_kg.loading import load
+
+    return Exporter(load())
+
+
+RELEASE_DATE = "2026-11-30"
+
+
+@pytest.fixture(scope="session")
+def shipped_release(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``explore-kg release VERSION --out DIR --date RELEASE_DATE`` of the shipped graph, run once per test
+    run, as a process (a release reasons and writes 42 documents: ~13 s of CPU): (DIR, the run). Under -n
+    the first worker to ask runs it and the others wait for it (a lock in the run's shared temporary
+    directory). test_release and test_diff read DIR/VERSION; no test writes into it."""
+    import fcntl
+    import json
+
+    import explore_kg
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # (this run's, shared by its workers: pytest-N/popen-gwK)
+    out, outcome = shared / "shipped-release", shared / "shipped-release.json"
+    with open(shared / "shipped-release.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not outcome.exists():
+            done = subprocess.run([sys.executable, "-m", "explore_kg", "release", explore_kg.__version__, "--out",
+                                   str(out), "--date", RELEASE_DATE], capture_output=True, text=True, timeout=600)
+            outcome.write_text(json.dumps([done.returncode, done.stdout, done.stderr]))
+        code, stdout, stderr = json.loads(outcome.read_text())
+    return out, subprocess.CompletedProcess(["explore-kg", "release"], code, stdout, stderr)
+
+
 # --- running in parallel (pytest-xdist: `pytest -n 2`) ----------------------------------------------
 # Scheduling only: which tests share a worker and which start first. Nothing here changes what a
 # test checks; without -n it only reorders the modules (and gives the run a cache directory of its own).
 
-# Each work unit's wall time in seconds (a module, or a test of APART), from --junitxml of a full
-# `-n 2` run on the shared 2-core machine under load (session 4, load average ~6.6): only the order
+# Modules that run as one unit, on one worker: the session's external stores (Virtuoso and Oxigraph,
+# each started and pushed the shipped graph once per pytest process) then start once per run instead
+# of once on each worker that meets one of these modules.
+SHARED_UNITS = dict.fromkeys(["tests/test_push.py", "tests/test_remote_dialects.py", "tests/test_remote_serve.py",
+                              "tests/test_remote_validate.py"], "external stores")
+# Each work unit's wall time in seconds (a module, SHARED_UNITS, or a test of APART), from --junitxml of
+# a full `-n 2` run on the shared 2-core machine under load (session 6, load average ~6): only the order
 # matters. Under -n the units start longest first, so the two workers end close together (a long
 # unit started last would end alone); a module not listed counts DEFAULT_SECONDS. Re-measure when a
 # module grows a long test.
 UNIT_SECONDS = {
-    "tests/test_validation.py": 460, "tests/test_release.py": 385, "tests/test_docs.py": 350,
-    "tests/test_export.py": 210, "tests/test_cli.py": 180, "tests/test_remote_serve.py": 165,
-    "tests/test_server_reliability.py": 135, "tests/test_store.py": 105, "tests/test_diff.py": 100,
-    "tests/test_remote_dialects.py": 85, "tests/test_web_browser.py": 85, "tests/test_export_dumps.py": 80,
-    "tests/test_push.py": 75, "tests/test_sources.py": 65, "tests/test_server_openapi.py": 65,
-    "tests/test_server.py": 65, "tests/test_queries.py": 60, "tests/test_server_hostile.py": 55,
-    "tests/test_api.py": 50, "tests/test_entailment.py": 45, "tests/test_write_durability.py": 40,
-    "tests/test_remote_validate.py": 35, "tests/test_write_gate.py": 35, "tests/test_stable_iris.py": 30,
-    "tests/test_ontology_checks.py": 30, "bench/test_bench.py": 25, "tests/test_web.py": 25,
-    "tests/test_protocol_w3c_update.py": 25, "tests/test_ontology_page.py": 25,
-    "tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server": 90,
+    "external stores": 330, "tests/test_validation.py": 225, "tests/test_release.py": 175,
+    "tests/test_docs.py": 115, "tests/test_server_reliability.py": 100, "tests/test_export.py": 90,
+    "tests/test_web_browser.py": 90, "tests/test_export_dumps.py": 85, "tests/test_store.py": 85,
+    "tests/test_diff.py": 80, "tests/test_export_streaming.py": 55, "tests/test_cli.py": 50,
+    "tests/test_server_hostile.py": 40, "tests/test_sources.py": 40, "tests/test_write_gate.py": 35,
+    "tests/test_api.py": 35, "tests/test_write_durability.py": 30, "tests/test_server.py": 25,
+    "bench/test_bench.py": 25, "tests/test_stable_iris.py": 25, "tests/test_web.py": 20,
+    "tests/test_entailment.py": 20, "tests/test_server_openapi.py": 20, "tests/test_server_spares.py": 20,
+    "tests/test_queries.py": 20, "tests/test_ontology_checks.py": 20, "tests/test_claims.py": 15,
+    "tests/test_ontology_page.py": 15, "tests/test_server_proxy.py": 15, "tests/test_remote_rewrite.py": 15,
+    "tests/test_write_bench.py": 15, "tests/test_write_changes.py": 15, "tests/test_notebook.py": 15,
+    "tests/test_server_reliability.py::test_slow_readers_do_not_bloat_the_server": 60,
     "tests/test_server_reliability.py::test_sigterm_ends_the_server_within_its_shutdown_timeout": 30,
 }
 DEFAULT_SECONDS = 10
@@ -190,7 +241,8 @@ EARLY_DIR_ENV = "EXPLORE_KG_EARLY_BLOCKS"  # the early runs' outcomes (see _star
 def pytest_configure(config: pytest.Config) -> None:
     """Each pytest process (each xdist worker) gets an XDG cache directory of its own: on-disk stores
     built without --store-dir go there, so workers never share one, and the tests never fill the
-    user's ~/.cache/explore-kg."""
+    user's ~/.cache/explore-kg. Ctrl-C reaches the processes the tests start (ctrl_c_as_from_a_terminal)."""
+    ctrl_c_as_from_a_terminal()
     config._explore_kg_cache = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
         prefix=f"explore-kg-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
     if not os.environ.get("PYTEST_XDIST_WORKER"):  # xdist's controller, or a plain run: see _start_early
@@ -244,7 +296,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Longest units first (UNIT_SECONDS; the order within a unit is kept). In an xdist worker a test
-    of APART is a unit of its own; in a plain run each module stays in one piece (its fixtures start once)."""
+    of APART is a unit of its own; in a plain run each module stays in one piece (its fixtures start once),
+    and the modules of a shared unit stay together."""
     apart = _apart() if os.environ.get("PYTEST_XDIST_WORKER") else set()
 
     def weight(item: pytest.Item) -> int:
@@ -257,8 +310,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _unit(nodeid: str, apart: set[str]) -> str:
-    """The work unit of a test under -n: its module, or itself if it is one of ``apart``."""
-    return nodeid if nodeid in apart else nodeid.split("::", 1)[0]
+    """The work unit of a test under -n: its module (or the module's SHARED_UNITS), or itself if it is
+    one of ``apart``."""
+    if nodeid in apart:
+        return nodeid
+    module = nodeid.split("::", 1)[0]
+    return SHARED_UNITS.get(module, module)
 
 
 def _apart() -> set[str]:

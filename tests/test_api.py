@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import as_from_a_terminal, ignores_sigint
+from conftest import ignores_sigint
 from rdflib import Graph, Literal, URIRef
 
 import explore_kg
@@ -191,9 +191,9 @@ except KeyboardInterrupt:
     left = [c for p in glob.glob(f"/proc/{{os.getpid()}}/task/*/children") for c in open(p).read().split()]
     print("interrupted, left:", left, flush=True)
 """
-    ignored_here = ignores_sigint(os.getpid())  # (said if the test fails: the suspect of its CI hangs)
+    ignored_here = ignores_sigint(os.getpid())  # (said if the test fails; conftest un-ignores it: the CI hangs)
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, preexec_fn=as_from_a_terminal)
+                               text=True)
     try:
         assert process.stdout.readline().strip() == "ready", process.stderr.read()
         deadline = time.monotonic() + 60

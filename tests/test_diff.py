@@ -42,9 +42,9 @@ def change_data(tree: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("releases")
-    done = cli("release", VERSION, "--out", str(out), "--date", "2026-11-30")
+def release(shipped_release) -> Path:
+    """`explore-kg release VERSION --out OUT --date 2026-11-30`, run once for this module and test_release (conftest)."""
+    out, done = shipped_release
     assert done.returncode == 0, done.stderr
     return out / VERSION
 

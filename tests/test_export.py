@@ -49,8 +49,8 @@ def loaded():
 
 
 @pytest.fixture(scope="module")
-def exporter(loaded):
-    return Exporter(loaded)
+def exporter(shipped_exporter):
+    return shipped_exporter  # (conftest: one per session, it reasons once; the shipped graph, as ``loaded``)
 
 
 def parse(data: bytes, fmt: str) -> list[ox.Quad]:
@@ -141,7 +141,7 @@ print("trig-all", hashlib.sha256(e.document("trig", content="all").data).hexdige
 """
 
 
-def test_exports_are_byte_identical_across_processes():
+def test_exports_are_byte_identical_across_processes(exporter):
     """Hash seeds differ between processes; rdflib's own writers would change order and labels."""
     outputs = []
     for seed in ("1", "4242"):
@@ -150,7 +150,6 @@ def test_exports_are_byte_identical_across_processes():
         assert run.returncode == 0, run.stderr
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1]
-    exporter = Exporter(load())
     here = {f"{p} {f}": hashlib.sha256(exporter.document(f, profile=p).data).hexdigest()
             for p in ("core", "schema", "wikidata") for f in FORMATS}
     for line in outputs[0].splitlines():
@@ -159,12 +158,11 @@ def test_exports_are_byte_identical_across_processes():
             assert here[key] == digest, key
 
 
-def test_cli_writes_the_same_bytes_as_the_library(tmp_path):
+def test_cli_writes_the_same_bytes_as_the_library(tmp_path, exporter):
     out = tmp_path / "kg.nq"
     run = subprocess.run([sys.executable, "-m", "explore_kg", "export", "-f", "nquads", "-o", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    exporter = Exporter(load())
     assert out.read_bytes() == exporter.document("nquads").data
     stdout = subprocess.run([sys.executable, "-m", "explore_kg", "export"], capture_output=True, timeout=300)
     assert stdout.returncode == 0
@@ -225,13 +223,12 @@ def test_triple_formats_refuse_to_mix_inferred_in(exporter):
         exporter.document("turtle", content="all")
 
 
-def test_cli_inferred_turtle_writes_a_second_file(tmp_path):
+def test_cli_inferred_turtle_writes_a_second_file(tmp_path, exporter):
     out = tmp_path / "explore-kg.ttl"
     run = subprocess.run([sys.executable, "-m", "explore_kg", "export", "--inferred", "-o", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     side = tmp_path / "explore-kg.inferred.ttl"
-    exporter = Exporter(load())
     assert out.read_bytes() == exporter.document("turtle").data  # the main file stays asserted-only
     inferred = Graph().parse(side, format="turtle")
     assert inferred_dataset_count(inferred) == len(triples_of(exporter.inferred("core", None)))

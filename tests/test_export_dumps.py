@@ -6,13 +6,12 @@ import pyoxigraph as ox
 import pytest
 
 from explore_kg.export import FORMATS, Exporter
-from explore_kg.loading import load
 from explore_kg.namespaces import INFERRED_GRAPH
 
 
 @pytest.fixture(scope="module")
-def exporter():
-    return Exporter(load())
+def exporter(shipped_exporter):
+    return shipped_exporter  # (conftest: one per session, it reasons once)
 
 
 def test_dumps_lists_every_format(http):

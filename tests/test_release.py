@@ -11,13 +11,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, start_server
+from conftest import RELEASE_DATE, free_port, start_server
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, VOID
 
 import explore_kg
 from explore_kg.export import FORMATS, PROFILES, Exporter
-from explore_kg.loading import load
 from explore_kg.release import document_names, semver_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +34,10 @@ def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subproc
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("releases")
-    done = cli("release", VERSION, "--out", str(out), "--date", DATE)
+def releases(shipped_release) -> Path:
+    """`explore-kg release VERSION --out OUT --date DATE`, run once for this module and test_diff (conftest)."""
+    out, done = shipped_release
+    assert DATE == RELEASE_DATE
     assert done.returncode == 0, done.stderr
     assert f"wrote {out / VERSION}/" in done.stderr
     return out
@@ -54,9 +54,9 @@ def void(folder: Path) -> Graph:
 
 
 @pytest.fixture(scope="module")
-def exporter() -> Exporter:
-    """The exporter the command uses, in this process: one for the module (it reasons once, for all 42 documents)."""
-    return Exporter(load())
+def exporter(shipped_exporter) -> Exporter:
+    """The exporter the command uses, in this process: one for the session (it reasons once, for all 42 documents)."""
+    return shipped_exporter
 
 
 def test_package_version_is_the_ontology_version(exporter: Exporter):
