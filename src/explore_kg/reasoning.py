@@ -53,7 +53,19 @@ def _is_tautology(s, p, o) -> bool:
 
 
 def reason(asserted: Graph) -> Reasoned:
-    """Run OWL 2 RL over ``asserted`` (not modified) and return the informative new triples."""
+    """Run OWL 2 RL over ``asserted`` (not modified) and return the informative new triples; the result of
+    the same triples is read from the cache instead when a run before kept it (explore_kg.reasoning_cache)."""
+    from . import reasoning_cache
+
+    found, kept = reasoning_cache.read(asserted)
+    if found is not None:
+        return found
+    result = _reason(asserted)
+    reasoning_cache.write(kept, result)
+    return result
+
+
+def _reason(asserted: Graph) -> Reasoned:
     work = Graph()
     for t in asserted.triples((None, None, None)):
         work.add(t)

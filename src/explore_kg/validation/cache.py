@@ -30,12 +30,12 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 KEEP = 16  # entries kept (the oldest are removed)
 
 
-def _directory() -> Path:
+def _directory(kind: str = "validation") -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "explore-kg" / "validation"
+    return Path(base) / "explore-kg" / kind
 
 
-def _version(name: str) -> str:
+def installed_version(name: str) -> str:
     """The installed distribution's name and version (its .dist-info directory), found without importing it
     (importlib.metadata.version scans every distribution: ~50 ms)."""
     spec = importlib.util.find_spec(name)
@@ -59,29 +59,42 @@ def key(files: list[Path]) -> str | None:
     except OSError:
         return None
     for name in ("pyshacl", "rdflib", "pyoxigraph"):
-        digest.update(f"{name}={_version(name)}\0".encode())
+        digest.update(f"{name}={installed_version(name)}\0".encode())
     digest.update(os.getcwd().encode())
     return digest.hexdigest()
 
 
 def read(cache_key: str | None) -> list[Result] | None:
-    if cache_key is None:
-        return None
+    entries = read_entry("validation", cache_key)
     try:
-        entries = json.loads((_directory() / f"{cache_key}.json").read_text(encoding="utf-8"))
-        return [Result(**entry) for entry in entries]
-    except (OSError, ValueError, TypeError):
+        return None if entries is None else [Result(**entry) for entry in entries]
+    except TypeError:
         return None
 
 
 def write(cache_key: str | None, results: list[Result]) -> None:
+    write_entry("validation", cache_key, [asdict(r) for r in results])
+
+
+def read_entry(kind: str, cache_key: str | None):
+    """The JSON value kept under ``cache_key`` in ``$XDG_CACHE_HOME/explore-kg/KIND/`` (None: none, or unreadable)."""
+    if cache_key is None:
+        return None
+    try:
+        return json.loads((_directory(kind) / f"{cache_key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_entry(kind: str, cache_key: str | None, value) -> None:
+    """Keep ``value`` (JSON) under ``cache_key`` (an atomic rename; the oldest past :data:`KEEP` are removed)."""
     if cache_key is None:
         return
     with contextlib.suppress(OSError):
-        directory = _directory()
+        directory = _directory(kind)
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f".{cache_key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
+        tmp.write_text(json.dumps(value), encoding="utf-8")
         os.replace(tmp, directory / f"{cache_key}.json")
         entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-KEEP]:
