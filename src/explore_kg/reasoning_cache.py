@@ -32,13 +32,13 @@ def _term(term, names: dict[BNode, str]) -> str:
 def blank_node_names(graph: Graph) -> dict[BNode, str] | None:
     """A name for each blank node of ``graph`` from what the graph says about it, the same in every process;
     None when two of them cannot be told apart."""
-    nodes = {t for triple in graph for t in triple if isinstance(t, BNode)}
+    nodes = {t for triple in graph.triples((None, None, None)) for t in triple if isinstance(t, BNode)}
     if not nodes:
         return {}
     names = dict.fromkeys(nodes, "")
     for _ in range(_ROUNDS):
         said: dict[BNode, list[str]] = {b: [] for b in nodes}
-        for s, p, o in graph:
+        for s, p, o in graph.triples((None, None, None)):  # (a Dataset iterates quads; reason() reads these)
             if isinstance(s, BNode):
                 said[s].append(f"> {p.n3()} {names[o] if isinstance(o, BNode) else o.n3()}")
             if isinstance(o, BNode):
@@ -50,7 +50,7 @@ def blank_node_names(graph: Graph) -> dict[BNode, str] | None:
 def entry_key(graph: Graph, names: dict[BNode, str]) -> str:
     """The hash of the triples (blank nodes by their names), the code and the versions the result depends on."""
     digest = hashlib.sha256()
-    for line in sorted(" ".join(_term(t, names) for t in triple) for triple in graph):
+    for line in sorted(" ".join(_term(t, names) for t in triple) for triple in graph.triples((None, None, None))):
         digest.update(line.encode())
         digest.update(b"\n")
     digest.update(_CODE.read_bytes())
