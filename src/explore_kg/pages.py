@@ -57,7 +57,6 @@ SPARQL_OPENAPI = {
                                "memory than a worker may use (no partial results are sent)"},
     },
 }
-# What the connection guard (explore_kg.limits) and EndpointApp may answer on any route.
 SPARQL_POST_OPENAPI = {
     **SPARQL_OPENAPI,
     "requestBody": {
@@ -72,8 +71,7 @@ SPARQL_POST_OPENAPI = {
         }
     },
 }
-
-
+# What the connection guard (explore_kg.limits) and EndpointApp may answer on any route.
 GUARD_RESPONSES = {
     "400": "Malformed Host header, or a path holding a character an IRI cannot",
     "408": "The request's headers or body did not arrive in time (serve --header-timeout)",
@@ -173,5 +171,3 @@ def include_optional_routers(app: FastAPI) -> None:
         except Exception as e:  # noqa: BLE001 - one broken part must not take the endpoint down
             log.exception("optional router %s could not be included", module_name)
             app.state.router_errors[name] = f"{type(e).__name__}: {e}"
-
-

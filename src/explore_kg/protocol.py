@@ -266,6 +266,16 @@ def service_description(endpoint: str, sizes: dict[str, int], allow_remote: bool
 
 # --- access log ---------------------------------------------------------------------------------
 
+def may_want_html(scope) -> bool:
+    """Whether a /sparql request may be a browser's, which gets the web router's editor page with the
+    results: the cheap first test of :meth:`explore_kg.web_gallery.SparqlResultsPage.wanted`, decided
+    without parsing anything (the endpoint asks it before the web router may even be built)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return False
+    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+    return b"text/html" in accept or b"=html" in scope.get("query_string", b"").lower()
+
+
 SPARQL_PATHS = ("/sparql", "/sparql/")  # with a trailing slash too, as the W3C protocol tests write it
 _COMMON_HEADERS = [  # on every answer of /sparql, errors included
     (b"access-control-allow-origin", b"*"),

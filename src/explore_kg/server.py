@@ -51,6 +51,7 @@ from .protocol import (  # noqa: F401 - ProtocolError, parse_query_string: this 
     SPARQL_PATHS,
     ProtocolError,
     SparqlEndpoint,
+    may_want_html,
     parse_query_string,
     service_description,
 )
@@ -177,7 +178,6 @@ class EndpointApp:
 
     def __init__(self, *, config: ServerConfig, served, engine, share: ClientShare):
         self.config = config
-        self.served = served
         self.loaded, self.store, self.graph_sizes = served.loaded, served.store, served.sizes
         self.engine = engine
         self.share = share
@@ -267,7 +267,7 @@ class EndpointApp:
             return
         path = scope["path"]
         if path in SPARQL_PATHS:
-            if _may_want_html(scope):
+            if may_want_html(scope):
                 pages = await self._pages_app()
                 if pages is not None and pages.sparql_html is not None and pages.sparql_html.wanted(scope):
                     return await pages.sparql_html(dict(scope, app=pages), receive, _hardened(send))
@@ -373,15 +373,6 @@ class EndpointApp:
             scope["headers"] = headers
         return None
 
-
-
-def _may_want_html(scope) -> bool:
-    """Whether a /sparql request may be a browser's, which gets the web router's editor page with the
-    results (:meth:`explore_kg.web_gallery.SparqlResultsPage.wanted` decides; this is its cheap first test)."""
-    if scope["method"] not in ("GET", "HEAD"):
-        return False
-    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
-    return b"text/html" in accept or b"=html" in scope.get("query_string", b"").lower()
 
 
 def parse_base_url(base_url: str) -> tuple[str, bytes]:

@@ -21,6 +21,7 @@ from .labels import NAME_PROPERTIES
 from .namespaces import (
     compact,
 )
+from .protocol import may_want_html
 from .web import (  # the pages' shared parts
     BINDINGS_FORMATS,
     GRAPH_FORMATS,
@@ -232,12 +233,10 @@ class SparqlResultsPage:
 
     @staticmethod
     def wanted(scope) -> bool:
-        if scope["method"] not in ("GET", "HEAD"):
-            return False
+        if not may_want_html(scope):
+            return False  # the common case, decided without parsing anything
         qs = scope.get("query_string", b"")
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-        if b"text/html" not in accept and b"=html" not in qs.lower():
-            return False  # the common case, decided without parsing anything
         if b"format=" in qs or b"output=" in qs:
             from urllib.parse import parse_qs
 
