@@ -58,10 +58,16 @@ def test_a_named_proxy_forwards_the_client_and_no_one_else_does():
 
 @pytest.mark.parametrize("value", ["localhost", "10.0.0.0/33", "127.0.0.1,,nope"])
 def test_a_proxy_that_is_not_an_address_is_a_usage_error(value):
+    import socket
+
     from typer.testing import CliRunner
 
     from explore_kg.cli import app
 
-    result = CliRunner().invoke(app, ["serve", "--forwarded-allow-ips", value])
+    with socket.socket() as busy:  # (a served port, as while `explore-kg serve` runs: the value is still the error)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = CliRunner().invoke(app, ["serve", "--port", port, "--forwarded-allow-ips", value])
     assert result.exit_code == 2
     assert "--forwarded-allow-ips" in result.output and "Traceback" not in result.output

@@ -241,6 +241,7 @@ def serve(
 
     if not 1 <= port <= 65535:
         _fail(f"--port {port} is not a TCP port (1 to 65535)")
+    proxies = _proxies(forwarded_allow_ips)  # a bad value is the user's error whether or not the port is free
     _check_can_listen(host, port)  # before loading: a busy port should not cost the user the load time
     limits = ConnectionLimits(max_connections=max_connections, header_timeout=header_timeout,
                               send_timeout=send_timeout, max_header_bytes=max_header_kb * 1024,
@@ -252,7 +253,7 @@ def serve(
         max_query_bytes=max_query_bytes, max_result_bytes=max_result_bytes, allow_remote=allow_remote,
         cache_bytes=cache_mb * 1024 * 1024, worker_memory_mb=worker_memory_mb, base_url=base_url,
         connection_limits=limits, client_queries=client_queries or None, client_queue=client_queue,
-        shutdown_timeout=shutdown_timeout, forwarded_allow_ips=_proxies(forwarded_allow_ips), store=store,
+        shutdown_timeout=shutdown_timeout, forwarded_allow_ips=proxies, store=store,
         store_dir=store_dir, releases=releases,
         update_url=update_url, gsp_url=gsp_url, auth=auth, auth_type=auth_type,
     )
